@@ -1,0 +1,30 @@
+# The two user commands:  `make demo`  and  `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: demo test venv reproduce report clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## demo: all case studies on the bundled samples with quick settings, then the HTML report
+demo: $(STAMP)
+	$(BIN)/deepcases demo
+
+## test: the default test suite (what CI runs)
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser" -q
+
+## reproduce: full-length case studies under PROTOCOLS.md, writes results/
+reproduce: $(STAMP)
+	$(BIN)/deepcases reproduce
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info

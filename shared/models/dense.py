@@ -1,0 +1,137 @@
+"""Dense family: MLPs for tabular inputs and embedding models for ids (users, items, routes).
+
+Every builder takes keyword-only options, validates them up front and returns an
+uncompiled ``keras.Model``; compiling (loss, optimizer, metrics) is the caller's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from . import _checks as check
+from ._keras import keras
+from ._layers import norm_layer, output_head, regularizer
+
+_ACTIVATIONS = ("relu", "gelu", "selu", "tanh", "elu", "swish")
+
+
+def _dense_stack(x: Any, *, hidden_units: Sequence[int], activation: str, dropout: float, l2: float,
+                 norm: str | None, prefix: str) -> Any:
+    k = keras()
+    for i, units in enumerate(hidden_units):
+        x = k.layers.Dense(units, kernel_regularizer=regularizer(l2), name=f"{prefix}_dense_{i}")(x)
+        layer = norm_layer(norm, f"{prefix}_norm_{i}")
+        if layer is not None:
+            x = layer(x)
+        x = k.layers.Activation(activation, name=f"{prefix}_act_{i}")(x)
+        if dropout > 0:
+            x = k.layers.Dropout(dropout, name=f"{prefix}_dropout_{i}")(x)
+    return x
+
+
+def build_mlp(*, n_features: int, hidden_units: Sequence[int] = (64, 32), activation: str = "relu",
+              dropout: float = 0.0, l2: float = 0.0, normalization: str | None = None, outputs: int = 1,
+              output_activation: str | None = None, name: str = "mlp") -> Any:
+    """Multi-layer perceptron for a tabular matrix of shape (rows, n_features).
+
+    ``outputs`` units with ``output_activation`` (None for regression or logits,
+    "sigmoid" for binary, "softmax" for multi-class, None for a Cox risk score).
+    """
+    check.positive_int("n_features", n_features, hint="pass the number of input columns after preprocessing")
+    units = check.positive_ints("hidden_units", hidden_units, allow_empty=True)
+    check.choice("activation", activation, _ACTIVATIONS)
+    dropout = check.rate("dropout", dropout)
+    l2 = check.non_negative("l2", l2)
+    check.choice("normalization", normalization, check.NORMALIZATIONS)
+    check.positive_int("outputs", outputs)
+    k = keras()
+    inputs = k.Input((n_features,), name="features")
+    x = _dense_stack(inputs, hidden_units=units, activation=activation, dropout=dropout, l2=l2,
+                     norm=normalization, prefix="hidden")
+    return k.Model(inputs, output_head(x, outputs=outputs, activation=output_activation, l2=l2), name=name)
+
+
+def build_embedding_tower(*, n_ids: int, embedding_dim: int = 32, hidden_units: Sequence[int] = (),
+                          activation: str = "relu", dropout: float = 0.0, l2: float = 0.0,
+                          n_features: int = 0, output_dim: int | None = None, name: str = "tower") -> Any:
+    """Tower mapping an integer id (plus optional side features) to a vector.
+
+    Input ``ids`` of shape (batch,) holding indices in [0, n_ids); index 0 may be reserved by
+    the caller for unknown ids. With ``n_features > 0`` a second input ``features`` is
+    concatenated to the embedding before the hidden layers. ``output_dim`` adds a final linear
+    projection (the retrieval space of a two-tower model).
+    """
+    check.positive_int("n_ids", n_ids, hint="pass the size of the id-to-index map built on training data")
+    check.positive_int("embedding_dim", embedding_dim)
+    units = check.positive_ints("hidden_units", hidden_units, allow_empty=True)
+    check.choice("activation", activation, _ACTIVATIONS)
+    dropout = check.rate("dropout", dropout)
+    l2 = check.non_negative("l2", l2)
+    if isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 0:
+        raise ValueError(f"n_features must be an int >= 0, got {n_features!r}; use 0 for ids only")
+    if output_dim is not None:
+        check.positive_int("output_dim", output_dim)
+    k = keras()
+    ids = k.Input((), dtype="int32", name="ids")
+    x = k.layers.Embedding(n_ids, embedding_dim, embeddings_regularizer=regularizer(l2), name="embedding")(ids)
+    inputs: Any = ids
+    if n_features:
+        features = k.Input((n_features,), name="features")
+        x = k.layers.Concatenate(name="with_features")([x, features])
+        inputs = {"ids": ids, "features": features}
+    x = _dense_stack(x, hidden_units=units, activation=activation, dropout=dropout, l2=l2, norm=None, prefix=name)
+    if output_dim is not None:
+        x = k.layers.Dense(output_dim, kernel_regularizer=regularizer(l2), name="projection")(x)
+    return k.Model(inputs, x, name=name)
+
+
+def build_matrix_factorization(*, n_users: int, n_items: int, n_factors: int = 32, l2: float = 1e-4,
+                               use_bias: bool = True, global_mean: float = 0.0, name: str = "mf") -> Any:
+    """Biased matrix factorization: r(u, i) = mu + b_u + b_i + <p_u, q_i>.
+
+    Inputs ``user`` and ``item`` (int indices); output of shape (batch,) the predicted rating.
+    ``global_mean`` is the training mean ``mu``, fixed (not trained) so the biases learn offsets.
+    """
+    check.positive_int("n_users", n_users, hint="pass the size of the user index built on training data")
+    check.positive_int("n_items", n_items, hint="pass the size of the item index built on training data")
+    check.positive_int("n_factors", n_factors)
+    l2 = check.non_negative("l2", l2)
+    k = keras()
+    user = k.Input((), dtype="int32", name="user")
+    item = k.Input((), dtype="int32", name="item")
+    init = k.initializers.RandomNormal(stddev=0.05)
+    p = k.layers.Embedding(n_users, n_factors, embeddings_initializer=init,
+                           embeddings_regularizer=regularizer(l2), name="user_factors")(user)
+    q = k.layers.Embedding(n_items, n_factors, embeddings_initializer=init,
+                           embeddings_regularizer=regularizer(l2), name="item_factors")(item)
+    score = k.layers.Dot(axes=1, name="interaction")([p, q])
+    if use_bias:
+        bu = k.layers.Embedding(n_users, 1, embeddings_initializer="zeros",
+                                embeddings_regularizer=regularizer(l2), name="user_bias")(user)
+        bi = k.layers.Embedding(n_items, 1, embeddings_initializer="zeros",
+                                embeddings_regularizer=regularizer(l2), name="item_bias")(item)
+        score = k.layers.Add(name="with_biases")([score, bu, bi])
+    score = k.layers.Rescaling(1.0, offset=float(global_mean), name="plus_global_mean")(score)
+    score = k.layers.Reshape((), name="rating")(score)
+    return k.Model({"user": user, "item": item}, score, name=name)
+
+
+def build_two_tower(*, n_users: int, n_items: int, embedding_dim: int = 64, hidden_units: Sequence[int] = (),
+                    dropout: float = 0.0, l2: float = 0.0, name: str = "two_tower") -> Any:
+    """Two-tower retrieval model: score(u, i) = <user_tower(u), item_tower(i)> (a logit).
+
+    Inputs ``user`` and ``item``; output shape (batch,). The towers are sub-models named
+    ``user_tower`` and ``item_tower`` so callers can embed all items once for fast retrieval.
+    """
+    user_tower = build_embedding_tower(n_ids=n_users, embedding_dim=embedding_dim, hidden_units=hidden_units,
+                                       dropout=dropout, l2=l2, output_dim=embedding_dim if hidden_units else None,
+                                       name="user_tower")
+    item_tower = build_embedding_tower(n_ids=n_items, embedding_dim=embedding_dim, hidden_units=hidden_units,
+                                       dropout=dropout, l2=l2, output_dim=embedding_dim if hidden_units else None,
+                                       name="item_tower")
+    k = keras()
+    user = k.Input((), dtype="int32", name="user")
+    item = k.Input((), dtype="int32", name="item")
+    score = k.layers.Dot(axes=1, name="score")([user_tower(user), item_tower(item)])
+    return k.Model({"user": user, "item": item}, k.layers.Reshape((), name="logit")(score), name=name)
