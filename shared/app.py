@@ -1,0 +1,93 @@
+"""What every application's entry point shares: common options, logging, the run lifecycle.
+
+An application module ``applications/<app>/main.py`` defines a frozen config dataclass,
+``parse_args(argv) -> Config``, ``run_case_study(config) -> CaseStudyRun`` and
+``main(argv=None) -> int``, plus ``QUICK_ARGS`` (the demo: bundled sample, quick settings) and
+``FULL_ARGS`` (the full protocol for ``deepcases reproduce``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .artifacts import RunDir, write_text
+from .results import CaseStudyResult
+
+log = logging.getLogger(__name__)
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, *, default_seed: int = 42) -> argparse.ArgumentParser:
+    group = parser.add_argument_group("run")
+    group.add_argument("--seed", type=int, default=default_seed,
+                       help="one seed for every random source (Python, NumPy, TensorFlow, splits)")
+    group.add_argument("--runs-dir", default="runs", help="where run directories are written (default: runs)")
+    group.add_argument("--run-id", default=None, help="name of the run directory (default: a timestamp)")
+    group.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                       help="logging verbosity")
+    return parser
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Entry points call this; library code only logs."""
+    logging.basicConfig(level=getattr(logging, level), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    for noisy in ("tensorflow", "absl", "matplotlib", "h5py", "urllib3", "yfinance", "cmdstanpy", "numba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@dataclasses.dataclass
+class CaseStudyRun:
+    """What ``run_case_study`` returns: where the artifacts are and the results they hold."""
+
+    app: str
+    run_dir: RunDir
+    results: list[CaseStudyResult]
+    wall_time_s: float = 0.0
+
+    def summary_table(self) -> str:
+        parts = [r.table().to_markdown() for r in self.results]
+        return "\n\n".join(parts) + f"\n\nArtifacts: {self.run_dir.path}\n"
+
+
+def start_run(app: str, config: Any, *, runs_dir: str | Path = "runs", run_id: str | None = None,
+              seed: int | None = None) -> RunDir:
+    """Create the run directory and write the resolved config and environment first."""
+    run = RunDir.create(app, root=runs_dir, run_id=run_id, seed=seed)
+    run.write_config(config)
+    run.write_environment()
+    return run
+
+
+def finish_run(app: str, run: RunDir, results: Sequence[CaseStudyResult], *, started: float) -> CaseStudyRun:
+    """Stamp the wall time, write ``metrics.json`` and ``results.md``/``results.csv``."""
+    wall = time.perf_counter() - started
+    for result in results:
+        result.wall_time_s = wall
+    from .results import write_results
+
+    write_results(run.path / "metrics.json", list(results))
+    outcome = CaseStudyRun(app=app, run_dir=run, results=list(results), wall_time_s=wall)
+    write_text(run.path / "results.md", outcome.summary_table())
+    import pandas as pd
+
+    from .artifacts import write_csv
+
+    frames = []
+    for r in results:
+        frame = r.table().to_frame()
+        frame.insert(0, "dataset", r.dataset.get("name", ""))
+        frame.insert(0, "protocol", r.protocol)
+        frames.append(frame)
+    write_csv(run.path / "results.csv", pd.concat(frames, ignore_index=True))
+    log.info("%s finished in %.1f s; artifacts in %s", app, wall, run.path)
+    return outcome
+
+
+class UserError(Exception):
+    """A problem with the user's input or environment, reported without a traceback by the CLI."""

@@ -1,0 +1,125 @@
+"""The ``deepcases`` command: list, run, demo (and later reproduce, report, fit).
+
+Each application keeps its own options; ``deepcases run APP --help`` shows them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+#: application name -> one-line description; each lives in applications/<name>/main.py
+APPLICATIONS: dict[str, str] = {
+    "stock_forecast": "finance: next-day stock price with LSTM/GRU and 1D-CNN vs random-walk baselines",
+    "recommender": "e-commerce: matrix factorization and two-tower recommenders (MovieLens, Online Retail)",
+    "review_sentiment": "social: review sentiment with BiLSTM and text CNN vs TF-IDF/NB-SVM/VADER",
+    "survival": "medical: DeepSurv patient risk and horizon classifier vs Cox and random survival forest",
+    "route_demand": "logistics: 14-day route demand with a global RNN/CNN vs seasonal naive and ETS",
+}
+EXAMPLES: dict[str, str] = {
+    "digits_cnn": "the 2-D CNN on scikit-learn's bundled 8x8 digits (no download)",
+}
+
+
+def load_app(name: str):  # noqa: ANN201 - returns a module
+    if name in APPLICATIONS:
+        return importlib.import_module(f"applications.{name}.main")
+    if name in EXAMPLES:
+        return importlib.import_module(f"examples.{name}")
+    raise SystemExit(f"deepcases: unknown application {name!r}; `deepcases list` shows the choices")
+
+
+def available(name: str) -> bool:
+    try:
+        load_app(name)
+        return True
+    except ModuleNotFoundError:
+        return False
+
+
+def _cmd_list(_: argparse.Namespace) -> int:
+    width = max(map(len, [*APPLICATIONS, *EXAMPLES]))
+    print("applications (deepcases run NAME [options]; deepcases run NAME --help):")
+    for name, text in APPLICATIONS.items():
+        status = "" if available(name) else "  [not built yet]"
+        print(f"  {name:<{width}}  {text}{status}")
+    print("examples:")
+    for name, text in EXAMPLES.items():
+        print(f"  {name:<{width}}  {text}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    module = load_app(args.app)
+    return int(module.main(args.options) or 0)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    """Every built case study on its bundled sample with quick settings, one after another."""
+    names = [n for n in APPLICATIONS if available(n)] or ["digits_cnn"]
+    if args.only:
+        names = [n for n in names if n in args.only]
+    failures = []
+    started = time.perf_counter()
+    for i, name in enumerate(names, 1):
+        print(f"\n[{i}/{len(names)}] {name} — {APPLICATIONS.get(name, EXAMPLES.get(name))}", flush=True)
+        module = load_app(name)
+        quick = list(getattr(module, "QUICK_ARGS", []))
+        try:
+            code = int(module.main([*quick, "--runs-dir", args.runs_dir]) or 0)
+        except Exception as err:  # keep going: one failed case study must not hide the others
+            logging.getLogger("deepcases").exception("%s failed", name)
+            code = 1
+            print(f"{name} FAILED: {err}", file=sys.stderr)
+        if code:
+            failures.append(name)
+    print(f"\ndemo finished in {time.perf_counter() - started:.0f} s; runs in {args.runs_dir}/")
+    report = _maybe_report(args.runs_dir)
+    if report:
+        print(f"report: {report}")
+    if failures:
+        print(f"failed: {', '.join(failures)}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _maybe_report(runs_dir: str) -> str | None:
+    try:
+        report = importlib.import_module("shared.report")
+    except ModuleNotFoundError:
+        return None
+    return str(report.build_report([runs_dir]))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deepcases",
+        description="Deep-learning case studies (finance, e-commerce, social, medical, logistics) built on one "
+                    "shared package of Keras model families, measured against simple baselines.",
+        epilog="Start with `deepcases list`, then `deepcases run APP --help`.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("list", help="show the applications and examples")
+    p.set_defaults(func=_cmd_list)
+    p = sub.add_parser("run", help="run one application: deepcases run APP [its options]",
+                       description="Run one application; everything after APP goes to that application "
+                                   "(see `deepcases run APP --help`).")
+    p.add_argument("app", help="application name (see `deepcases list`)")
+    p.add_argument("options", nargs=argparse.REMAINDER, help="options for the application")
+    p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("demo", help="all case studies on bundled samples with quick settings, then the report")
+    p.add_argument("--runs-dir", default="runs", help="where run directories go (default: runs)")
+    p.add_argument("--only", nargs="+", metavar="APP", help="run only these applications")
+    p.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
