@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, default_seed: int =
     group.add_argument("--run-id", default=None, help="name of the run directory (default: a timestamp)")
     group.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                        help="logging verbosity")
+    group.add_argument("--results-file", default=None,
+                       help="also write the results (PROTOCOLS.md format) to this file, e.g. results/APP.json")
     return parser
 
 
@@ -64,14 +67,18 @@ def start_run(app: str, config: Any, *, runs_dir: str | Path = "runs", run_id: s
     return run
 
 
-def finish_run(app: str, run: RunDir, results: Sequence[CaseStudyResult], *, started: float) -> CaseStudyRun:
-    """Stamp the wall time, write ``metrics.json`` and ``results.md``/``results.csv``."""
+def finish_run(app: str, run: RunDir, results: Sequence[CaseStudyResult], *, started: float,
+               results_file: str | Path | None = None) -> CaseStudyRun:
+    """Stamp the wall time, write ``metrics.json``, ``results.md``/``results.csv`` and, if asked,
+    the published ``results_file``."""
     wall = time.perf_counter() - started
     for result in results:
         result.wall_time_s = wall
     from .results import write_results
 
     write_results(run.path / "metrics.json", list(results))
+    if results_file is not None:
+        write_results(results_file, list(results))
     outcome = CaseStudyRun(app=app, run_dir=run, results=list(results), wall_time_s=wall)
     write_text(run.path / "results.md", outcome.summary_table())
     import pandas as pd
@@ -91,3 +98,17 @@ def finish_run(app: str, run: RunDir, results: Sequence[CaseStudyResult], *, sta
 
 class UserError(Exception):
     """A problem with the user's input or environment, reported without a traceback by the CLI."""
+
+
+def run_cli(app: str, body: Callable[[], int]) -> int:
+    """Run an entry point's body; input problems become one clear line on stderr and exit code 2.
+
+    ``UserError``, ``ValueError``, ``TypeError`` and ``FileNotFoundError`` raised by loaders and
+    validation carry messages that name the problem and the fix, so no traceback is shown.
+    """
+    try:
+        return int(body() or 0)
+    except (UserError, ValueError, TypeError, FileNotFoundError) as err:
+        log.debug("input error", exc_info=True)
+        print(f"deepcases {app}: error: {err}", file=sys.stderr)
+        return 2
