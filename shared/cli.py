@@ -94,6 +94,24 @@ def _maybe_report(runs_dir: str) -> str | None:
     return str(report.build_report([runs_dir]))
 
 
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from .reproduce import reproduce
+
+    return reproduce(quick=args.quick, check=args.check, only=args.only, results_dir=args.results_dir,
+                     runs_dir=args.runs_dir, resume=args.resume, report=args.report,
+                     echo=lambda message: print(message, flush=True))
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .app import configure_logging
+    from .report import build_report
+
+    configure_logging("WARNING")  # problems with run directories are logged as warnings
+    index = build_report(args.paths or ["runs"], out_dir=args.out)
+    print(f"report: {index}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="deepcases",
@@ -113,6 +131,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs-dir", default="runs", help="where run directories go (default: runs)")
     p.add_argument("--only", nargs="+", metavar="APP", help="run only these applications")
     p.set_defaults(func=_cmd_demo)
+    p = sub.add_parser("reproduce", help="run every case study under its PROTOCOLS.md protocol; writes results/",
+                       description="Run every built case study with its FULL_ARGS (or QUICK_ARGS with --quick), "
+                                   "write results/<app>.json and results/README.md (quick: results/quick/), "
+                                   "then the report. Resumes: finished applications are skipped.")
+    p.add_argument("--quick", action="store_true",
+                   help="small slices, tiny settings (the CI check); writes results/quick/ instead of results/")
+    p.add_argument("--check", action="store_true",
+                   help="rerun and compare with the committed results within tolerances; exit 1 on drift")
+    p.add_argument("--only", nargs="+", metavar="APP", help="run only these applications")
+    p.add_argument("--results-dir", default="results", help="published results folder (default: results)")
+    p.add_argument("--runs-dir", default="runs", help="where run directories go (default: runs)")
+    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=None,
+                   help="skip applications whose results file for this mode is complete (default: on; "
+                        "off with --check unless given)")
+    p.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
+                   help="build the HTML report at the end (default: on)")
+    p.set_defaults(func=_cmd_reproduce)
+    p = sub.add_parser("report", help="build the static HTML report of runs (default: latest run of each app)",
+                       description="Build a static HTML report (opens from disk, no network): an index with every "
+                                   "application's headline numbers and one page per run.")
+    p.add_argument("paths", nargs="*", metavar="RUN_DIR_OR_ROOT",
+                   help="run directories, runs/APP folders or runs roots (default: runs)")
+    p.add_argument("--out", default=None, help="output folder (default: <root>/report, e.g. runs/report)")
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

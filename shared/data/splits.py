@@ -24,9 +24,9 @@ def stratified_split(labels: Sequence | np.ndarray, *, test_size: float = 0.2, s
         raise ValueError(f"test_size must be in (0, 1), got {test_size}")
     counts = pd.Series(labels).value_counts()
     if len(counts) < 2:
-        raise ValueError(f"labels hold a single class ({counts.index[0]!r}); a classifier needs two at least")
+        raise ValueError(f"labels hold a single class ({_plain(counts.index[0])!r}); a classifier needs two at least")
     if counts.min() < 2:
-        raise ValueError(f"label {counts.idxmin()!r} has only {counts.min()} example; every class needs at "
+        raise ValueError(f"label {_plain(counts.idxmin())!r} has only {counts.min()} example; every class needs at "
                          "least 2 to be stratified: add examples or drop that class")
     positions = np.arange(len(labels))
     train, test = train_test_split(positions, test_size=test_size, random_state=seed, stratify=labels)
@@ -94,3 +94,8 @@ def leave_last_out(frame: pd.DataFrame, *, user: str = "user", item: str = "item
     test = ordered[held_out]
     train = ordered[~held_out]
     return train.sort_index(), test.sort_index()
+
+
+def _plain(value: object) -> object:
+    """A NumPy scalar as its Python value, so messages read ``label 2`` not ``np.int64(2)``."""
+    return value.item() if isinstance(value, np.generic) else value

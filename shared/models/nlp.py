@@ -113,3 +113,15 @@ def build_token_encoder(tokens: Any, *, vocab_size: int, embedding_dim: int, enc
                                  prefix="text")
     return conv1d_encoder(x, filters=filters, kernel_sizes=kernel_sizes, pooling="max", dropout=0.0, l2=l2,
                           norm=None, prefix="text_conv")
+
+
+def text_batch(texts: Sequence[str] | np.ndarray) -> Any:
+    """Texts as the (n, 1) string tensor the text models take.
+
+    Keras' ``predict``/``fit`` reject NumPy string arrays; a ``tf.constant`` (or a ``tf.data``
+    dataset built from one) is the supported way to feed raw strings.
+    """
+    import tensorflow as tf
+
+    values = [t if isinstance(t, str) else "" if t is None else str(t) for t in np.asarray(texts, dtype=object).ravel()]
+    return tf.constant(values, dtype=tf.string, shape=(len(values), 1))

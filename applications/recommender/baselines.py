@@ -1,0 +1,176 @@
+"""The PROTOCOLS.md baselines, implemented here with NumPy/SciPy (no Python loop over items).
+
+Rating prediction (Protocol A), ``fit(users, items, ratings, n_users=, n_items=)`` /
+``predict(users, items)`` on index positions (-1 = unknown):
+:class:`GlobalMean`, :class:`BiasBaseline` (user + item biases by alternating least squares,
+Surprise's BaselineOnly defaults).
+
+Top-N (Protocol B), ``fit(X)`` on the CSR training matrix / ``score(rows)`` -> dense
+(len(rows), n_items) scores: :class:`MostPopular`, :class:`ItemKNN` (cosine; all neighbours or
+the k nearest), :class:`EASE` (closed form).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+log = logging.getLogger(__name__)
+
+
+def _checked(users: Any, items: Any, ratings: Any | None = None) -> tuple[np.ndarray, ...]:
+    u = np.asarray(users, dtype=np.int64)
+    i = np.asarray(items, dtype=np.int64)
+    if u.ndim != 1 or u.shape != i.shape:
+        raise ValueError(f"users and items must be 1-D of equal length, got {u.shape} and {i.shape}")
+    if ratings is None:
+        return u, i
+    r = np.asarray(ratings, dtype=np.float64)
+    if r.shape != u.shape:
+        raise ValueError(f"ratings must have one value per (user, item), got {r.shape} for {u.shape}")
+    if not np.isfinite(r).all():
+        raise ValueError("ratings hold NaN or inf; validate the data first")
+    return u, i, r
+
+
+# --------------------------------------------------------------------------------------------- Protocol A
+class GlobalMean:
+    """Predicts the training mean for every pair."""
+
+    name = "global_mean"
+
+    def fit(self, users: Any, items: Any, ratings: Any, *, n_users: int, n_items: int) -> "GlobalMean":
+        _, _, r = _checked(users, items, ratings)
+        if r.size == 0:
+            raise ValueError("no training ratings")
+        self.mu = float(r.mean())
+        return self
+
+    def predict(self, users: Any, items: Any) -> np.ndarray:
+        u, _ = _checked(users, items)
+        return np.full(u.shape, self.mu)
+
+
+class BiasBaseline:
+    """r(u, i) = mu + b_u + b_i, regularized biases fitted by alternating least squares.
+
+    Each epoch: b_i = sum(r - mu - b_u) / (reg_i + n_i), then b_u = sum(r - mu - b_i) / (reg_u + n_u)
+    (Surprise's BaselineOnly ALS, defaults reg_i=10, reg_u=15, 10 epochs). Unknown users/items get
+    a zero bias, so an unseen item is predicted as mu + b_u: the Protocol A fallback.
+    """
+
+    name = "bias_baseline"
+
+    def __init__(self, *, reg_user: float = 15.0, reg_item: float = 10.0, epochs: int = 10) -> None:
+        if reg_user < 0 or reg_item < 0:
+            raise ValueError(f"regularization must be >= 0, got reg_user={reg_user}, reg_item={reg_item}")
+        if epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {epochs}")
+        self.reg_user, self.reg_item, self.epochs = reg_user, reg_item, epochs
+
+    def fit(self, users: Any, items: Any, ratings: Any, *, n_users: int, n_items: int) -> "BiasBaseline":
+        u, i, r = _checked(users, items, ratings)
+        if r.size == 0:
+            raise ValueError("no training ratings")
+        if u.min() < 0 or i.min() < 0 or u.max() >= n_users or i.max() >= n_items:
+            raise ValueError("training positions must lie in [0, n_users) x [0, n_items); map ids first")
+        self.mu = float(r.mean())
+        n_u = np.bincount(u, minlength=n_users)
+        n_i = np.bincount(i, minlength=n_items)
+        self.user_bias = np.zeros(n_users)
+        self.item_bias = np.zeros(n_items)
+        for _ in range(self.epochs):  # Surprise order: users first, then items
+            self.user_bias = np.bincount(u, r - self.mu - self.item_bias[i], minlength=n_users) / (self.reg_user + n_u)
+            self.item_bias = np.bincount(i, r - self.mu - self.user_bias[u], minlength=n_items) / (self.reg_item + n_i)
+        return self
+
+    def predict(self, users: Any, items: Any) -> np.ndarray:
+        u, i = _checked(users, items)
+        bu = np.where(u >= 0, self.user_bias[np.clip(u, 0, None)], 0.0)
+        bi = np.where(i >= 0, self.item_bias[np.clip(i, 0, None)], 0.0)
+        return self.mu + bu + bi
+
+
+# --------------------------------------------------------------------------------------------- Protocol B
+def _csr(matrix: Any) -> sparse.csr_matrix:
+    if not sparse.issparse(matrix):
+        raise TypeError(f"pass the training interactions as a scipy.sparse matrix, got {type(matrix).__name__}")
+    x = sparse.csr_matrix(matrix, dtype=np.float32)
+    if x.shape[0] == 0 or x.shape[1] == 0 or x.nnz == 0:
+        raise ValueError(f"the training matrix is empty (shape {x.shape}, {x.nnz} interactions)")
+    x.data[:] = 1.0  # implicit feedback: presence only
+    return x
+
+
+class MostPopular:
+    """Score = number of training users of the item (the same list for everyone, minus their own items)."""
+
+    name = "most_popular"
+
+    def fit(self, x: Any) -> "MostPopular":
+        self.x = _csr(x)
+        self.popularity = np.asarray(self.x.sum(axis=0)).ravel()
+        return self
+
+    def score(self, rows: Any) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        return np.broadcast_to(self.popularity, (rows.size, self.popularity.size)).astype(np.float32)
+
+
+class ItemKNN:
+    """Item-based kNN with cosine similarity on binary interactions.
+
+    S = cosine(X columns) with a zero diagonal; with ``neighbours`` each item keeps only its k most
+    similar items (row-wise pruning, as in the ``implicit`` library). score(u) = x_u · S.
+    """
+
+    def __init__(self, *, neighbours: int | None = None) -> None:
+        if neighbours is not None and neighbours < 1:
+            raise ValueError(f"neighbours must be >= 1 or None (all), got {neighbours}")
+        self.neighbours = neighbours
+        self.name = "item_knn_all" if neighbours is None else f"item_knn_{neighbours}"
+
+    def fit(self, x: Any) -> "ItemKNN":
+        self.x = _csr(x)
+        norms = np.sqrt(np.asarray(self.x.multiply(self.x).sum(axis=0)).ravel())
+        inv = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
+        xn = sparse.csr_matrix(self.x.multiply(inv[None, :]))
+        sim = (xn.T @ xn).toarray().astype(np.float32)
+        np.fill_diagonal(sim, 0.0)
+        k = self.neighbours
+        if k is not None and k < sim.shape[1]:
+            drop = np.argpartition(-sim, k - 1, axis=1)[:, k:]  # all but the k most similar per row
+            np.put_along_axis(sim, drop, 0.0, axis=1)
+        self.similarity = sim
+        return self
+
+    def score(self, rows: Any) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        return np.asarray(self.x[rows] @ self.similarity, dtype=np.float32)
+
+
+class EASE:
+    """Embarrassingly Shallow Autoencoder (Steck 2019): B = I - P / diag(P), P = (XᵀX + λI)⁻¹, diag(B) = 0."""
+
+    def __init__(self, *, l2: float = 300.0) -> None:
+        if l2 <= 0:
+            raise ValueError(f"l2 (lambda) must be > 0, got {l2}")
+        self.l2 = l2
+        self.name = "ease"
+
+    def fit(self, x: Any, *, gram: np.ndarray | None = None) -> "EASE":
+        self.x = _csr(x)
+        g = (self.x.T @ self.x).toarray().astype(np.float64) if gram is None else gram.astype(np.float64, copy=True)
+        g[np.diag_indices_from(g)] += self.l2
+        p = np.linalg.inv(g)
+        b = p / (-np.diag(p))
+        np.fill_diagonal(b, 0.0)
+        self.weights = b.astype(np.float32)
+        return self
+
+    def score(self, rows: Any) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        return np.asarray(self.x[rows] @ self.weights, dtype=np.float32)

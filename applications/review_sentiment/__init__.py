@@ -1,0 +1,1 @@
+"""Social: review sentiment with NLTK preprocessing, a BiLSTM and a text CNN vs classic baselines."""

@@ -1,0 +1,242 @@
+"""The classic text baselines of PROTOCOLS.md §Sentiment, with one ``fit``/``predict``/``scores`` shape.
+
+- ``MajorityBaseline``: always the most frequent training class.
+- ``VaderBaseline``: VADER compound ≥ 0.05 → positive class, no training (binary only).
+- ``TfidfLogReg``: TF-IDF word 1–2-grams + logistic regression, C chosen by stratified CV on the
+  training texts only.
+- ``NBSVM``: Wang & Manning (2012) NB-SVM on binarized word 1–2-grams (log-count-ratio scaled
+  features, L2 linear SVM, weights interpolated with their mean, β = 0.25); one-vs-rest for
+  more than two classes.
+- ``CharSVM``: TF-IDF character 2–5-grams + linear SVM; its decision function is the AUC score.
+
+Vectorizers use scikit-learn's defaults (lower-casing, its word pattern) on the raw texts, like the
+reference implementations, so the numbers compare with PROTOCOLS.md. ``scores`` returns a 1-D
+positive-class score for two classes and an ``(n, k)`` matrix otherwise (probabilities, or a
+softmax of SVM decision values, which only the multi-class ROC-AUC uses).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: PROTOCOLS.md §Sentiment reference numbers (stratified 80/20 split, seed 42), for display only;
+#: never reported as this project's own measurements.
+REFERENCE = {
+    "majority": {"accuracy": 0.5778, "macro_f1": 0.3662, "roc_auc": 0.5000},
+    "vader": {"accuracy": 0.6480, "macro_f1": 0.6397, "roc_auc": 0.7024},
+    "tfidf_logreg": {"accuracy": 0.7868, "macro_f1": 0.7761, "roc_auc": 0.8717},
+    "nbsvm": {"accuracy": 0.7836, "macro_f1": 0.7692, "roc_auc": 0.8734},
+    "char_svm": {"accuracy": 0.7864, "macro_f1": 0.7790, "roc_auc": 0.8605},
+}
+#: PROTOCOLS.md §Sentiment: 5-fold CV accuracy of TF-IDF + logistic regression (mean, std), display only
+REFERENCE_CV_TFIDF_LOGREG = (0.7877, 0.0063)
+C_GRID = tuple(float(c) for c in np.logspace(-2, 3, 11))
+
+
+def _texts(texts: Sequence[str] | np.ndarray) -> list[str]:
+    out = list(texts)
+    if not out:
+        raise ValueError("no texts given; pass at least one text")
+    if not all(isinstance(t, str) for t in out):
+        raise TypeError("texts must be strings; fill or drop missing texts first")
+    return out
+
+
+def _labels(y: Any, n: int) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n:
+        raise ValueError(f"labels must be 1-D with one entry per text ({n}), got shape {y.shape}")
+    if len(np.unique(y)) < 2:
+        raise ValueError("training labels hold a single class; a classifier needs two at least")
+    return y.astype(np.int64)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class TextBaseline:
+    """Common shape: ``fit(texts, y)`` → self, ``predict(texts)`` → class ids, ``scores(texts)``."""
+
+    name = "baseline"
+    classes_: np.ndarray
+
+    def fit(self, texts: Sequence[str], y: Any) -> "TextBaseline":
+        raise NotImplementedError
+
+    def decision(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, k) raw scores per class (higher = more likely)."""
+        raise NotImplementedError
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        return self.classes_[self.decision(texts).argmax(axis=1)]
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        d = self.decision(texts)
+        return d[:, 1] if d.shape[1] == 2 else _softmax(d)
+
+
+class MajorityBaseline(TextBaseline):
+    name = "majority"
+
+    def fit(self, texts: Sequence[str], y: Any) -> "MajorityBaseline":
+        y = _labels(y, len(_texts(texts)))
+        self.classes_ = np.unique(y)
+        counts = np.array([(y == c).sum() for c in self.classes_])
+        self.prior_ = counts / counts.sum()
+        return self
+
+    def decision(self, texts: Sequence[str]) -> np.ndarray:
+        return np.tile(self.prior_, (len(_texts(texts)), 1))
+
+
+class VaderBaseline(TextBaseline):
+    """VADER's rule-based compound score; ``fit`` only records the classes (nothing is learned)."""
+
+    name = "vader"
+
+    def __init__(self, *, threshold: float = 0.05) -> None:
+        self.threshold = threshold
+
+    def fit(self, texts: Sequence[str], y: Any) -> "VaderBaseline":
+        y = _labels(y, len(_texts(texts)))
+        self.classes_ = np.unique(y)
+        if len(self.classes_) != 2:
+            raise ValueError(f"VADER gives a positive/negative score and needs two classes, got "
+                             f"{len(self.classes_)}; it is skipped for multi-class data")
+        return self
+
+    def compound(self, texts: Sequence[str]) -> np.ndarray:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        analyzer = SentimentIntensityAnalyzer()
+        return np.array([analyzer.polarity_scores(t)["compound"] for t in _texts(texts)])
+
+    def decision(self, texts: Sequence[str]) -> np.ndarray:
+        c = self.compound(texts)
+        # column 1 wins exactly when compound >= threshold
+        return np.column_stack([np.full_like(c, self.threshold), c + 1e-12])
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        return self.compound(texts)
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        return np.where(self.compound(texts) >= self.threshold, self.classes_[1], self.classes_[0])
+
+
+class TfidfLogReg(TextBaseline):
+    """TF-IDF word 1–2-grams + logistic regression, C picked by stratified k-fold CV on training texts."""
+
+    name = "tfidf_logreg"
+
+    def __init__(self, *, cs: Sequence[float] = C_GRID, cv: int = 5, seed: int = 42) -> None:
+        self.cs, self.cv, self.seed = tuple(cs), cv, seed
+
+    def fit(self, texts: Sequence[str], y: Any) -> "TfidfLogReg":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold, cross_val_score
+        from sklearn.pipeline import make_pipeline
+
+        texts = _texts(texts)
+        y = _labels(y, len(texts))
+        self.classes_ = np.unique(y)
+        folds = StratifiedKFold(n_splits=min(self.cv, int(np.bincount(y).min())), shuffle=True,
+                                random_state=self.seed)
+        scores = {}
+        if folds.n_splits >= 2 and len(self.cs) > 1:
+            for c in self.cs:
+                pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(C=c, max_iter=2000))
+                scores[c] = float(cross_val_score(pipe, texts, y, cv=folds, scoring="accuracy").mean())
+            self.c_ = max(scores, key=lambda c: (scores[c], -c))
+        else:
+            self.c_ = self.cs[len(self.cs) // 2]
+        self.cv_scores_ = scores
+        log.info("tfidf_logreg: C = %g by %d-fold CV on the training texts", self.c_, folds.n_splits)
+        self.vectorizer_ = TfidfVectorizer(ngram_range=(1, 2)).fit(texts)
+        self.model_ = LogisticRegression(C=self.c_, max_iter=2000).fit(self.vectorizer_.transform(texts), y)
+        return self
+
+    def decision(self, texts: Sequence[str]) -> np.ndarray:
+        return self.model_.predict_proba(self.vectorizer_.transform(_texts(texts)))
+
+
+class NBSVM(TextBaseline):
+    """NB-SVM (Wang & Manning 2012): SVM on NB log-count-ratio scaled binary 1–2-gram features."""
+
+    name = "nbsvm"
+
+    def __init__(self, *, alpha: float = 1.0, c: float = 1.0, beta: float = 0.25) -> None:
+        self.alpha, self.c, self.beta = alpha, c, beta
+
+    def fit(self, texts: Sequence[str], y: Any) -> "NBSVM":
+        from sklearn.feature_extraction.text import CountVectorizer
+        from sklearn.svm import LinearSVC
+
+        texts = _texts(texts)
+        y = _labels(y, len(texts))
+        self.classes_ = np.unique(y)
+        self.vectorizer_ = CountVectorizer(ngram_range=(1, 2), binary=True).fit(texts)
+        x = self.vectorizer_.transform(texts)
+        targets = [self.classes_[1]] if len(self.classes_) == 2 else list(self.classes_)
+        self.ratios_, self.weights_, self.biases_ = [], [], []
+        for target in targets:
+            pos = np.asarray(x[y == target].sum(axis=0)).ravel() + self.alpha
+            neg = np.asarray(x[y != target].sum(axis=0)).ravel() + self.alpha
+            r = np.log((pos / pos.sum()) / (neg / neg.sum()))
+            svm = LinearSVC(C=self.c, max_iter=5000).fit(x.multiply(r).tocsr(), (y == target).astype(int))
+            w = svm.coef_.ravel()
+            w = (1 - self.beta) * np.abs(w).mean() + self.beta * w  # interpolation with the mean magnitude
+            self.ratios_.append(r)
+            self.weights_.append(w)
+            self.biases_.append(float(svm.intercept_[0]))
+        return self
+
+    def decision(self, texts: Sequence[str]) -> np.ndarray:
+        x = self.vectorizer_.transform(_texts(texts))
+        cols = [np.asarray(x.multiply(r) @ w).ravel() + b for r, w, b in zip(self.ratios_, self.weights_,
+                                                                              self.biases_)]
+        if len(self.classes_) == 2:
+            return np.column_stack([-cols[0], cols[0]]) / 2
+        return np.column_stack(cols)
+
+
+class CharSVM(TextBaseline):
+    """TF-IDF character 2–5-grams + linear SVM (scikit-learn defaults)."""
+
+    name = "char_svm"
+
+    def __init__(self, *, c: float = 1.0) -> None:
+        self.c = c
+
+    def fit(self, texts: Sequence[str], y: Any) -> "CharSVM":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+
+        texts = _texts(texts)
+        y = _labels(y, len(texts))
+        self.classes_ = np.unique(y)
+        self.vectorizer_ = TfidfVectorizer(analyzer="char", ngram_range=(2, 5)).fit(texts)
+        self.model_ = LinearSVC(C=self.c).fit(self.vectorizer_.transform(texts), y)
+        return self
+
+    def decision(self, texts: Sequence[str]) -> np.ndarray:
+        d = self.model_.decision_function(self.vectorizer_.transform(_texts(texts)))
+        return np.column_stack([-d, d]) / 2 if d.ndim == 1 else d
+
+
+def all_baselines(n_classes: int, *, seed: int = 42, cv: int = 5) -> list[TextBaseline]:
+    """The PROTOCOLS.md baselines that apply to ``n_classes`` (VADER only for two)."""
+    out: list[TextBaseline] = [MajorityBaseline()]
+    if n_classes == 2:
+        out.append(VaderBaseline())
+    out += [TfidfLogReg(seed=seed, cv=cv), NBSVM(), CharSVM()]
+    return out

@@ -1,0 +1,443 @@
+"""Finance: next-day stock price with LSTM/GRU and a 1-D CNN against the random-walk baselines.
+
+    deepcases run stock_forecast                     # bundled S&P 500 1999-2018 (offline)
+    deepcases run stock_forecast --ticker AAPL       # Yahoo Finance via yfinance, cached on disk
+    deepcases run stock_forecast --source csv --path prices.csv --date-column Date --close-column Close
+
+Protocol (PROTOCOLS.md §Finance): chronological 70/15/15 split by row; a one-step-ahead forecast
+of every test day's close from all true history before it; RMSE, MAE, MAPE, MASE, directional
+accuracy and MAE ratio to persistence, beside persistence, drift, ARIMA(1,1,1)+drift and always-up.
+Inputs are windows of past log returns (optionally volume and high/low range) scaled with
+training-span statistics; the networks output quantiles of the cumulative log return for each
+of the next ``--horizon`` days (median = forecast, outer quantiles = interval).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shared.app import CaseStudyRun, add_common_arguments, configure_logging, finish_run, run_cli, start_run
+
+log = logging.getLogger(__name__)
+
+APP = "stock_forecast"
+FRACTIONS = (0.70, 0.15, 0.15)
+DISCLAIMER = ("Not investment advice: a statistical forecast for teaching; stock prices are close to a random "
+              "walk and these intervals can fail.")
+#: PROTOCOLS.md §Finance reference numbers on the S&P 500 sample (display only, not measured here)
+REFERENCE = {
+    "persistence": {"rmse": 20.076, "mae": 13.110, "mape": 0.542, "mase": 1.235, "directional_accuracy": 0.537},
+    "drift": {"rmse": 20.074, "mae": 13.105, "mape": 0.542, "mase": 1.235, "directional_accuracy": 0.537},
+    "arima_111_drift": {"rmse": 20.097, "mae": 13.102, "mape": 0.542, "mase": 1.234,
+                        "directional_accuracy": 0.534},
+    "auto_arima_012": {"rmse": 20.103, "mae": 13.161, "mape": 0.544, "mase": 1.240, "directional_accuracy": 0.523},
+    "always_up": {"directional_accuracy": 0.537},
+}
+
+QUICK_ARGS = ["--source", "sample", "--seeds", "1", "--epochs", "6", "--patience", "3", "--window", "20",
+              "--units", "16", "--horizon", "5", "--forecast-next", "5"]
+FULL_ARGS = ["--source", "sample", "--seeds", "3", "--epochs", "60", "--patience", "8", "--window", "30",
+             "--units", "32", "--horizon", "5", "--forecast-next", "10"]
+
+
+@dataclasses.dataclass(frozen=True)
+class StockConfig:
+    source: str = "sample"
+    ticker: str | None = None
+    path: str | None = None
+    date_column: str = "Date"
+    close_column: str = "Close"
+    start: str | None = None
+    end: str | None = None
+    cache_dir: str | None = None
+    models: tuple[str, ...] = ("lstm", "gru", "cnn1d")
+    features: tuple[str, ...] = ("ret",)
+    window: int = 30
+    horizon: int = 1
+    interval: float = 0.9
+    units: int = 32
+    dropout: float = 0.1
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    epochs: int = 60
+    patience: int = 8
+    seeds: int = 3
+    forecast_next: int = 0
+    seed: int = 42
+    runs_dir: str = "runs"
+    run_id: str | None = None
+    log_level: str = "INFO"
+    results_file: str | None = None
+
+
+def _csv_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def parse_args(argv: Sequence[str] | None = None) -> StockConfig:
+    from applications.stock_forecast.features import FEATURES
+    from applications.stock_forecast.models import MODELS
+
+    d = StockConfig
+    parser = argparse.ArgumentParser(prog="deepcases run stock_forecast", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    g = parser.add_argument_group("data")
+    g.add_argument("--source", choices=["sample", "yfinance", "csv"], default=None,
+                   help="where prices come from (default: yfinance when --ticker is given, else the bundled sample)")
+    g.add_argument("--ticker", default=None, help="ticker symbol for --source yfinance, e.g. AAPL or ^GSPC")
+    g.add_argument("--path", default=None, help="CSV file for --source csv (a date column and a close column, "
+                   "optional Open/High/Low/Volume)")
+    g.add_argument("--date-column", default=d.date_column, help="date column of the CSV (default: Date)")
+    g.add_argument("--close-column", default=d.close_column,
+                   help="close column of the CSV, ideally split/dividend-adjusted (default: Close)")
+    g.add_argument("--start", default=None, help="first date to use, ISO format (default: all data)")
+    g.add_argument("--end", default=None, help="last date to use, ISO format (default: all data)")
+    g.add_argument("--cache-dir", default=None, help="yfinance download cache (default: $DEEPCASES_CACHE/yfinance "
+                   "or ~/.cache/deepcases/yfinance)")
+    g = parser.add_argument_group("model")
+    g.add_argument("--models", type=_csv_list, default=d.models,
+                   help=f"comma-separated deep models among {','.join(MODELS)} (default: all)")
+    g.add_argument("--features", type=_csv_list, default=d.features,
+                   help=f"comma-separated inputs per day among {','.join(FEATURES)}; 'ret' (log return) first "
+                        "(default: ret)")
+    g.add_argument("--window", type=int, default=d.window, help="days of history per input window (default: 30)")
+    g.add_argument("--horizon", type=int, default=d.horizon,
+                   help="forecast the next N days from each origin; step 1 is the protocol's one-step table, "
+                        "all steps are scored in the multi-step table (default: 1)")
+    g.add_argument("--interval", type=float, default=d.interval,
+                   help="central prediction-interval level from quantile outputs (default: 0.9)")
+    g.add_argument("--units", type=int, default=d.units, help="recurrent units / CNN filters (default: 32)")
+    g.add_argument("--dropout", type=float, default=d.dropout, help="dropout rate (default: 0.1)")
+    g.add_argument("--learning-rate", type=float, default=d.learning_rate, help="Adam learning rate")
+    g.add_argument("--batch-size", type=int, default=d.batch_size, help="training batch size (default: 64)")
+    g.add_argument("--epochs", type=int, default=d.epochs, help="maximum epochs; early stopping on validation")
+    g.add_argument("--patience", type=int, default=d.patience, help="early-stopping patience in epochs")
+    g.add_argument("--seeds", type=int, default=d.seeds,
+                   help="train each model with seeds SEED, SEED+1, ... and report mean ± std (default: 3)")
+    g.add_argument("--forecast-next", type=int, default=d.forecast_next, metavar="N",
+                   help="after evaluation, refit the best model (by validation loss) on all data and forecast "
+                        "the next N trading days with intervals (default: 0 = off)")
+    add_common_arguments(parser)
+    args = parser.parse_args(argv)
+
+    source = args.source or ("yfinance" if args.ticker else "sample")
+    if source == "yfinance" and not args.ticker:
+        parser.error("--source yfinance needs --ticker SYMBOL, e.g. --ticker AAPL")
+    if args.ticker and source != "yfinance":
+        parser.error(f"--ticker applies to --source yfinance only, not --source {source}; drop one of them")
+    if source == "csv" and not args.path:
+        parser.error("--source csv needs --path FILE")
+    if args.path and source != "csv":
+        parser.error(f"--path applies to --source csv only, not --source {source}")
+    bad_models = [m for m in args.models if m not in MODELS]
+    if bad_models or not args.models:
+        parser.error(f"--models must be a comma-separated subset of {','.join(MODELS)}, got {','.join(args.models)}")
+    bad = [f for f in args.features if f not in FEATURES]
+    if bad or not args.features or args.features[0] != "ret":
+        parser.error(f"--features must start with 'ret' and use only {','.join(FEATURES)}, "
+                     f"got {','.join(args.features)}")
+    for name in ("window", "horizon", "units", "batch_size", "epochs", "seeds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    for name in ("patience", "forecast_next"):
+        if getattr(args, name) < 0:
+            parser.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
+    if not 0.0 < args.interval < 1.0:
+        parser.error(f"--interval must be in (0, 1), got {args.interval}; e.g. 0.9")
+    if not 0.0 <= args.dropout < 1.0:
+        parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
+    if args.learning_rate <= 0:
+        parser.error(f"--learning-rate must be > 0, got {args.learning_rate}")
+    return StockConfig(source=source, ticker=args.ticker, path=args.path, date_column=args.date_column,
+                       close_column=args.close_column, start=args.start, end=args.end, cache_dir=args.cache_dir,
+                       models=tuple(dict.fromkeys(args.models)), features=tuple(dict.fromkeys(args.features)),
+                       window=args.window, horizon=args.horizon, interval=args.interval, units=args.units,
+                       dropout=args.dropout, learning_rate=args.learning_rate, batch_size=args.batch_size,
+                       epochs=args.epochs, patience=args.patience, seeds=args.seeds,
+                       forecast_next=args.forecast_next, seed=args.seed, runs_dir=args.runs_dir,
+                       run_id=args.run_id, log_level=args.log_level, results_file=args.results_file)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _is_protocol_sample(config: StockConfig, frame: pd.DataFrame) -> bool:
+    from applications.stock_forecast.data import SAMPLE_ROWS
+
+    return config.source == "sample" and len(frame) == SAMPLE_ROWS
+
+
+def _verdicts(result: Any, tests: dict[str, list[dict[str, Any]]], level: float) -> list[str]:
+    """Plain-language lines: who beats the random walk, and is direction better than always-up?"""
+    lines = []
+    for m in result.models:
+        ratio = m.metrics.get("mae_ratio_to_persistence")
+        if m.kind != "deep" or ratio is None:
+            continue
+        std = (m.std or {}).get("mae_ratio_to_persistence", 0.0)
+        verdict = "beats" if ratio + 2 * std < 1.0 else ("loses to" if ratio - 2 * std > 1.0 else "ties")
+        runs = tests.get(m.name, [])
+        wins = sum(t["p_value_vs_always_up"] < 0.05 for t in runs)
+        ps = ", ".join(f"{t['p_value_vs_always_up']:.3g}" for t in runs)
+        direction = (f"directional accuracy {m.metrics['directional_accuracy']:.3f} vs always-up "
+                     f"{runs[0]['always_up_rate']:.3f} (one-sided binomial p = {ps}): "
+                     + ("direction predicted better than always-up in "
+                        f"{wins} of {len(runs)} seed(s)" if wins else "no evidence that direction is predicted "
+                        "better than always-up"))
+        coverage = m.metrics.get("interval_coverage")
+        cov = f"; {round(level * 100)} % interval covers {coverage:.3f} of test days" if coverage is not None else ""
+        lines.append(f"{m.name}: MAE ratio to persistence {ratio:.4f} ± {std:.4f} over {len(m.seeds or [])} "
+                     f"seed(s) — {verdict} the random walk; {direction}{cov}.")
+    return lines
+
+
+def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
+    from shared.artifacts import fingerprint_frame, write_csv, write_json, write_text
+    from shared.data import chronological_split
+    from shared.results import CaseStudyResult, mean_and_std
+
+    from applications.stock_forecast import plots
+    from applications.stock_forecast.baselines import (ArimaDrift, Drift, Persistence, always_up_accuracy,
+                                                       direction_tests)
+    from applications.stock_forecast.data import load_prices, require_length
+    from applications.stock_forecast.features import make_supervised
+    from applications.stock_forecast.models import (NetSettings, best_epoch, predict_quantiles, quantile_levels,
+                                                    train_forecaster)
+    from applications.stock_forecast.scoring import horizon_targets, multi_step_table, price_metrics
+
+    started = time.perf_counter()
+    frame, dataset_name = load_prices(source=config.source, ticker=config.ticker, path=config.path,
+                                      date_column=config.date_column, close_column=config.close_column,
+                                      start=config.start, end=config.end, cache_dir=config.cache_dir)
+    require_length(frame, window=config.window, horizon=config.horizon, fractions=FRACTIONS,
+                   what=f"{dataset_name} ({frame['date'].min().date()} … {frame['date'].max().date()})")
+    n = len(frame)
+    close = frame["close"].to_numpy(dtype=float)
+    dates = frame["date"]
+    train, val, test = chronological_split(n, fractions=FRACTIONS)
+    train_end, val_end = int(train[-1]) + 1, int(val[-1]) + 1
+    quantiles = quantile_levels(config.interval)
+    H = config.horizon
+    data = make_supervised(frame, features=config.features, window=config.window, horizon=H,
+                           train=train, val=val, test=test)
+    run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
+    fingerprint = fingerprint_frame(frame, name=dataset_name, time_column="date")
+    run.write_data_info(fingerprint)
+
+    origins = data.test_origins
+    actual_h, previous = horizon_targets(close, origins, H)
+    actual = actual_h[:, 0]
+    train_close = close[:train_end]
+    split_info = {name: {"rows": int(len(idx)), "first": str(dates[idx[0]].date()), "last": str(dates[idx[-1]].date())}
+                  for name, idx in (("train", train), ("validation", val), ("test", test))}
+    log.info("split: %s", split_info)
+
+    result = CaseStudyResult(app=APP, protocol="finance: 70/15/15 by row, one-step-ahead over the test span",
+                             dataset=fingerprint)
+    # ---- baselines (fit on the training span; ARIMA parameters on train + validation) ----------
+    forecasters = [Persistence(level=config.interval), Drift(), ArimaDrift(level=config.interval)]
+    base_fc = {}
+    for f in forecasters:
+        f.fit(close, train_end=train_end, fit_end=val_end, horizon=H)
+        base_fc[f.name] = f.predict(close, origins, H)
+    persistence = base_fc["persistence"].point
+    tables = []
+    tests: dict[str, list[dict[str, Any]]] = {}
+    baseline_rows = {}
+    for name, fc in base_fc.items():
+        lower = None if fc.lower is None else fc.lower[:, 0]
+        upper = None if fc.upper is None else fc.upper[:, 0]
+        baseline_rows[name] = price_metrics(actual, fc.point[:, 0], previous=previous, train_close=train_close,
+                                            persistence=persistence[:, 0], lower=lower, upper=upper)
+        tests[name] = [direction_tests(actual, fc.point[:, 0], previous)]
+        tables.append(multi_step_table(name, actual_h, previous, fc.point, persistence, train_close=train_close,
+                                       lower=fc.lower, upper=fc.upper))
+
+    # ---- deep models, several seeds ------------------------------------------------------------
+    settings = NetSettings(units=config.units, dropout=config.dropout, learning_rate=config.learning_rate,
+                           batch_size=config.batch_size, epochs=config.epochs, patience=config.patience)
+    seeds = [config.seed + i for i in range(config.seeds)]
+    mid = quantiles.index(0.5)
+    deep: dict[str, dict[str, Any]] = {}
+    predictions = pd.DataFrame({"date": dates[origins].dt.strftime("%Y-%m-%d").to_numpy(), "actual": actual,
+                                "previous_close": previous,
+                                **{f"{k}": v.point[:, 0] for k, v in base_fc.items()}})
+    for kind in config.models:
+        per_seed, seed_tables, val_losses, epochs_used = [], [], [], []
+        for s in seeds:
+            log.info("training %s (seed %d) on %d windows", kind, s, len(data.x_train))
+            tick = time.perf_counter()
+            model, history = train_forecaster(kind, x_train=data.x_train, y_train=data.y_train, x_val=data.x_val,
+                                              y_val=data.y_val, horizon=H, quantiles=quantiles, settings=settings,
+                                              seed=s, run_dir=run.path, verbose=verbose)
+            seconds = time.perf_counter() - tick
+            q = data.scaler.inverse_y(predict_quantiles(model, data.x_test))  # (n, H, Q) log returns
+            prices = previous[:, None, None] * np.exp(q)
+            point, lower, upper = prices[:, :, mid], prices[:, :, 0], prices[:, :, -1]
+            metrics = price_metrics(actual, point[:, 0], previous=previous, train_close=train_close,
+                                    persistence=persistence[:, 0], lower=lower[:, 0], upper=upper[:, 0])
+            per_seed.append(metrics)
+            seed_tables.append(multi_step_table(kind, actual_h, previous, point, persistence,
+                                                train_close=train_close, lower=lower, upper=upper))
+            tests.setdefault(kind, []).append(direction_tests(actual, point[:, 0], previous))
+            val_losses.append(float(min(history["val_loss"])))
+            epochs_used.append(best_epoch(history))
+            run.write_history(history, f"history_{kind}_seed{s}")
+            log.info("%s seed %d: %d epochs in %.1f s, MAE ratio to persistence %.4f", kind, s,
+                     len(history["loss"]), seconds, metrics["mae_ratio_to_persistence"])
+            if s == seeds[0]:
+                run.save_model(model, f"model_{kind}")
+                deep[kind] = {"point": point, "lower": lower, "upper": upper, "history": history}
+                predictions[f"{kind}"] = point[:, 0]
+                predictions[f"{kind}_lower"] = lower[:, 0]
+                predictions[f"{kind}_upper"] = upper[:, 0]
+                run.save_figure(plots.learning_curve_figure(history, model=kind, seed=s), f"learning_curves_{kind}")
+        mean, std = mean_and_std(per_seed)
+        deep[kind].update(per_seed=per_seed, val_loss=float(np.mean(val_losses)), best_epochs=epochs_used,
+                          mean=mean, std=std)
+        result.add(kind, "deep", mean, seeds=seeds, std=std if len(seeds) > 1 else None,
+                   note=f"best epochs {epochs_used}; mean val loss {np.mean(val_losses):.4f}")
+        step_frame = pd.concat(seed_tables)
+        tables.append(step_frame.groupby(["model", "step"], as_index=False).mean(numeric_only=True))
+
+    for name, metrics in baseline_rows.items():
+        result.add(name, "baseline", metrics)
+    result.add("always_up", "baseline", {"directional_accuracy": always_up_accuracy(actual, previous)})
+
+    multi = pd.concat(tables, ignore_index=True)
+    write_csv(run.path / "multi_step.csv", multi)
+    write_csv(run.path / "predictions.csv", predictions)
+    featured = min(deep, key=lambda k: deep[k]["val_loss"])
+    result.extra.update({
+        "split": split_info,
+        "interval_level": config.interval,
+        "quantiles": list(quantiles),
+        "horizon": H,
+        "featured_model": featured,
+        "direction_tests": tests,
+        "per_seed": {k: v["per_seed"] for k, v in deep.items()},
+        "multi_step": multi.round(6).to_dict(orient="records"),
+        "notes": ["mae_ratio_to_persistence below 1.00 beats the random walk on the same test days",
+                  "interval_coverage/interval_width_pct: central interval at interval_level, one-step; "
+                  "persistence's interval is the empirical quantile of training-span moves",
+                  "deep models: mean over seeds, std = population std; ARIMA fitted once on train+validation"],
+    })
+    if _is_protocol_sample(config, frame):
+        result.extra["reference_protocols_md"] = REFERENCE
+        ref = REFERENCE["persistence"]
+        ours = baseline_rows["persistence"]
+        result.extra["persistence_vs_reference"] = {k: {"ours": round(ours[k], 4), "reference": v}
+                                                    for k, v in ref.items()}
+    verdicts = _verdicts(result, tests, config.interval)
+    result.extra["verdicts"] = verdicts
+
+    # ---- figures --------------------------------------------------------------------------------
+    f = deep[featured]
+    test_dates = dates[origins].reset_index(drop=True)
+    run.save_figure(plots.span_figure(test_dates, actual, f["point"][:, 0], f["lower"][:, 0], f["upper"][:, 0],
+                                      model=featured, level=config.interval,
+                                      title=f"{dataset_name}: one-step forecast over the test span ({featured})"),
+                    "forecast_test_span")
+    run.save_figure(plots.span_figure(test_dates, actual, f["point"][:, 0], f["lower"][:, 0], f["upper"][:, 0],
+                                      model=featured, level=config.interval, last=60, persistence=persistence[:, 0],
+                                      title=f"{dataset_name}: last 60 test days ({featured} vs persistence)"),
+                    "forecast_last_60_days")
+    run.save_figure(plots.residual_figure(actual, f["point"][:, 0], model=featured), "residuals")
+    if H > 1:
+        run.save_figure(plots.horizon_figure(multi), "mae_ratio_by_step")
+
+    # ---- optional: refit on all data and forecast the next N days ------------------------------
+    if config.forecast_next:
+        future = _forecast_next(config, frame, featured, deep[featured]["best_epochs"], settings, quantiles,
+                                verbose=verbose)
+        write_csv(run.path / "forecast_next.csv", future)
+        write_text(run.path / "forecast_next.md", f"{DISCLAIMER}\n\n" + _markdown(future) + "\n")
+        last = min(len(frame), 120)
+        run.save_figure(plots.future_figure(dates.iloc[-last:], close[-last:], pd.to_datetime(future["date"]),
+                                            future["forecast"].to_numpy(), future["lower"].to_numpy(),
+                                            future["upper"].to_numpy(), model=featured, level=config.interval,
+                                            title=f"{dataset_name}: next {config.forecast_next} trading days "
+                                                  f"({featured}, refit on all data)"), "forecast_next")
+        result.extra["forecast_next"] = {"model": featured, "disclaimer": DISCLAIMER,
+                                         "days": future.round(4).to_dict(orient="records")}
+    write_json(run.path / "verdicts.json", {"verdicts": verdicts, "disclaimer": DISCLAIMER})
+    return finish_run(APP, run, [result], started=started, results_file=config.results_file)
+
+
+def _forecast_next(config: StockConfig, frame: pd.DataFrame, kind: str, best_epochs: list[int],
+                   settings: Any, quantiles: tuple[float, ...], *, verbose: int) -> pd.DataFrame:
+    """Refit ``kind`` on every day (scaler included) for the median best epoch, forecast N days."""
+    from applications.stock_forecast.features import (TrainScaler, cumulative_targets, feature_matrix,
+                                                      first_valid_day, windows_at)
+    from applications.stock_forecast.models import predict_quantiles, train_forecaster
+
+    N = config.forecast_next
+    raw = feature_matrix(frame, config.features)
+    close = frame["close"].to_numpy(dtype=float)
+    first = first_valid_day(raw)
+    origins = np.arange(first + config.window, len(frame) - N + 1)
+    if len(origins) < 2:
+        raise ValueError(f"--forecast-next {N} leaves no training windows; use a smaller N or a longer series")
+    targets = cumulative_targets(close, origins, N)
+    scaler = TrainScaler.fit(raw, targets, train_end=len(frame), first_day=first)
+    scaled = scaler.transform_x(np.nan_to_num(raw, nan=0.0))
+    epochs = max(1, int(np.median(best_epochs)))
+    log.info("refitting %s on all %d days for %d epochs to forecast %d days", kind, len(frame), epochs, N)
+    model, _ = train_forecaster(kind, x_train=windows_at(scaled, origins, config.window),
+                                y_train=scaler.transform_y(targets), x_val=None, y_val=None, horizon=N,
+                                quantiles=quantiles, settings=settings, seed=config.seed, epochs=epochs,
+                                verbose=verbose)
+    x_last = windows_at(scaled, np.array([len(frame)]), config.window)
+    q = scaler.inverse_y(predict_quantiles(model, x_last))[0]  # (N, Q)
+    prices = close[-1] * np.exp(q)
+    last_day = pd.Timestamp(frame["date"].iloc[-1])
+    days = pd.bdate_range(last_day + pd.Timedelta(days=1), periods=N)
+    mid = quantiles.index(0.5)
+    return pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "step": np.arange(1, N + 1),
+                         "forecast": prices[:, mid], "lower": prices[:, 0], "upper": prices[:, -1]})
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    """A pipe table without the optional ``tabulate`` dependency."""
+    def cell(v: Any) -> str:
+        return f"{v:.2f}" if isinstance(v, (float, np.floating)) else str(v)
+
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config = parse_args(argv)
+    configure_logging(config.log_level)
+
+    def body() -> int:
+        from shared.training import verbosity
+
+        outcome = run_case_study(config, verbose=verbosity())
+        print(outcome.summary_table())
+        extra = outcome.results[0].extra
+        for line in extra.get("verdicts", []):
+            print(line)
+        if "forecast_next" in extra:
+            fc = extra["forecast_next"]
+            print(f"\nNext {len(fc['days'])} trading days ({fc['model']}, refit on all data; weekdays, exchange "
+                  "holidays not skipped):")
+            print(pd.DataFrame(fc["days"]).to_string(index=False))
+            print(DISCLAIMER)
+        return 0
+
+    return run_cli(APP, body)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""The deep models: DeepSurv (shared ``build_mlp`` + the shared Cox loss) and a horizon MLP.
+
+DeepSurv batches: the Cox loss needs each event's risk set, which is computed *within a batch*
+(``shared.survival.cox_ph_loss``). Batches are large (default 1024 of ~7,300 SUPPORT training
+rows, reshuffled every epoch) so each batch's risk sets are a good sample of the full ones, while
+an epoch still takes several optimizer steps; ``batch_size=0`` trains full-batch (exact partial
+likelihood). Early stopping watches the Cox loss on a 15 % stratified slice of the training fold,
+scored as one batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import numpy as np
+
+from shared.survival import BreslowBaseline, horizon_labels, survival_target
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class NetSettings:
+    hidden_units: tuple[int, ...] = (64, 64)
+    dropout: float = 0.2
+    l2: float = 1e-4
+    normalization: str | None = "batch"
+    learning_rate: float = 1e-3
+    batch_size: int = 1024
+    epochs: int = 200
+    patience: int = 15
+    validation_fraction: float = 0.15
+
+
+def _inner_split(stratify: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(len(stratify))
+    fit, val = train_test_split(idx, test_size=fraction, random_state=seed, stratify=stratify)
+    return np.sort(fit), np.sort(val)
+
+
+def _compile_fit(model: Any, loss: Any, x_fit: np.ndarray, y_fit: np.ndarray, x_val: np.ndarray,
+                 y_val: np.ndarray, settings: NetSettings, verbose: int, metrics: list[Any] | None = None
+                 ) -> dict[str, list[float]]:
+    from shared.models._keras import keras
+    from shared.training import fit_keras, standard_callbacks
+
+    k = keras()
+    model.compile(optimizer=k.optimizers.Adam(settings.learning_rate), loss=loss, metrics=metrics or [])
+    batch = settings.batch_size if settings.batch_size > 0 else len(x_fit)
+    return fit_keras(model, x_fit, y_fit, validation_data=(x_val, y_val), epochs=settings.epochs,
+                     batch_size=min(batch, len(x_fit)), verbose=verbose, shuffle=True,
+                     validation_batch_size=len(x_val),
+                     callbacks=standard_callbacks(None, monitor="val_loss", patience=settings.patience,
+                                                  csv_log=False))
+
+
+def predict_risk(model: Any, x: np.ndarray) -> np.ndarray:
+    return np.asarray(model.predict(x, batch_size=4096, verbose=0), dtype=float).reshape(-1)
+
+
+@dataclasses.dataclass
+class DeepSurv:
+    """A fitted DeepSurv network, its Breslow baseline hazard and its training history."""
+
+    model: Any
+    baseline: BreslowBaseline
+    history: dict[str, list[float]]
+
+    def risk(self, x: np.ndarray) -> np.ndarray:
+        return predict_risk(self.model, x)
+
+    def survival(self, x: np.ndarray, times: Any) -> np.ndarray:
+        return self.baseline.survival(self.risk(x), times)
+
+
+def train_deepsurv(x: np.ndarray, time: np.ndarray, event: np.ndarray, *, settings: NetSettings, seed: int,
+                   verbose: int = 0) -> DeepSurv:
+    """Fit DeepSurv on one training fold; the baseline hazard uses the whole training fold."""
+    from shared.models import build_mlp
+    from shared.survival import cox_ph_loss
+    from shared.training import set_seed
+
+    set_seed(seed)
+    fit, val = _inner_split(event, settings.validation_fraction, seed)
+    y = survival_target(time, event)
+    model = build_mlp(n_features=x.shape[1], hidden_units=settings.hidden_units, dropout=settings.dropout,
+                      l2=settings.l2, normalization=settings.normalization, outputs=1, output_activation=None,
+                      name="deepsurv")
+    history = _compile_fit(model, cox_ph_loss(), x[fit], y[fit], x[val], y[val], settings, verbose)
+    baseline = BreslowBaseline().fit(predict_risk(model, x), time, event)
+    return DeepSurv(model=model, baseline=baseline, history=history)
+
+
+@dataclasses.dataclass
+class HorizonClassifier:
+    model: Any
+    history: dict[str, list[float]]
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.model.predict(x, batch_size=4096, verbose=0), dtype=float).reshape(-1)
+
+
+def train_horizon_mlp(x: np.ndarray, time: np.ndarray, event: np.ndarray, *, horizon: float,
+                      settings: NetSettings, seed: int, verbose: int = 0) -> HorizonClassifier:
+    """Sigmoid MLP for P(event by H), trained only on subjects whose status at H is known."""
+    from shared.models import build_mlp
+    from shared.training import set_seed
+
+    label, known = horizon_labels(time, event, horizon)
+    xk, yk = x[known], label[known].astype("float32")
+    if len(np.unique(yk)) < 2:
+        raise ValueError(f"the horizon {horizon:g} leaves one class among training subjects with a known status; "
+                         "pass a different --horizon-days")
+    set_seed(seed)
+    fit, val = _inner_split(yk, settings.validation_fraction, seed)
+    model = build_mlp(n_features=x.shape[1], hidden_units=settings.hidden_units, dropout=settings.dropout,
+                      l2=settings.l2, normalization=settings.normalization, outputs=1, output_activation="sigmoid",
+                      name="horizon_mlp")
+    history = _compile_fit(model, "binary_crossentropy", xk[fit], yk[fit], xk[val], yk[val], settings, verbose)
+    return HorizonClassifier(model=model, history=history)

@@ -1,0 +1,54 @@
+"""Evaluation toolkit: metrics by task, cross-validation of model builders, results tables.
+
+Metrics are pure functions ``f(y_true, y_pred, *, options)``; importing this package never
+imports TensorFlow (scikit-survival is imported only when a survival metric is called).
+"""
+
+from .classification import classification_metrics, confusion
+from .crossval import cross_validate, summarize_folds
+from .ranking import catalog_coverage, hit_rate_at_k, ndcg_at_k, top_k_from_scores
+from .regression import (
+    UndefinedMetricError,
+    directional_accuracy,
+    forecast_metrics,
+    interval_coverage,
+    mae,
+    mae_ratio,
+    mape,
+    mase,
+    pinball_loss,
+    rmse,
+    smape,
+    wape,
+)
+from .survival import brier_time_grid, harrell_c, integrated_brier, make_surv_array, uno_c
+from .tables import ResultsTable
+
+__all__ = [
+    "ResultsTable",
+    "UndefinedMetricError",
+    "brier_time_grid",
+    "catalog_coverage",
+    "classification_metrics",
+    "confusion",
+    "cross_validate",
+    "directional_accuracy",
+    "forecast_metrics",
+    "harrell_c",
+    "hit_rate_at_k",
+    "integrated_brier",
+    "interval_coverage",
+    "mae",
+    "mae_ratio",
+    "make_surv_array",
+    "mape",
+    "mase",
+    "ndcg_at_k",
+    "pinball_loss",
+    "rmse",
+    "smape",
+    "summarize_folds",
+    "top_k_from_scores",
+    "uno_c",
+    "wape",
+]

@@ -1,0 +1,354 @@
+"""Build the static HTML report: ``index.html`` plus one page per application run.
+
+    from shared.report import build_report
+    index = build_report(["runs"])                       # latest run of each app -> runs/report/
+    index = build_report(["runs/recommender/20250101-..."], out_dir="/tmp/report")
+
+The report opens from the file system with no network: figures and interactive charts are copied
+into ``<out>/assets/<page>/`` and linked relatively, the CSS is inlined, no fonts or scripts are
+fetched. Every file is written atomically. A run directory with missing or older files yields a
+logged message shown on its page, and the report is still built for everything else.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import re
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..artifacts import DEFAULT_RUNS_ROOT, atomic_path, write_text
+from . import html as H
+from .runs import RunInfo, find_runs, is_run_dir, load_run, relative
+from .tables import (Headline, environment_summary, format_number, headline, reference_table, result_title,
+                     results_table)
+
+log = logging.getLogger(__name__)
+
+_EXTERNAL_SCRIPT = re.compile(r"<script[^>]+src\s*=\s*[\"']\s*(https?:)?//", re.IGNORECASE)
+
+
+def _descriptions() -> dict[str, str]:
+    try:
+        from ..cli import APPLICATIONS, EXAMPLES
+    except ImportError:  # pragma: no cover - the CLI is part of the package
+        return {}
+    return {**APPLICATIONS, **EXAMPLES}
+
+
+def _known_apps() -> list[str]:
+    try:
+        from ..cli import APPLICATIONS
+    except ImportError:  # pragma: no cover
+        return []
+    return list(APPLICATIONS)
+
+
+def default_out_dir(paths: Sequence[str | Path]) -> Path:
+    """``<root>/report`` for the first path: a root as is, ``runs/APP`` -> ``runs``, a run dir -> ``runs``."""
+    if not paths:
+        return DEFAULT_RUNS_ROOT / "report"
+    first = Path(paths[0])
+    if first.is_file():
+        first = first.parent
+    if is_run_dir(first):
+        return first.parent.parent / "report"
+    if first.is_dir() and any(is_run_dir(c) for c in first.iterdir() if c.is_dir()):
+        return first.parent / "report"
+    return first / "report"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "run"
+
+
+def _copy(src: Path, dest: Path) -> None:
+    """Copy atomically, skipping files already up to date (same size, not older)."""
+    try:
+        if dest.is_file() and dest.stat().st_size == src.stat().st_size and \
+                dest.stat().st_mtime >= src.stat().st_mtime:
+            return
+    except OSError:
+        pass
+    with atomic_path(dest) as tmp:
+        shutil.copyfile(src, tmp)
+    shutil.copystat(src, dest)
+
+
+class _Page:
+    def __init__(self, run: RunInfo, slug: str, out_dir: Path) -> None:
+        self.run = run
+        self.slug = slug
+        self.out_dir = out_dir
+        self.file = f"{slug}.html"
+        self.assets = out_dir / "assets" / slug
+        self.figures: list[tuple[str, str]] = []  # (href relative to out_dir, file name)
+        self.charts: list[tuple[str, str]] = []
+        self.headlines: list[Headline] = [h for h in (headline(r) for r in run.results) if h is not None]
+
+    def copy_assets(self) -> None:
+        keep: set[str] = set()
+        for kind, sources in (("figures", self.run.figures), ("charts", self.run.charts)):
+            for src in sources:
+                dest = self.assets / src.name
+                try:
+                    _copy(src, dest)
+                except OSError as err:
+                    self.run.problem(f"cannot copy {src.name} into the report ({err}); skipped")
+                    continue
+                keep.add(src.name)
+                href = relative(dest, self.out_dir)
+                getattr(self, kind).append((href, src.name))
+                if kind == "charts":
+                    self._check_offline(src)
+        if self.assets.is_dir():  # files of an earlier build that the run no longer has
+            for old in self.assets.iterdir():
+                if old.is_file() and old.name not in keep:
+                    old.unlink()
+
+    def _check_offline(self, chart: Path) -> None:
+        try:
+            text = chart.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return
+        if _EXTERNAL_SCRIPT.search(text):
+            self.run.problem(f"interactive chart {chart.name} loads JavaScript from the network and will not "
+                             f"work offline; save it with the library inlined (plotly: include_plotlyjs=True)")
+
+
+def _caption(name: str) -> str:
+    stem = Path(name).stem.replace("_", " ").replace("-", " ")
+    return stem[:1].upper() + stem[1:]
+
+
+def _nav(pages: list[_Page], current: _Page | None) -> list[tuple[str, str, bool]]:
+    counts: dict[str, int] = {}
+    for p in pages:
+        counts[p.run.app] = counts.get(p.run.app, 0) + 1
+    return [(p.run.app if counts[p.run.app] == 1 else f"{p.run.app} ({p.run.run_id})", p.file, p is current)
+            for p in pages]
+
+
+def _dataset_line(result: dict[str, Any]) -> str:
+    dataset = result.get("dataset")
+    if not isinstance(dataset, dict):
+        return H.e(dataset) if dataset else ""
+    bits = []
+    for key in ("name", "rows", "date_range", "fingerprint"):
+        if key in dataset:
+            value = dataset[key]
+            if key == "date_range" and isinstance(value, list):
+                value = " … ".join(map(str, value))
+            if key == "fingerprint":
+                value = str(value)[:19] + "…"
+            bits.append(f"{key}: <code>{H.e(format_number(value))}</code>")
+    return "Data — " + ", ".join(bits) if bits else ""
+
+
+def _results_section(run: RunInfo) -> str:
+    parts = ["<h2 id=\"results\">Results</h2>"]
+    if run.legacy_metrics is not None:
+        parts.append("<p class=\"muted\">Older metrics.json format: values only.</p>")
+        parts.append(H.key_values({k: format_number(v) for k, v in run.legacy_metrics.items()}))
+    if not run.results and run.legacy_metrics is None:
+        parts.append("<p class=\"muted\">No results for this run (see the problems above).</p>")
+    for result in run.results:
+        parts.append(f"<h3>{H.e(result_title(result))}</h3>")
+        line = _dataset_line(result)
+        if line:
+            parts.append(f"<p class=\"muted\">{line}</p>")
+        table = results_table(result)
+        if table.rows:
+            parts.append(H.table(table, caption="Deep models (tinted) and baselines on the same split; the best value "
+                                                "of each metric in bold. Deep models: mean ± std over seeds."))
+        extra = result.get("extra") if isinstance(result.get("extra"), dict) else {}
+        if extra.get("reference") is not None:
+            ref = reference_table(extra["reference"])
+            parts.append("<h3>Reference (PROTOCOLS.md, measured by reference implementations)</h3>")
+            if ref is not None:
+                parts.append(H.table(ref, caption=f"Source: {ref.source}" if ref.source else None, kinds_column=None))
+            else:
+                parts.append(H.any_json(extra["reference"]))
+        others = {k: v for k, v in extra.items() if k != "reference"}
+        if others:
+            parts.append("<details><summary>More results (extra)</summary>" + H.any_json(others) + "</details>")
+        meta = []
+        if result.get("wall_time_s") is not None:
+            meta.append(f"wall time {format_number(float(result['wall_time_s']), 1)} s")
+        if result.get("environment"):
+            meta.append(environment_summary(result.get("environment")))
+        if meta:
+            parts.append(f"<p class=\"muted\">{H.e('; '.join(meta))}</p>")
+    return "\n".join(parts)
+
+
+def _run_page(page: _Page, pages: list[_Page], generated: str, description: str) -> str:
+    run = page.run
+    out = page.out_dir
+    parts = [f"<h1>{H.e(run.app)}</h1>"]
+    if description:
+        parts.append(f"<p class=\"sub\">{H.e(description)}</p>")
+    parts.append(f"<p class=\"muted\">Run <code>{H.e(run.run_id)}</code> in <code>{H.e(run.path)}</code></p>")
+    parts.append(H.problems(run.problems))
+    if run.notes:
+        parts.append(H.problems(run.notes, title="Notes"))
+    if page.headlines:
+        items = "".join(f"<li>{_headline_html(h)}</li>" for h in page.headlines)
+        parts.append(f"<ul>{items}</ul>")
+    parts.append(_results_section(run))
+
+    parts.append("<h2 id=\"figures\">Figures</h2>")
+    if page.figures:
+        figs = "".join(f"<figure><a href=\"{H.e(href)}\"><img src=\"{H.e(href)}\" alt=\"{H.e(_caption(name))}\" "
+                       f"loading=\"eager\"></a><figcaption>{H.e(_caption(name))}</figcaption></figure>"
+                       for href, name in page.figures)
+        parts.append(f"<div class=\"figures\">{figs}</div>")
+    else:
+        parts.append("<p class=\"muted\">No figures in this run.</p>")
+    if page.charts:
+        parts.append("<h2 id=\"interactive\">Interactive charts</h2><p class=\"muted\">Hover for details; each "
+                     "chart is self-contained (its JavaScript is inlined) and also opens on its own page.</p>")
+        for href, name in page.charts:
+            parts.append(f"<h3>{H.e(_caption(name))} — <a href=\"{H.e(href)}\">open full page</a></h3>"
+                         f"<iframe class=\"chart\" src=\"{H.e(href)}\" title=\"{H.e(_caption(name))}\"></iframe>")
+
+    parts.append("<h2 id=\"data\">Data fingerprint</h2>")
+    parts.append(H.any_json(run.data) if run.data is not None else "<p class=\"muted\">Not recorded.</p>")
+    parts.append("<h2 id=\"config\">Configuration</h2>")
+    parts.append(H.any_json(run.config) if run.config is not None else "<p class=\"muted\">Not recorded.</p>")
+    parts.append("<h2 id=\"environment\">Environment</h2>")
+    parts.append(H.any_json(run.environment) if run.environment is not None
+                 else "<p class=\"muted\">Not recorded.</p>")
+
+    parts.append("<h2 id=\"files\">Files of the run</h2>")
+    links = []
+    for f in run.files:
+        if f.is_file():
+            size = f.stat().st_size
+            links.append(f"<li><a href=\"{H.e(relative(f, out))}\">{H.e(f.name)}</a> "
+                         f"<span class=\"muted\">({_size(size)})</span></li>")
+        elif f.is_dir():
+            links.append(f"<li><code>{H.e(f.name)}/</code></li>")
+    parts.append(f"<ul>{''.join(links)}</ul>" if links else "<p class=\"muted\">None.</p>")
+    if run.has_logs:
+        parts.append(f"<p>TensorBoard: <code>tensorboard --logdir {H.e(run.path / 'logs')}</code></p>")
+    return H.page(f"deepcases — {run.app}", "\n".join(p for p in parts if p), nav=_nav(pages, page),
+                  generated=generated)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def _headline_html(h: Headline) -> str:
+    def side(pair: tuple[str, float] | None) -> str:
+        return "–" if pair is None else f"<strong>{H.e(format_number(pair[1]))}</strong> ({H.e(pair[0])})"
+
+    arrow = {True: "↑ higher is better", False: "↓ lower is better", None: ""}[h.higher_is_better]
+    winner = h.deep_wins
+    cls = "" if winner is None else ("deep" if winner else "baseline")
+    return (f"<em>{H.e(h.title)}</em> · <code>{H.e(h.metric)}</code> <span class=\"muted\">{arrow}</span>: "
+            f"best deep {side(h.deep)} vs best baseline {side(h.baseline)} — "
+            f"<span class=\"verdict {cls}\">{H.e(h.verdict)}</span>")
+
+
+def _index_page(pages: list[_Page], problems: list[str], generated: str, roots: Iterable[str],
+                descriptions: dict[str, str]) -> str:
+    parts = ["<h1>deepcases — case-study report</h1>",
+             f"<p class=\"sub\">Each application's deep models against the simple baselines on the same split. "
+             f"Built from {H.e(', '.join(roots))}.</p>"]
+    run_problems = [f"{p.run.app}: {len(p.run.problems)} problem(s), see its page" for p in pages if p.run.problems]
+    parts.append(H.problems([*problems, *run_problems]))
+    if not pages:
+        parts.append("<p>No runs found. Run <code>deepcases demo</code> (all case studies, quick settings) or "
+                     "<code>deepcases run APP</code>, then <code>deepcases report</code>.</p>")
+    else:
+        rows = []
+        for p in pages:
+            link = f"<a href=\"{H.e(p.file)}\">{H.e(p.run.app)}</a>"
+            if not p.headlines:
+                rows.append(f"<tr><td>{link}</td><td colspan=\"5\" class=\"muted\">no results "
+                            f"({H.e(p.run.problems[0] if p.run.problems else 'empty')})</td>"
+                            f"<td><code>{H.e(p.run.run_id)}</code></td></tr>")
+            for h in p.headlines:
+                cls = "" if h.deep_wins is None else ("deep" if h.deep_wins else "baseline")
+                deep = "–" if h.deep is None else f"{format_number(h.deep[1])} <span class=\"muted\">({H.e(h.deep[0])})</span>"
+                base = "–" if h.baseline is None else \
+                    f"{format_number(h.baseline[1])} <span class=\"muted\">({H.e(h.baseline[0])})</span>"
+                arrow = {True: " ↑", False: " ↓", None: ""}[h.higher_is_better]
+                rows.append(f"<tr><td>{link}</td><td>{H.e(h.title)}</td><td><code>{H.e(h.metric)}</code>{arrow}</td>"
+                            f"<td class=\"num\">{deep}</td><td class=\"num\">{base}</td>"
+                            f"<td class=\"verdict {cls}\">{H.e(h.verdict)}</td><td><code>{H.e(p.run.run_id)}</code></td></tr>")
+        parts.append("<h2>Headline numbers</h2><table><thead><tr><th>application</th><th>protocol — data</th>"
+                     "<th>metric</th><th>best deep model</th><th>best baseline</th><th>verdict</th><th>run</th>"
+                     "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+                     "<p class=\"muted\">First metric of each result; ↑ higher is better, ↓ lower is better.</p>")
+        cards = []
+        for p in pages:
+            thumb = f"<a href=\"{H.e(p.file)}\"><img src=\"{H.e(p.figures[0][0])}\" alt=\"{H.e(_caption(p.figures[0][1]))}\">" \
+                    f"</a>" if p.figures else ""
+            desc = descriptions.get(p.run.app, "")
+            counts = f"{len(p.figures)} figure(s), {len(p.charts)} interactive chart(s)"
+            cards.append(f"<div class=\"card\"><h3><a href=\"{H.e(p.file)}\">{H.e(p.run.app)}</a></h3>"
+                         f"<div class=\"muted\">{H.e(desc)}</div><div class=\"muted\">{H.e(counts)}</div>{thumb}</div>")
+        parts.append("<h2>Applications</h2><div class=\"cards\">" + "".join(cards) + "</div>")
+    seen = {p.run.app for p in pages}
+    missing = [a for a in _known_apps() if a not in seen]
+    if missing:
+        parts.append("<p class=\"muted\">No run found for: " + ", ".join(f"<code>{H.e(a)}</code>" for a in missing)
+                     + " (run <code>deepcases run APP</code>).</p>")
+    return H.page("deepcases report", "\n".join(p for p in parts if p), nav=_nav(pages, None), generated=generated)
+
+
+def build_report(run_dirs_or_roots: Sequence[str | Path] | str | Path | None = None, *,
+                 out_dir: str | Path | None = None) -> Path:
+    """Build the report and return the path of its ``index.html``.
+
+    ``run_dirs_or_roots``: run directories (each gets a page), application directories or runs
+    roots (the latest finished run of each application gets a page); default ``runs/``.
+    ``out_dir``: default ``<root>/report`` (``runs/report``).
+    """
+    if run_dirs_or_roots is None:
+        paths: list[str | Path] = [DEFAULT_RUNS_ROOT]
+    elif isinstance(run_dirs_or_roots, (str, Path)):
+        paths = [run_dirs_or_roots]
+    else:
+        paths = list(run_dirs_or_roots) or [DEFAULT_RUNS_ROOT]
+    out = Path(out_dir) if out_dir is not None else default_out_dir(paths)
+    out.mkdir(parents=True, exist_ok=True)
+    found, problems = find_runs(paths)
+    runs = [load_run(path, newer_unfinished=newer) for path, newer in found
+            if path.resolve() != out.resolve() and out.resolve() not in path.resolve().parents]
+    per_app: dict[str, int] = {}
+    for run in runs:
+        per_app[run.app] = per_app.get(run.app, 0) + 1
+    pages, used = [], set()
+    for run in sorted(runs, key=lambda r: (_order(r.app), r.app, r.run_id)):
+        slug = _slug(run.app if per_app[run.app] == 1 else f"{run.app}--{run.run_id}")
+        while slug in used or slug == "index":
+            slug += "-x"
+        used.add(slug)
+        pages.append(_Page(run, slug, out))
+    generated = f"Generated {_dt.datetime.now().isoformat(timespec='seconds')} by `deepcases report`; " \
+                f"static files, no network needed."
+    descriptions = _descriptions()
+    for page in pages:
+        page.copy_assets()
+        write_text(out / page.file, _run_page(page, pages, generated, descriptions.get(page.run.app, "")))
+    index = write_text(out / "index.html", _index_page(pages, problems, generated, [str(p) for p in paths],
+                                                       descriptions))
+    log.info("report: %s (%d run(s), %d problem(s))", index, len(pages),
+             len(problems) + sum(len(p.run.problems) for p in pages))
+    return index
+
+
+def _order(app: str) -> int:
+    known = _known_apps()
+    return known.index(app) if app in known else len(known)

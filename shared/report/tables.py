@@ -1,0 +1,290 @@
+"""Results in the PROTOCOLS.md shape turned into rows: directions, formatting, headlines, references.
+
+Used by the HTML report and by ``deepcases reproduce`` (``results/README.md``) so both show the
+same numbers the same way. Everything here works on plain dicts read from JSON and tolerates
+missing pieces (a result without std, a model without a metric, no reference numbers).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+#: metric names (or parts of them) where a smaller value is better; everything else is "higher is better"
+_LOWER_IS_BETTER = ("rmse", "mae", "mape", "mase", "smape", "wape", "ibs", "brier", "loss", "error", "pinball",
+                    "mse", "perplexity", "time")
+#: metric names where neither direction is "better" (shown, never ranked)
+_UNRANKED = ("coverage_width", "rows", "n_", "count")
+#: keys of a reference block that describe it rather than hold rows
+_REFERENCE_META = ("source", "note", "notes", "citation", "caption", "title")
+_NAME_KEYS = ("name", "model", "reference", "method", "baseline")
+
+
+def higher_is_better(metric: str) -> bool | None:
+    """True if a larger value of ``metric`` is better, False if smaller is, None if it is not a score.
+
+    Follows the scikit-learn naming habit of PROTOCOLS.md: errors (rmse, mae, mape, mase, smape, wape,
+    ibs, ...) are lower-is-better; scores (accuracy, macro_f1, roc_auc, harrell_c, hr@10, ndcg@10,
+    directional_accuracy, ...) are higher-is-better. ``interval_coverage`` is ranked as higher-is-better.
+    """
+    name = metric.lower()
+    if any(name.startswith(u) or name == u for u in _UNRANKED):
+        return None
+    if name.startswith("mae_ratio") or any(part in name for part in _LOWER_IS_BETTER):
+        return False
+    return True
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(float(value))
+
+
+def format_number(value: Any, digits: int = 4) -> str:
+    """``0.1234``-style for scores, thousands separators for large values, ``–`` for missing."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "–"
+        if abs(value) >= 10_000:
+            return f"{value:,.1f}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def format_cell(value: Any, std: Any = None, digits: int = 4) -> str:
+    """A value, with ``± std`` when a spread is known; strings (e.g. ``"0.77 ± 0.01"``) pass through."""
+    if isinstance(value, Mapping):  # {"mean": .., "std": ..} or {"value": ..}
+        inner = value.get("mean", value.get("value"))
+        return format_cell(inner, value.get("std", std), digits)
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(is_number(v) for v in value):
+        return format_cell(value[0], value[1], digits)
+    text = format_number(value, digits)
+    if is_number(std) and is_number(value):
+        text += f" ± {format_number(float(std), digits)}"
+    return text
+
+
+def as_results(payload: Any) -> list[dict[str, Any]]:
+    """A results/metrics payload (one object or a list of them) as a list of result dicts."""
+    items = payload if isinstance(payload, list) else [payload]
+    return [item for item in items if isinstance(item, dict)]
+
+
+def metric_names(result: Mapping[str, Any]) -> list[str]:
+    """Every metric of a result's models, in first-seen order."""
+    names: dict[str, None] = {}
+    for model in result.get("models") or []:
+        if isinstance(model, Mapping) and isinstance(model.get("metrics"), Mapping):
+            names.update(dict.fromkeys(model["metrics"]))
+    return list(names)
+
+
+def valid_models(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [m for m in result.get("models") or []
+            if isinstance(m, Mapping) and m.get("name") and isinstance(m.get("metrics"), Mapping)]
+
+
+def result_title(result: Mapping[str, Any]) -> str:
+    dataset = result.get("dataset")
+    name = dataset.get("name") if isinstance(dataset, Mapping) else dataset
+    parts = [f"protocol {result.get('protocol')}" if result.get("protocol") not in (None, "") else None,
+             str(name) if name else None]
+    return " — ".join(p for p in parts if p) or "results"
+
+
+def best_models(result: Mapping[str, Any]) -> dict[str, str]:
+    """metric -> name of the best model on it (only for metrics with a direction)."""
+    best: dict[str, str] = {}
+    models = valid_models(result)
+    for metric in metric_names(result):
+        direction = higher_is_better(metric)
+        scored = [(float(m["metrics"][metric]), i) for i, m in enumerate(models)
+                  if is_number(m["metrics"].get(metric))]
+        if direction is None or len(scored) < 2:
+            continue
+        sign = -1.0 if direction else 1.0
+        best[metric] = str(models[min(scored, key=lambda p: (sign * p[0], p[1]))[1]]["name"])
+    return best
+
+
+@dataclasses.dataclass
+class Headline:
+    """Best deep model against best baseline on a result's first metric."""
+
+    title: str
+    metric: str
+    higher_is_better: bool | None
+    deep: tuple[str, float] | None
+    baseline: tuple[str, float] | None
+
+    @property
+    def verdict(self) -> str:
+        if self.deep is None or self.baseline is None or self.higher_is_better is None:
+            return "no comparison" if self.deep is None or self.baseline is None else "not ranked"
+        d, b = self.deep[1], self.baseline[1]
+        if math.isclose(d, b, rel_tol=1e-9, abs_tol=1e-12):
+            return "tie"
+        deep_wins = d > b if self.higher_is_better else d < b
+        gap = abs(d - b)
+        rel = f" ({gap / abs(b):.1%})" if b else ""
+        return f"{'deep' if deep_wins else 'baseline'} ahead by {format_number(gap)}{rel}"
+
+    @property
+    def deep_wins(self) -> bool | None:
+        if self.deep is None or self.baseline is None or self.higher_is_better is None:
+            return None
+        return self.deep[1] > self.baseline[1] if self.higher_is_better else self.deep[1] < self.baseline[1]
+
+
+def headline(result: Mapping[str, Any]) -> Headline | None:
+    models = valid_models(result)
+    names = metric_names(result)
+    if not models or not names:
+        return None
+    metric = names[0]
+    direction = higher_is_better(metric)
+
+    def best(kind: str) -> tuple[str, float] | None:
+        scored = [(str(m["name"]), float(m["metrics"][metric])) for m in models
+                  if m.get("kind") == kind and is_number(m["metrics"].get(metric))]
+        if not scored:
+            return None
+        if direction is None:
+            return scored[0]
+        return (max if direction else min)(scored, key=lambda p: p[1])
+
+    return Headline(result_title(result), metric, direction, best("deep"), best("baseline"))
+
+
+@dataclasses.dataclass
+class Table:
+    """A rendered-agnostic table: header, rows of display strings, which cells to emphasise."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    emphasis: set[tuple[int, int]] = dataclasses.field(default_factory=set)  # (row, column)
+    row_kinds: list[str] = dataclasses.field(default_factory=list)
+    source: str | None = None
+
+
+def results_table(result: Mapping[str, Any], digits: int = 4) -> Table:
+    """Deep models and every baseline side by side; the best value of each metric emphasised."""
+    models = valid_models(result)
+    names = metric_names(result)
+    best = best_models(result)
+    with_seeds = any(m.get("seeds") for m in models)
+    with_note = any(m.get("note") for m in models)
+    columns = ["model", "kind", *names] + (["seeds"] if with_seeds else []) + (["note"] if with_note else [])
+    rows, emphasis, kinds = [], set(), []
+    for r, m in enumerate(models):
+        std = m.get("std") if isinstance(m.get("std"), Mapping) else {}
+        row = [str(m["name"]), str(m.get("kind", "?"))]
+        for c, metric in enumerate(names, start=2):
+            row.append(format_cell(m["metrics"].get(metric), std.get(metric), digits))
+            if best.get(metric) == m["name"]:
+                emphasis.add((r, c))
+        if with_seeds:
+            seeds = m.get("seeds")
+            row.append(", ".join(map(str, seeds)) if isinstance(seeds, list) else format_cell(seeds))
+        if with_note:
+            row.append(str(m.get("note") or ""))
+        rows.append(row)
+        kinds.append(str(m.get("kind", "")))
+    return Table(columns, rows, emphasis, kinds)
+
+
+def _is_scalar(value: Any) -> bool:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, Mapping):
+        return set(value) <= {"mean", "std", "value"} and bool(value)
+    return isinstance(value, (list, tuple)) and len(value) == 2 and all(is_number(v) for v in value)
+
+
+def reference_table(reference: Any, digits: int = 4) -> Table | None:
+    """Reference numbers (``extra["reference"]``) in whatever reasonable shape an application used.
+
+    Accepted: ``{name: {metric: value}}`` (nested dicts are flattened, ``"a / b"``), a list of
+    records ``[{"name": .., metric: .., ...}]`` (or with a ``metrics`` dict), optionally wrapped as
+    ``{"source": "...", "models"|"rows"|"table"|"values": ...}``. Values may be numbers, strings
+    such as ``"0.7707 ± 0.0073"``, ``None`` or ``{"mean": .., "std": ..}``. Returns None if nothing
+    tabular is found (the caller shows the raw JSON instead).
+    """
+    source = None
+    if isinstance(reference, Mapping):
+        meta = {k: v for k, v in reference.items() if k in _REFERENCE_META and isinstance(v, str)}
+        source = "; ".join(meta.values()) or None
+        body = {k: v for k, v in reference.items() if k not in meta}
+        for key in ("models", "rows", "table", "values", "reference", "references"):
+            if key in body and len(body) == 1:
+                inner = reference_table(body[key], digits)
+                if inner is not None:
+                    inner.source = "; ".join(p for p in (source, inner.source) if p) or None
+                return inner
+        reference = body
+    records: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(reference, list):
+        for i, item in enumerate(reference):
+            if not isinstance(item, Mapping):
+                return None
+            name_key = next((k for k in _NAME_KEYS if k in item), None)
+            name = str(item[name_key]) if name_key else f"#{i + 1}"
+            values = {k: v for k, v in item.items() if k != name_key and k not in ("metrics", "std")}
+            if isinstance(item.get("metrics"), Mapping):
+                values.update(item["metrics"])
+            if isinstance(item.get("std"), Mapping):
+                values = {k: ({"mean": v, "std": item["std"][k]} if k in item["std"] and is_number(v) else v)
+                          for k, v in values.items()}
+            records.append((name, values))
+    elif isinstance(reference, Mapping):
+        def walk(prefix: str, node: Mapping[str, Any]) -> None:
+            scalars = {k: v for k, v in node.items() if _is_scalar(v)}
+            nested = {k: v for k, v in node.items() if isinstance(v, Mapping) and not _is_scalar(v)}
+            if scalars:
+                records.append((prefix or "reference", scalars))
+            for key, child in nested.items():
+                walk(f"{prefix} / {key}" if prefix else str(key), child)
+
+        walk("", reference)
+    else:
+        return None
+    records = [(n, v) for n, v in records if v]
+    if not records:
+        return None
+    columns: dict[str, None] = {}
+    for _, values in records:
+        columns.update(dict.fromkeys(values))
+    rows = [[name, *(format_cell(values.get(c), digits=digits) if c in values else "–" for c in columns)]
+            for name, values in records]
+    return Table(["reference", *columns], rows, source=source)
+
+
+def markdown(table: Table) -> str:
+    """A pipe table; emphasised cells in bold."""
+    def cell(text: str) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ")
+
+    numeric = [i >= 2 and all(r[i][:1].isdigit() or r[i][:1] in "-–" for r in table.rows if i < len(r))
+               for i in range(len(table.columns))]
+    lines = ["| " + " | ".join(cell(c) for c in table.columns) + " |",
+             "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    for r, row in enumerate(table.rows):
+        cells = [f"**{cell(v)}**" if (r, c) in table.emphasis else cell(v) for c, v in enumerate(row)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def environment_summary(environment: Any, keys: Sequence[str] = ("machine", "python", "tensorflow", "keras",
+                                                                 "numpy", "pandas", "scikit-learn")) -> str:
+    """``machine: 2 cores, x86_64, Linux; python 3.11.7; tensorflow 2.21.0; ...``"""
+    if not isinstance(environment, Mapping):
+        return "unknown"
+    parts = [f"{k} {environment[k]}" for k in keys if environment.get(k)]
+    return "; ".join(parts) or "unknown"

@@ -1,0 +1,135 @@
+"""The report in a real browser: headless Chromium loads every image and link from disk, no network.
+
+Needs Debian's ``chromium`` (``bash .ci/install-browser.sh``); run with ``pytest -m browser tests/browser``.
+The screenshots go to ``runs/report-screenshot.png`` and ``runs/report-screenshot-app.png``
+(``DEEPCASES_SCREENSHOT_DIR`` overrides the folder).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from test_report_helpers import make_run  # noqa: E402
+
+from shared.report import build_report  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing: install it with "
+                                                     "`bash .ci/install-browser.sh` (Debian's chromium package)"),
+]
+
+
+def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
+    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--virtual-time-budget=5000", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+def dump_dom(page: Path, profile: Path) -> str:
+    done = chromium("--dump-dom", page.as_uri(), profile=profile)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def body_attr(dom: str, name: str) -> str | None:
+    match = re.search(r"<body\b[^>]*\b" + re.escape(name) + r'="([^"]*)"', dom)
+    return match.group(1) if match else None
+
+
+class Refs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.refs += [v for k, v in attrs if k in ("href", "src") and v]
+
+
+def real_png(path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    t = np.arange(60)
+    ax.plot(t, np.sin(t / 6) + t / 30, label="actual")
+    ax.plot(t, np.sin((t - 1) / 6) + t / 30, "--", label="forecast")
+    ax.set_title("Forecast vs actual (test)")
+    ax.legend()
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("browser") / "runs"
+    run = make_run(root, "stock_forecast", "20250101-120000", deep=0.55, base=0.537, figures=(), chart=True)
+    real_png(run / "figures" / "forecast_vs_actual.png")
+    shutil.copyfile(run / "figures" / "forecast_vs_actual.png", run / "figures" / "residuals.png")
+    broken = make_run(root, "survival", "r1", figures=("km_by_risk_group",))
+    (broken / "config.json").unlink()
+    return build_report([root])
+
+
+@pytest.fixture
+def profile(tmp_path):
+    return tmp_path / "chromium-profile"
+
+
+def test_every_image_loads_and_every_link_resolves(report, profile):
+    pages = [report, report.parent / "stock_forecast.html", report.parent / "survival.html"]
+    for page in pages:
+        dom = dump_dom(page, profile)
+        assert body_attr(dom, "data-images-ok") == "true", (page.name, body_attr(dom, "data-images"))
+        loaded, total = map(int, body_attr(dom, "data-images").split(" ")[0].split("/"))
+        assert loaded == total and total >= 1, page.name
+        parser = Refs()
+        parser.feed(dom)
+        assert parser.refs, page.name
+        for url in parser.refs:
+            parsed = urlparse(url)
+            assert parsed.scheme in ("", "file") and not parsed.netloc, f"{page.name}: network reference {url}"
+            target = Path(unquote(parsed.path)) if parsed.scheme == "file" else page.parent / unquote(parsed.path)
+            assert target.is_file(), f"{page.name}: link {url} does not resolve"
+
+
+def test_a_missing_image_is_detected(report, profile, tmp_path):
+    """The in-page check really fails when an image is gone (so a pass above means something)."""
+    copy = tmp_path / "report"
+    shutil.copytree(report.parent, copy)
+    (copy / "assets" / "stock_forecast" / "residuals.png").unlink()
+    dom = dump_dom(copy / "stock_forecast.html", profile)
+    assert body_attr(dom, "data-images-ok") == "false"
+
+
+def test_screenshots(report, profile):
+    out_dir = Path(os.environ.get("DEEPCASES_SCREENSHOT_DIR", REPO / "runs"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for page, name, size in ((report, "report-screenshot.png", "1280,900"),
+                             (report.parent / "stock_forecast.html", "report-screenshot-app.png", "1280,1800")):
+        shot = out_dir / name
+        shot.unlink(missing_ok=True)
+        done = chromium(f"--screenshot={shot}", f"--window-size={size}", page.as_uri(), profile=profile)
+        assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
+        import matplotlib.image as mpimg
+
+        pixels = mpimg.imread(shot)
+        width = int(size.split(",")[0])
+        assert pixels.shape[1] == width and pixels.std() > 0.05, "the screenshot is blank"
