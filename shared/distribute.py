@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -64,3 +65,52 @@ def _split_cpu(tf: Any, n: int) -> None:
     except RuntimeError as err:
         raise RuntimeError("logical CPUs must be configured before TensorFlow initializes its devices: create "
                            "the strategy first thing in the process") from err
+
+
+def distributed_fit(build_model: Callable[[], Any], dataset: Any, *, loss: Callable[[Any, Any], Any],
+                    strategy: Any, global_batch_size: int, epochs: int = 1, learning_rate: float = 1e-3
+                    ) -> tuple[Any, dict[str, list[float]]]:
+    """Synchronous data-parallel training with a custom loop that works under any strategy.
+
+    Keras 3's ``model.fit`` does not support ``MultiWorkerMirroredStrategy`` (keras-team/keras
+    #20585, tensorflow/tensorflow #72388), so multi-machine training uses this loop: the model
+    and Adam optimizer are created in the strategy scope, each replica computes gradients on its
+    shard of every global batch, and the strategy all-reduces them. ``loss(y_true, y_pred)``
+    returns per-example losses. ``dataset`` yields (x, y) batches of ``global_batch_size``.
+    Returns the trained model and {"loss": [mean loss per epoch]}.
+    """
+    import tensorflow as tf
+
+    from .models._keras import keras
+
+    if global_batch_size < 1 or epochs < 1:
+        raise ValueError(f"global_batch_size and epochs must be >= 1, got {global_batch_size} and {epochs}")
+    with strategy.scope():
+        model = build_model()
+        optimizer = keras().optimizers.Adam(learning_rate)
+        optimizer.build(model.trainable_variables)
+    batches = strategy.experimental_distribute_dataset(dataset)
+
+    @tf.function
+    def train_step(batch: Any) -> Any:
+        def replica_step(x: Any, y: Any) -> Any:
+            with tf.GradientTape() as tape:
+                per_example = loss(y, model(x, training=True))
+                value = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch_size)
+                if model.losses:
+                    value += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
+            grads = tape.gradient(value, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            return value
+
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(replica_step, args=batch), axis=None)
+
+    history: dict[str, list[float]] = {"loss": []}
+    for epoch in range(epochs):
+        total, steps = 0.0, 0
+        for batch in batches:
+            total += float(train_step(batch))
+            steps += 1
+        history["loss"].append(total / max(steps, 1))
+        log.info("epoch %d/%d loss %.4f", epoch + 1, epochs, history["loss"][-1])
+    return model, history

@@ -71,3 +71,13 @@ def test_run_dir_layout(tmp_path):
     assert pd.read_csv(run.path / "history.csv")["epoch"].tolist() == [1, 2]
     with pytest.raises(ValueError, match="plain name"):
         RunDir.create("a/b", root=tmp_path)
+
+
+def test_atomic_files_get_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    path = write_json(tmp_path / "x.json", {})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask

@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
@@ -754,7 +753,8 @@ def project_2d(vectors: Any, *, method: str = "pca", seed: int = 0, max_points: 
         if perplexity is None:
             perplexity = min(30.0, max(1.0, (m - 1) / 3))
         elif not isinstance(perplexity, (int, float)) or isinstance(perplexity, bool) or not 0 < perplexity < m:
-            raise ValueError(f"perplexity must be a number in (0, {m}) (below the number of points), got {perplexity!r}")
+            raise ValueError(f"perplexity must be a number in (0, {m}) (below the number of points), "
+                             f"got {perplexity!r}")
         if X.shape[1] > 50:
             X = PCA(n_components=min(50, m), random_state=seed).fit_transform(X)
         # exact gradients are faster and more accurate than Barnes-Hut for small maps
@@ -1082,7 +1082,7 @@ def plot_heatmap(frame: pd.DataFrame, *, title: str = "", xlabel: str = "", ylab
 
     if not isinstance(cmap, str) or cmap not in matplotlib.colormaps:
         raise ValueError(f"cmap must be a matplotlib colormap name such as 'viridis' or 'cividis', got {cmap!r}")
-    values = frame.to_numpy(dtype=float)
+    values = frame.to_numpy(dtype=float, na_value=np.nan)
     finite = np.isfinite(values)
     if not finite.any():
         raise ValueError("frame has no finite values; nothing to plot")

@@ -54,22 +54,19 @@ def line_labels(ax) -> list[str]:
     return [line.get_label() for line in ax.get_lines()]
 
 
-def test_importing_shared_viz_loads_neither_pyplot_nor_tensorflow(tmp_path):
+def test_importing_shared_viz_is_light_and_plotting_selects_agg(tmp_path):
+    """Run in a fresh interpreter: other tests have already imported pyplot in this one."""
     code = ("import sys, shared.viz\n"
             "heavy = [m for m in ('matplotlib.pyplot', 'tensorflow', 'keras', 'plotly', 'lifelines')"
             " if m in sys.modules]\n"
-            "assert not heavy, heavy\n")
-    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path)}
+            "assert not heavy, heavy\n"
+            "fig = shared.viz.plot_bar({'a': 1.0})\n"      # MPLBACKEND=svg must be overridden
+            "import matplotlib\n"
+            "assert matplotlib.get_backend().lower() == 'agg', matplotlib.get_backend()\n")
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path), "MPLBACKEND": "svg"}
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr
-
-
-def test_functions_select_the_agg_backend():
-    viz.plot_bar({"a": 1.0})
-    import matplotlib
-
-    assert matplotlib.get_backend().lower() == "agg"
 
 
 # --------------------------------------------------------------------------- learning curves
@@ -130,7 +127,8 @@ def test_learning_curves_rejects_bad_input(history, kwargs, error, match):
 
 def test_roc_curves_one_line_per_model_plus_chance(rng):
     y = rng.integers(0, 2, 100)
-    fig = viz.plot_roc_curves({"perfect": (y, y * 2.0), "noise": (y, rng.random(100)), "deep": (y, y + rng.random(100))})
+    fig = viz.plot_roc_curves({"perfect": (y, y * 2.0), "noise": (y, rng.random(100)),
+                               "deep": (y, y + rng.random(100))})
     ax = fig.axes[0]
     labels = line_labels(ax)
     assert len(ax.get_lines()) == 4
@@ -238,15 +236,18 @@ def test_forecast_accepts_timezone_aware_dates_and_missing_actuals(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    (dict(index=DATES, actual=np.ones(9), predicted=np.ones(10)), ValueError, "index and actual and predicted must have the same length"),
+    (dict(index=DATES, actual=np.ones(9), predicted=np.ones(10)), ValueError,
+     "index and actual and predicted must have the same length"),
     (dict(index=DATES, actual=None, predicted=np.ones(10), lower=np.ones(10)), ValueError, "both lower and upper"),
-    (dict(index=DATES, actual=None, predicted=np.ones(10), lower=np.ones(10), upper=np.zeros(10)), ValueError, "lower is above upper"),
+    (dict(index=DATES, actual=None, predicted=np.ones(10), lower=np.ones(10), upper=np.zeros(10)), ValueError,
+     "lower is above upper"),
     (dict(index=DATES, actual=None, predicted={"a": np.ones(10), "b": np.ones(10)}, lower=np.zeros(10),
           upper=np.ones(10) * 2), ValueError, "lower and upper must be dicts"),
     (dict(index=DATES, actual=None, predicted={"a": np.ones(10)}, lower={"b": np.zeros(10)},
           upper={"b": np.ones(10)}), ValueError, "interval for 'b' has no forecast"),
     (dict(index=DATES, actual=None, predicted={}), ValueError, "predicted is an empty dict"),
-    (dict(index=DATES, actual=None, predicted=np.ones(10), history=np.ones(3)), ValueError, "both history_index and history"),
+    (dict(index=DATES, actual=None, predicted=np.ones(10), history=np.ones(3)), ValueError,
+     "both history_index and history"),
     (dict(index=DATES, actual=None, predicted=np.ones(10), history_index=[1, 2, 3], history=np.ones(3)),
      TypeError, "both be datetimes or both be numbers"),
     (dict(index=["2021-01-01", "2021-01-02"], actual=None, predicted=np.ones(2)), TypeError, "pd.to_datetime"),
@@ -515,14 +516,14 @@ def test_bar_rejects_bad_input(values, kwargs, error, match):
 
 
 def test_heatmap_wide_date_columns_get_sparse_ticks_and_no_cell_text(rng, tmp_path):
-    frame = pd.DataFrame(rng.poisson(10, size=(25, 365)).astype(float),
+    frame = pd.DataFrame(rng.poisson(10, size=(25, 200)).astype(float),
                          index=[f"JFK-{i}" for i in range(25)],
-                         columns=pd.date_range("2013-01-01", periods=365, freq="D"))
+                         columns=pd.date_range("2013-01-01", periods=200, freq="D"))
     frame.iloc[0, 0] = np.nan
     fig = viz.plot_heatmap(frame, title="Daily flights", xlabel="date", ylabel="route", colorbar_label="flights")
     ax = fig.axes[0]
     ticks = [t.get_text() for t in ax.get_xticklabels()]
-    assert 2 <= len(ticks) <= 12 and ticks[0] == "2013-01-01" and ticks[-1] == "2013-12-31"
+    assert 2 <= len(ticks) <= 12 and ticks[0] == "2013-01-01" and ticks[-1] == "2013-07-19"
     assert len(ax.get_yticklabels()) == 25
     assert not ax.texts
     assert fig.axes[1].get_ylabel() == "flights"
@@ -572,10 +573,13 @@ def test_metric_vs_param_categorical_param_and_std_columns():
 @pytest.mark.parametrize("frame, kwargs, error, match", [
     ([1, 2], {"param": "l2", "metrics": "auc"}, TypeError, "frame must be a pandas DataFrame"),
     (pd.DataFrame({"l2": [], "auc": []}), {"param": "l2", "metrics": "auc"}, ValueError, "frame is empty"),
-    (pd.DataFrame({"l2": [0.1], "auc": [0.5]}), {"param": "alpha", "metrics": "auc"}, ValueError, "param 'alpha' is not a column"),
-    (pd.DataFrame({"l2": [0.1], "auc": [0.5]}), {"param": "l2", "metrics": ["auc", "f1"]}, ValueError, "metric 'f1' is not a column"),
+    (pd.DataFrame({"l2": [0.1], "auc": [0.5]}), {"param": "alpha", "metrics": "auc"}, ValueError,
+     "param 'alpha' is not a column"),
+    (pd.DataFrame({"l2": [0.1], "auc": [0.5]}), {"param": "l2", "metrics": ["auc", "f1"]}, ValueError,
+     "metric 'f1' is not a column"),
     (pd.DataFrame({"l2": [0.1], "auc": [0.5]}), {"param": "l2", "metrics": []}, ValueError, "metrics is empty"),
-    (pd.DataFrame({"l2": [0.0, 0.1], "auc": [0.5, 0.6]}), {"param": "l2", "metrics": "auc", "logx": True}, ValueError, "logx needs 'l2' > 0"),
+    (pd.DataFrame({"l2": [0.0, 0.1], "auc": [0.5, 0.6]}), {"param": "l2", "metrics": "auc", "logx": True},
+     ValueError, "logx needs 'l2' > 0"),
     (pd.DataFrame({"l2": [0.1], "auc": ["good"]}), {"param": "l2", "metrics": "auc"}, TypeError, "must be numeric"),
     (pd.DataFrame({"l2": [np.nan], "auc": [0.5]}), {"param": "l2", "metrics": "auc"}, ValueError, "missing values"),
 ])
