@@ -242,7 +242,8 @@ def compare_results(app: str, committed: Sequence[Mapping[str, Any]],
 
 def _app_section(name: str, description: str, directory: Path, entry: Mapping[str, Any] | None,
                  available: bool) -> list[str]:
-    from .report.tables import environment_summary, markdown, reference_table, result_title, results_table
+    from .report.tables import (environment_summary, find_reference, markdown, reference_table, result_title,
+                                results_table, text_notes)
 
     lines = [f"## {name}", "", f"{description}", ""] if description else [f"## {name}", ""]
     path = directory / f"{name}.json"
@@ -275,18 +276,18 @@ def _app_section(name: str, description: str, directory: Path, entry: Mapping[st
         if table.rows:
             lines += [markdown(table), ""]
         extra = item.get("extra") if isinstance(item.get("extra"), Mapping) else {}
-        for key in ("note", "notes"):
-            if isinstance(extra.get(key), str):
-                lines += [extra[key], ""]
-        if extra.get("reference") is not None:
-            ref = reference_table(extra["reference"])
+        for key, sentences in text_notes(extra):
+            lines += [f"{key.capitalize()}:", "", *(f"- {t}" for t in sentences), ""]
+        found = find_reference(extra)
+        if found is not None:
+            ref = reference_table(found[1])
             lines += [f"**{REFERENCE_HEADING}**", ""]
             if ref is not None:
                 lines += [markdown(ref), ""]
                 if ref.source:
                     lines += [f"Source: {ref.source}", ""]
             else:
-                lines += ["```json", json.dumps(extra["reference"], indent=2, default=str), "```", ""]
+                lines += ["```json", json.dumps(found[1], indent=2, default=str), "```", ""]
         wall = item.get("wall_time_s")
         lines += [f"Machine and versions: {environment_summary(item.get('environment'))}. "
                   f"Wall time: {'?' if wall is None else f'{float(wall):.0f} s'}.", ""]
@@ -396,7 +397,14 @@ def reproduce(*, quick: bool = False, check: bool = False, only: Iterable[str] |
                 if resume and is_complete(results_file) and not same_args:
                     say(f"{prefix}: settings changed since {results_file} was written; rerunning")
                 say(f"{prefix}: running {mode} protocol: {' '.join(argv)}")
-                outcome = _run_app(name, module, argv, results_file, run_dir)
+                try:
+                    outcome = _run_app(name, module, argv, results_file, run_dir)
+                except KeyboardInterrupt:
+                    say(f"{prefix}: interrupted; run the same command again to continue from here "
+                        f"(finished applications are skipped, training resumes from its last backup)")
+                    if not check:
+                        write_readme(out_dir, quick=quick, state=state)
+                    return 130
                 if outcome.status == "done":
                     say(f"{prefix}: done in {outcome.wall_time_s:.0f} s -> {results_file}")
                 else:

@@ -188,3 +188,17 @@ def test_reference_nested_and_text_values():
     assert table.rows[0] == ["SUPPORT / cox", "0.7707 ± 0.0073", "0.1496"]
     assert table.rows[1] == ["GBSG2 / cox", "0.6823 ± 0.0567", "–"]
     assert reference_table("just text") is None
+
+
+def test_reference_found_under_the_keys_applications_use(runs_dir):
+    from shared.report.tables import find_reference
+
+    assert find_reference({"reference": None, "reference_protocols_md": {"a": {"rmse": 1.0}}}) == \
+        ("reference_protocols_md", {"a": {"rmse": 1.0}})
+    assert find_reference({"persistence_vs_reference": {}}) is None
+    run = make_run(runs_dir, "stock_forecast", "r1", reference=False)
+    payload = json.loads((run / "metrics.json").read_text())
+    payload["extra"] = {"reference_protocols_md": {"persistence": {"rmse": 20.076}}, "verdicts": ["x"]}
+    (run / "metrics.json").write_text(json.dumps(payload))
+    page = (build_report([runs_dir]).parent / "stock_forecast.html").read_text()
+    assert "Reference (PROTOCOLS.md" in page and "20.0760" in page and "<li>x</li>" in page

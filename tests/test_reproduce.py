@@ -246,3 +246,22 @@ def test_reproduce_builds_the_report_of_its_runs(apps, tmp_path):
     assert code == 0
     assert (tmp_path / "runs" / "report" / "index.html").is_file()
     assert (tmp_path / "runs" / "report" / "one.html").is_file()
+
+
+def test_an_interrupted_reproduce_continues_where_it_stopped(apps, tmp_path):
+    first, second = make_app("first"), make_app("second")
+    real_main = second.main
+
+    def interrupted(argv=None):
+        second.calls.append(list(argv))
+        raise KeyboardInterrupt
+
+    second.main = interrupted
+    apps(first=first, second=second)
+    code, out = run(tmp_path)
+    assert code == 130 and "run the same command again" in out
+    assert (tmp_path / "results" / "first.json").is_file()
+    second.main = real_main
+    code, out = run(tmp_path)
+    assert code == 0 and len(first.calls) == 1 and "[1/2] first: skipped" in out
+    assert (tmp_path / "results" / "second.json").is_file()

@@ -123,8 +123,10 @@ class MostPopular:
 class ItemKNN:
     """Item-based kNN with cosine similarity on binary interactions.
 
-    S = cosine(X columns) with a zero diagonal; with ``neighbours`` each item keeps only its k most
-    similar items (row-wise pruning, as in the ``implicit`` library). score(u) = x_u · S.
+    S = cosine(X columns) with a zero diagonal. With ``neighbours`` = k, each candidate item j keeps
+    only its k most similar items: score(u, j) = sum of sim(i, j) over the user's items i that are
+    among j's k nearest neighbours (column-wise pruning; it reproduces the PROTOCOLS.md reference
+    0.0671 / 0.0343 exactly, row-wise pruning gives 0.0611 / 0.0300). score(u) = x_u · S.
     """
 
     def __init__(self, *, neighbours: int | None = None) -> None:
@@ -144,6 +146,7 @@ class ItemKNN:
         if k is not None and k < sim.shape[1]:
             drop = np.argpartition(-sim, k - 1, axis=1)[:, k:]  # all but the k most similar per row
             np.put_along_axis(sim, drop, 0.0, axis=1)
+            sim = np.ascontiguousarray(sim.T)  # column j now holds only j's k nearest neighbours
         self.similarity = sim
         return self
 
@@ -163,9 +166,9 @@ class EASE:
 
     def fit(self, x: Any, *, gram: np.ndarray | None = None) -> "EASE":
         self.x = _csr(x)
-        g = (self.x.T @ self.x).toarray().astype(np.float64) if gram is None else gram.astype(np.float64, copy=True)
+        g = (self.x.T @ self.x).toarray().astype(np.float32) if gram is None else gram.astype(np.float32, copy=True)
         g[np.diag_indices_from(g)] += self.l2
-        p = np.linalg.inv(g)
+        p = _spd_inverse(g)
         b = p / (-np.diag(p))
         np.fill_diagonal(b, 0.0)
         self.weights = b.astype(np.float32)
@@ -174,3 +177,18 @@ class EASE:
     def score(self, rows: Any) -> np.ndarray:
         rows = np.asarray(rows, dtype=np.int64)
         return np.asarray(self.x[rows] @ self.weights, dtype=np.float32)
+
+
+def _spd_inverse(g: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric positive definite matrix by Cholesky (LAPACK potrf/potri): half the cost of inv."""
+    from scipy.linalg import lapack
+
+    potrf, potri = (lapack.spotrf, lapack.spotri) if g.dtype == np.float32 else (lapack.dpotrf, lapack.dpotri)
+    c, info = potrf(g, lower=True, overwrite_a=True, clean=False)
+    if info != 0:
+        raise ValueError(f"EASE: the regularized Gram matrix is not positive definite (info={info}); raise l2")
+    inv, info = potri(c, lower=True, overwrite_c=True)
+    if info != 0:
+        raise ValueError(f"EASE: inversion failed (info={info}); raise l2")
+    lower = np.tril(inv)
+    return lower + np.tril(lower, -1).T

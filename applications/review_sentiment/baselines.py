@@ -36,7 +36,7 @@ REFERENCE = {
 }
 #: PROTOCOLS.md §Sentiment: 5-fold CV accuracy of TF-IDF + logistic regression (mean, std), display only
 REFERENCE_CV_TFIDF_LOGREG = (0.7877, 0.0063)
-C_GRID = tuple(float(c) for c in np.logspace(-2, 3, 11))
+C_GRID = tuple(float(c) for c in np.logspace(-1, 3, 9))
 
 
 def _texts(texts: Sequence[str] | np.ndarray) -> list[str]:
@@ -143,24 +143,31 @@ class TfidfLogReg(TextBaseline):
     def fit(self, texts: Sequence[str], y: Any) -> "TfidfLogReg":
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
-        from sklearn.model_selection import StratifiedKFold, cross_val_score
-        from sklearn.pipeline import make_pipeline
+        from sklearn.model_selection import StratifiedKFold
 
         texts = _texts(texts)
         y = _labels(y, len(texts))
         self.classes_ = np.unique(y)
-        folds = StratifiedKFold(n_splits=min(self.cv, int(np.bincount(y).min())), shuffle=True,
-                                random_state=self.seed)
-        scores = {}
-        if folds.n_splits >= 2 and len(self.cs) > 1:
-            for c in self.cs:
-                pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression(C=c, max_iter=2000))
-                scores[c] = float(cross_val_score(pipe, texts, y, cv=folds, scoring="accuracy").mean())
-            self.c_ = max(scores, key=lambda c: (scores[c], -c))
+        n_splits = min(self.cv, int(np.bincount(y).min()))
+        scores: dict[float, list[float]] = {c: [] for c in self.cs}
+        if n_splits >= 2 and len(self.cs) > 1:
+            # The vectorizer is refitted inside every fold (on that fold's training texts), then each C is
+            # scored on the held-out fold: the tuning never sees the test split nor its own validation fold.
+            folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=self.seed)
+            array = np.asarray(texts, dtype=object)
+            for fit_idx, val_idx in folds.split(array, y):
+                vectorizer = TfidfVectorizer(ngram_range=(1, 2)).fit(array[fit_idx])
+                x_fit, x_val = vectorizer.transform(array[fit_idx]), vectorizer.transform(array[val_idx])
+                for c in self.cs:
+                    model = LogisticRegression(C=c, max_iter=2000).fit(x_fit, y[fit_idx])
+                    scores[c].append(float((model.predict(x_val) == y[val_idx]).mean()))
+            mean = {c: float(np.mean(v)) for c, v in scores.items()}
+            self.c_ = max(mean, key=lambda c: (round(mean[c], 10), -c))  # ties: the stronger regularization
         else:
+            mean = {}
             self.c_ = self.cs[len(self.cs) // 2]
-        self.cv_scores_ = scores
-        log.info("tfidf_logreg: C = %g by %d-fold CV on the training texts", self.c_, folds.n_splits)
+        self.cv_scores_ = mean
+        log.info("tfidf_logreg: C = %g by %d-fold CV on the training texts", self.c_, n_splits)
         self.vectorizer_ = TfidfVectorizer(ngram_range=(1, 2)).fit(texts)
         self.model_ = LogisticRegression(C=self.c_, max_iter=2000).fit(self.vectorizer_.transform(texts), y)
         return self

@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,8 @@ class ArimaDrift:
         if fit_end < 20:
             raise ValueError(f"ARIMA needs at least 20 days to fit, got {fit_end}")
         logc = np.log(np.asarray(close[:fit_end], dtype=float))
-        with warnings.catch_warnings():
+        # small matrices: multi-threaded BLAS only adds contention (10x slower on a busy 2-core machine)
+        with warnings.catch_warnings(), threadpool_limits(1):
             warnings.simplefilter("ignore")  # convergence chatter on short series
             self._result = ARIMA(logc, order=(1, 1, 1), trend="t").fit()
         names = self._result.model.param_names
@@ -133,10 +135,10 @@ class ArimaDrift:
             raise ValueError("call fit() before predict()")
         close, origins = _check(close, origins, horizon)
         logc = np.log(close)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), threadpool_limits(1):
             warnings.simplefilter("ignore")
             applied = self._result.apply(logc)  # same parameters, filter over every true day
-        pred = applied.get_prediction(start=1, end=len(logc))  # one-step forecasts of days 1..n
+            pred = applied.get_prediction(start=1, end=len(logc))  # one-step forecasts of days 1..n
         one_step = np.concatenate([[np.nan], np.asarray(pred.predicted_mean)])  # index = forecast day
         var1 = np.concatenate([[np.nan], np.asarray(pred.var_pred_mean)])
         mu, phi, theta = self.params["x1"], self.params["ar.L1"], self.params["ma.L1"]

@@ -17,6 +17,7 @@ No TensorFlow here.
 from __future__ import annotations
 
 import datetime as _dt
+import importlib.util
 import logging
 import os
 import re
@@ -75,10 +76,8 @@ def validate_prices(frame: pd.DataFrame, *, what: str = "price data") -> pd.Data
     return out
 
 
-def slice_dates(frame: pd.DataFrame, *, start: str | None = None, end: str | None = None,
-                what: str = "price data") -> pd.DataFrame:
-    """Rows with ``start <= date <= end`` (ISO dates; either may be None)."""
-    keep = pd.Series(True, index=frame.index)
+def parse_bounds(start: str | None, end: str | None) -> dict[str, pd.Timestamp]:
+    """--start/--end as timestamps (either may be None), checked to be dates in order."""
     bounds = {}
     for name, value in (("start", start), ("end", end)):
         if value is None:
@@ -89,6 +88,14 @@ def slice_dates(frame: pd.DataFrame, *, start: str | None = None, end: str | Non
             raise ValueError(f"--{name} {value!r} is not a date; use ISO format such as 2015-01-31") from err
     if "start" in bounds and "end" in bounds and bounds["start"] >= bounds["end"]:
         raise ValueError(f"--start {start} is not before --end {end}; swap them")
+    return bounds
+
+
+def slice_dates(frame: pd.DataFrame, *, start: str | None = None, end: str | None = None,
+                what: str = "price data") -> pd.DataFrame:
+    """Rows with ``start <= date <= end`` (ISO dates; either may be None)."""
+    bounds = parse_bounds(start, end)
+    keep = pd.Series(True, index=frame.index)
     if "start" in bounds:
         keep &= frame["date"] >= bounds["start"]
     if "end" in bounds:
@@ -105,19 +112,38 @@ def slice_dates(frame: pd.DataFrame, *, start: str | None = None, end: str | Non
 # bundled sample
 
 
+def sample_file() -> Path:
+    """``arch/data/sp500/sp500.csv.gz`` inside the installed arch package, found without importing
+    arch (its import pulls in the whole volatility-model stack and takes seconds)."""
+    spec = importlib.util.find_spec("arch")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for folder in locations:
+        path = Path(folder) / "data" / "sp500" / "sp500.csv.gz"
+        if path.is_file():
+            return path
+    raise UserError("the bundled sample ships with the `arch` package, which is not installed or lacks "
+                    "data/sp500/sp500.csv.gz: pip install 'arch>=7' (or use --source csv)")
+
+
+def _read_arch_sp500() -> pd.DataFrame:
+    """What ``arch.data.sp500.load()`` returns (same parsing), without importing arch."""
+    raw = pd.read_csv(sample_file())
+    raw["Date"] = pd.to_datetime(raw["Date"], format="%m/%d/%Y")
+    raw = raw.set_index("Date")
+    for column in raw:
+        raw[column] = pd.to_numeric(raw[column], errors="coerce")
+    return raw
+
+
 def load_sample(*, start: str | None = None, end: str | None = None) -> pd.DataFrame:
     """S&P 500 daily OHLCV 1999-01-04 … 2018-12-31 (5,031 rows) shipped with the ``arch`` package.
 
     ``close`` is the Adj Close column (PROTOCOLS.md §Finance; for this index it equals Close).
     """
-    try:
-        from arch.data import sp500
-    except ImportError as err:  # pragma: no cover - arch is a hard dependency
-        raise UserError("the bundled sample needs the `arch` package: pip install 'arch>=7'") from err
-    raw = sp500.load()
+    raw = _read_arch_sp500()
     if len(raw) != SAMPLE_ROWS or str(raw.index[0].date()) != SAMPLE_RANGE[0] or \
             str(raw.index[-1].date()) != SAMPLE_RANGE[1] or "Adj Close" not in raw.columns:
-        raise UserError(f"arch.data.sp500 is not the expected sample ({SAMPLE_ROWS} rows {SAMPLE_RANGE[0]} … "
+        raise UserError(f"arch's sp500 file is not the expected sample ({SAMPLE_ROWS} rows {SAMPLE_RANGE[0]} … "
                         f"{SAMPLE_RANGE[1]} with 'Adj Close'); got {len(raw)} rows and {list(raw.columns)}. "
                         "Reinstall arch (pip install --force-reinstall 'arch>=7')")
     frame = pd.DataFrame({"date": raw.index.to_numpy(), "close": raw["Adj Close"].to_numpy(),
@@ -217,7 +243,7 @@ def load_yfinance(ticker: str, *, start: str | None = None, end: str | None = No
     validated, then written atomically. Raises :class:`DataUnavailableError` on an empty result.
     """
     ticker = check_ticker(ticker)
-    slice_dates(pd.DataFrame({"date": pd.to_datetime(["1900-01-01", "2200-01-01"])}), start=start, end=end)
+    parse_bounds(start, end)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = cache_path(ticker, start=start, end=end, cache_dir=cache_dir)
     if path.is_file() and not refresh:

@@ -177,26 +177,33 @@ def _is_protocol_sample(config: StockConfig, frame: pd.DataFrame) -> bool:
 
 
 def _verdicts(result: Any, tests: dict[str, list[dict[str, Any]]], level: float) -> list[str]:
-    """Plain-language lines: who beats the random walk, and is direction better than always-up?"""
+    """Plain-language lines: does each deep model beat the random walk (MAE ratio with a paired
+    Diebold–Mariano test per seed), and is its direction better than always-up (binomial test)?"""
     lines = []
     for m in result.models:
         ratio = m.metrics.get("mae_ratio_to_persistence")
-        if m.kind != "deep" or ratio is None:
+        runs = tests.get(m.name, [])
+        if m.kind != "deep" or ratio is None or not runs:
             continue
         std = (m.std or {}).get("mae_ratio_to_persistence", 0.0)
-        verdict = "beats" if ratio + 2 * std < 1.0 else ("loses to" if ratio - 2 * std > 1.0 else "ties")
-        runs = tests.get(m.name, [])
+        dm_p = ", ".join(f"{t['p_better']:.3g}" for t in runs)
+        if ratio < 1.0 and all(t["p_better"] < 0.05 for t in runs):
+            verdict = "BEATS the random walk (significant in every seed)"
+        elif ratio > 1.0 and all(t["p_worse"] < 0.05 for t in runs):
+            verdict = "LOSES to the random walk (significantly worse in every seed)"
+        else:
+            side = "below" if ratio < 1.0 else "above"
+            verdict = f"no significant difference from the random walk ({side} 1 within noise)"
         wins = sum(t["p_value_vs_always_up"] < 0.05 for t in runs)
         ps = ", ".join(f"{t['p_value_vs_always_up']:.3g}" for t in runs)
         direction = (f"directional accuracy {m.metrics['directional_accuracy']:.3f} vs always-up "
                      f"{runs[0]['always_up_rate']:.3f} (one-sided binomial p = {ps}): "
-                     + ("direction predicted better than always-up in "
-                        f"{wins} of {len(runs)} seed(s)" if wins else "no evidence that direction is predicted "
-                        "better than always-up"))
+                     + (f"direction predicted better than always-up in {wins} of {len(runs)} seed(s)" if wins
+                        else "direction NOT predicted better than always-up"))
         coverage = m.metrics.get("interval_coverage")
         cov = f"; {round(level * 100)} % interval covers {coverage:.3f} of test days" if coverage is not None else ""
-        lines.append(f"{m.name}: MAE ratio to persistence {ratio:.4f} ± {std:.4f} over {len(m.seeds or [])} "
-                     f"seed(s) — {verdict} the random walk; {direction}{cov}.")
+        lines.append(f"{m.name}: MAE ratio to persistence {ratio:.4f} ± {std:.4f} over {len(runs)} seed(s), "
+                     f"paired test p(better) = {dm_p} — {verdict}; {direction}{cov}.")
     return lines
 
 
@@ -212,7 +219,8 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
     from applications.stock_forecast.features import make_supervised
     from applications.stock_forecast.models import (NetSettings, best_epoch, predict_quantiles, quantile_levels,
                                                     train_forecaster)
-    from applications.stock_forecast.scoring import horizon_targets, multi_step_table, price_metrics
+    from applications.stock_forecast.scoring import (diebold_mariano, horizon_targets, multi_step_table,
+                                                     price_metrics)
 
     started = time.perf_counter()
     frame, dataset_name = load_prices(source=config.source, ticker=config.ticker, path=config.path,
@@ -258,7 +266,8 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
         upper = None if fc.upper is None else fc.upper[:, 0]
         baseline_rows[name] = price_metrics(actual, fc.point[:, 0], previous=previous, train_close=train_close,
                                             persistence=persistence[:, 0], lower=lower, upper=upper)
-        tests[name] = [direction_tests(actual, fc.point[:, 0], previous)]
+        tests[name] = [{**direction_tests(actual, fc.point[:, 0], previous),
+                        **diebold_mariano(actual, fc.point[:, 0], persistence[:, 0])}]
         tables.append(multi_step_table(name, actual_h, previous, fc.point, persistence, train_close=train_close,
                                        lower=fc.lower, upper=fc.upper))
 
@@ -288,7 +297,8 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
             per_seed.append(metrics)
             seed_tables.append(multi_step_table(kind, actual_h, previous, point, persistence,
                                                 train_close=train_close, lower=lower, upper=upper))
-            tests.setdefault(kind, []).append(direction_tests(actual, point[:, 0], previous))
+            tests.setdefault(kind, []).append({**direction_tests(actual, point[:, 0], previous), "seed": s,
+                                               **diebold_mariano(actual, point[:, 0], persistence[:, 0])})
             val_losses.append(float(min(history["val_loss"])))
             epochs_used.append(best_epoch(history))
             run.write_history(history, f"history_{kind}_seed{s}")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from scipy import stats
+
 from shared.evaluation import directional_accuracy, interval_coverage, mae, mae_ratio, mape, mase, rmse
 
 PROTOCOL_METRICS = ("rmse", "mae", "mape", "mase", "directional_accuracy", "mae_ratio_to_persistence")
@@ -55,3 +57,18 @@ def multi_step_table(name: str, actual: np.ndarray, previous: np.ndarray, point:
                                 upper=None if upper is None else upper[ok, k])
         rows.append({"model": name, "step": k + 1, "days": int(ok.sum()), **metrics})
     return pd.DataFrame(rows)
+
+
+def diebold_mariano(actual: np.ndarray, predicted: np.ndarray, reference: np.ndarray) -> dict[str, float]:
+    """Paired test of absolute errors against a reference forecast on the same days (one-step,
+    no autocorrelation correction): d = |e_model| - |e_reference|, t = mean(d) / se(d).
+
+    ``p_better``: one-sided p-value that the model's MAE is lower; ``p_worse``: that it is higher.
+    """
+    d = np.abs(np.asarray(actual) - predicted) - np.abs(np.asarray(actual) - reference)
+    n = d.size
+    sd = float(d.std(ddof=1)) if n > 1 else 0.0
+    if n < 3 or sd == 0.0:
+        return {"dm_stat": 0.0, "p_better": 1.0 if np.all(d >= 0) else 0.5, "p_worse": 1.0 if np.all(d <= 0) else 0.5}
+    t = float(d.mean() / (sd / np.sqrt(n)))
+    return {"dm_stat": t, "p_better": float(stats.t.cdf(t, df=n - 1)), "p_worse": float(stats.t.sf(t, df=n - 1))}

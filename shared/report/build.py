@@ -23,8 +23,8 @@ from typing import Any
 from ..artifacts import DEFAULT_RUNS_ROOT, atomic_path, write_text
 from . import html as H
 from .runs import RunInfo, find_runs, is_run_dir, load_run, relative
-from .tables import (Headline, environment_summary, format_number, headline, reference_table, result_title,
-                     results_table)
+from .tables import (Headline, environment_summary, find_reference, format_number, headline, reference_table,
+                     result_title, results_table, text_notes, valid_models)
 
 log = logging.getLogger(__name__)
 
@@ -160,19 +160,30 @@ def _results_section(run: RunInfo) -> str:
         line = _dataset_line(result)
         if line:
             parts.append(f"<p class=\"muted\">{line}</p>")
-        table = results_table(result)
+        notes = [(str(m["name"]), str(m["note"])) for m in valid_models(result) if m.get("note")]
+        inline = all(len(n) <= 60 for _, n in notes)
+        table = results_table(result, notes=inline)
         if table.rows:
             parts.append(H.table(table, caption="Deep models (tinted) and baselines on the same split; the best value "
                                                 "of each metric in bold. Deep models: mean ± std over seeds."))
+        if notes and not inline:
+            parts.append("<ul class=\"model-notes\">" + "".join(f"<li><strong>{H.e(n)}</strong>: {H.e(t)}</li>"
+                                                                for n, t in notes) + "</ul>")
         extra = result.get("extra") if isinstance(result.get("extra"), dict) else {}
-        if extra.get("reference") is not None:
-            ref = reference_table(extra["reference"])
+        found = find_reference(extra)
+        if found is not None:
+            ref = reference_table(found[1])
             parts.append("<h3>Reference (PROTOCOLS.md, measured by reference implementations)</h3>")
             if ref is not None:
                 parts.append(H.table(ref, caption=f"Source: {ref.source}" if ref.source else None, kinds_column=None))
             else:
-                parts.append(H.any_json(extra["reference"]))
-        others = {k: v for k, v in extra.items() if k != "reference"}
+                parts.append(H.any_json(found[1]))
+        notes = text_notes(extra)
+        for key, sentences in notes:
+            parts.append(f"<p><strong>{H.e(key.capitalize())}</strong></p><ul>"
+                         + "".join(f"<li>{H.e(t)}</li>" for t in sentences) + "</ul>")
+        shown = {k for k, _ in notes} | ({found[0]} if found is not None else set())
+        others = {k: v for k, v in extra.items() if k not in shown}
         if others:
             parts.append("<details><summary>More results (extra)</summary>" + H.any_json(others) + "</details>")
         meta = []

@@ -25,17 +25,20 @@ header.top { background:#14213d; color:#fff; padding:10px 24px; display:flex; ga
 header.top a { color:#dbe7ff; text-decoration:none; font-size:14px; }
 header.top a.home { color:#fff; font-weight:700; font-size:17px; margin-right:8px; }
 header.top a.current { color:#fff; border-bottom:2px solid #fff; }
-main { max-width:1240px; margin:0 auto; padding:18px 24px 48px; }
+main { max-width:1320px; margin:0 auto; padding:18px 24px 48px; }
 h1 { font-size:26px; margin:8px 0 4px; } h2 { font-size:20px; margin:30px 0 8px; border-bottom:1px solid var(--line);
      padding-bottom:4px; } h3 { font-size:16px; margin:20px 0 6px; }
 p.sub, .muted { color:var(--muted); } code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
      font-size:13px; } pre { background:var(--panel); border:1px solid var(--line); padding:10px; overflow:auto;
      max-height:420px; border-radius:6px; }
 table { border-collapse:collapse; margin:6px 0 14px; font-size:14px; }
-th, td { border:1px solid var(--line); padding:5px 10px; text-align:left; vertical-align:top; }
+th, td { border:1px solid var(--line); padding:5px 9px; text-align:left; vertical-align:top; }
 th { background:var(--panel); font-weight:600; }
 td.num { text-align:right; font-variant-numeric: tabular-nums; white-space:nowrap; }
 td.best { font-weight:700; color:var(--good); }
+td.note { min-width:240px; font-size:13px; color:var(--muted); }
+div.scroll { overflow-x:auto; max-width:100%; }
+ul.model-notes { font-size:13px; color:var(--muted); margin-top:0; }
 tr.deep td { background:var(--deep); }
 .kind { display:inline-block; font-size:11px; padding:1px 7px; border-radius:10px; background:#e4e7eb; color:#333; }
 .kind.deep { background:#1f6feb; color:#fff; }
@@ -97,7 +100,7 @@ def _is_numeric_text(text: str) -> bool:
 
 def table(t: Table, *, caption: str | None = None, kinds_column: int | None = 1) -> str:
     """A results or reference table; deep rows tinted, best values bold, kind shown as a badge."""
-    out = ["<table>"]
+    out = ['<div class="scroll"><table>']
     if caption:
         out.append(f"<caption class=\"muted\" style=\"caption-side:bottom;text-align:left\">{e(caption)}</caption>")
     out.append("<thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in t.columns) + "</tr></thead><tbody>")
@@ -110,13 +113,15 @@ def table(t: Table, *, caption: str | None = None, kinds_column: int | None = 1)
                 classes.append("num")
             if (r, c) in t.emphasis:
                 classes.append("best")
+            if t.columns[c] == "note":
+                classes.append("note")
             attr = f' class="{" ".join(classes)}"' if classes else ""
             if kinds_column is not None and c == kinds_column and t.row_kinds:
                 cells.append(f'<td><span class="kind {e(value)}">{e(value)}</span></td>')
             else:
                 cells.append(f"<td{attr}>{e(value)}</td>")
         out.append(f'<tr class="{e(kind)}">' + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "\n".join(out)
 
 

@@ -231,5 +231,8 @@ def relative(target: Path, start: Path) -> str:
     """A relative URL from the folder ``start`` to ``target`` (forward slashes, spaces escaped)."""
     from urllib.parse import quote
 
-    rel = os.path.relpath(os.path.abspath(target), os.path.abspath(start))
+    try:
+        rel = os.path.relpath(os.path.abspath(target), os.path.abspath(start))
+    except ValueError:  # another drive (Windows): no relative path exists
+        return Path(os.path.abspath(target)).as_uri()
     return quote(rel.replace(os.sep, "/"))

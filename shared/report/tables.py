@@ -174,13 +174,15 @@ class Table:
     source: str | None = None
 
 
-def results_table(result: Mapping[str, Any], digits: int = 4) -> Table:
-    """Deep models and every baseline side by side; the best value of each metric emphasised."""
+def results_table(result: Mapping[str, Any], digits: int = 4, *, notes: bool = True) -> Table:
+    """Deep models and every baseline side by side; the best value of each metric emphasised.
+
+    ``notes=False`` leaves the models' notes out (the HTML report lists long notes under the table)."""
     models = valid_models(result)
     names = metric_names(result)
     best = best_models(result)
     with_seeds = any(m.get("seeds") for m in models)
-    with_note = any(m.get("note") for m in models)
+    with_note = notes and any(m.get("note") for m in models)
     columns = ["model", "kind", *names] + (["seeds"] if with_seeds else []) + (["note"] if with_note else [])
     rows, emphasis, kinds = [], set(), []
     for r, m in enumerate(models):
@@ -206,6 +208,41 @@ def _is_scalar(value: Any) -> bool:
     if isinstance(value, Mapping):
         return set(value) <= {"mean", "std", "value"} and bool(value)
     return isinstance(value, (list, tuple)) and len(value) == 2 and all(is_number(v) for v in value)
+
+
+#: keys of ``result.extra`` whose text (a string or a list of strings) is shown as prose, not as data
+TEXT_KEYS = ("verdict", "verdicts", "summary", "conclusion", "conclusions", "note", "notes")
+
+
+def text_notes(extra: Any) -> list[tuple[str, list[str]]]:
+    """``[(key, [sentences])]`` for the prose entries of a result's ``extra`` (verdicts, notes, ...)."""
+    if not isinstance(extra, Mapping):
+        return []
+    out = []
+    for key in TEXT_KEYS:
+        value = extra.get(key)
+        if isinstance(value, str) and value.strip():
+            out.append((key, [value]))
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            out.append((key, list(value)))
+    return out
+
+
+#: keys of ``result.extra`` that hold reference numbers, in order of preference
+REFERENCE_KEYS = ("reference", "references", "reference_protocols_md")
+
+
+def find_reference(extra: Any) -> tuple[str, Any] | None:
+    """The (key, value) of the reference numbers in a result's ``extra``: ``reference`` (the agreed key),
+    ``references``, ``reference_protocols_md`` or any other key starting with ``reference``; None if absent."""
+    if not isinstance(extra, Mapping):
+        return None
+    keys = [k for k in REFERENCE_KEYS if k in extra]
+    keys += [k for k in extra if isinstance(k, str) and k.startswith("reference") and k not in keys]
+    for key in keys:
+        if extra[key] is not None and extra[key] != {} and extra[key] != []:
+            return key, extra[key]
+    return None
 
 
 def reference_table(reference: Any, digits: int = 4) -> Table | None:
