@@ -207,7 +207,8 @@ def compare_results(app: str, committed: Sequence[Mapping[str, Any]],
         for name in [*old_models, *(n for n in new_models if n not in old_models)]:
             if name not in new_models or name not in old_models:
                 side = "rerun" if name not in new_models else "committed results"
-                drifts.append(Drift(app, protocol, dataset, name, "*", None, None, reason=f"model missing in the {side}"))
+                drifts.append(Drift(app, protocol, dataset, name, "*", None, None,
+                                    reason=f"model missing in the {side}"))
                 continue
             old_m, new_m = old_models[name], new_models[name]
             kind = str(old_m.get("kind", "deep"))

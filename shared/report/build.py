@@ -290,21 +290,24 @@ def _index_page(pages: list[_Page], problems: list[str], generated: str, roots: 
                             f"<td><code>{H.e(p.run.run_id)}</code></td></tr>")
             for h in p.headlines:
                 cls = "" if h.deep_wins is None else ("deep" if h.deep_wins else "baseline")
-                deep = "–" if h.deep is None else f"{format_number(h.deep[1])} <span class=\"muted\">({H.e(h.deep[0])})</span>"
-                base = "–" if h.baseline is None else \
-                    f"{format_number(h.baseline[1])} <span class=\"muted\">({H.e(h.baseline[0])})</span>"
+                deep, base = (
+                    "–" if pair is None else f"{format_number(pair[1])} <span class=\"muted\">({H.e(pair[0])})</span>"
+                    for pair in (h.deep, h.baseline))
                 arrow = {True: " ↑", False: " ↓", None: ""}[h.higher_is_better]
                 rows.append(f"<tr><td>{link}</td><td>{H.e(h.title)}</td><td><code>{H.e(h.metric)}</code>{arrow}</td>"
                             f"<td class=\"num\">{deep}</td><td class=\"num\">{base}</td>"
-                            f"<td class=\"verdict {cls}\">{H.e(h.verdict)}</td><td><code>{H.e(p.run.run_id)}</code></td></tr>")
+                            f"<td class=\"verdict {cls}\">{H.e(h.verdict)}</td>"
+                            f"<td><code>{H.e(p.run.run_id)}</code></td></tr>")
         parts.append("<h2>Headline numbers</h2><table><thead><tr><th>application</th><th>protocol — data</th>"
                      "<th>metric</th><th>best deep model</th><th>best baseline</th><th>verdict</th><th>run</th>"
                      "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
                      "<p class=\"muted\">First metric of each result; ↑ higher is better, ↓ lower is better.</p>")
         cards = []
         for p in pages:
-            thumb = f"<a href=\"{H.e(p.file)}\"><img src=\"{H.e(p.figures[0][0])}\" alt=\"{H.e(_caption(p.figures[0][1]))}\">" \
-                    f"</a>" if p.figures else ""
+            thumb = ""
+            if p.figures:
+                href, name = p.figures[0]
+                thumb = f"<a href=\"{H.e(p.file)}\"><img src=\"{H.e(href)}\" alt=\"{H.e(_caption(name))}\"></a>"
             desc = descriptions.get(p.run.app, "")
             counts = f"{len(p.figures)} figure(s), {len(p.charts)} interactive chart(s)"
             cards.append(f"<div class=\"card\"><h3><a href=\"{H.e(p.file)}\">{H.e(p.run.app)}</a></h3>"

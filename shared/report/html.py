@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
-from .tables import Table, format_number
+from .tables import Table
 
 CSS = """
 :root { --fg:#1d232b; --muted:#5d6875; --line:#dfe3e8; --bg:#ffffff; --panel:#f6f8fa; --accent:#1f6feb;
@@ -38,6 +38,7 @@ td.num { text-align:right; font-variant-numeric: tabular-nums; white-space:nowra
 td.best { font-weight:700; color:var(--good); }
 td.note { min-width:240px; font-size:13px; color:var(--muted); }
 div.scroll { overflow-x:auto; max-width:100%; }
+p.caption { font-size:13px; margin:-8px 0 12px; }
 ul.model-notes { font-size:13px; color:var(--muted); margin-top:0; }
 tr.deep td { background:var(--deep); }
 .kind { display:inline-block; font-size:11px; padding:1px 7px; border-radius:10px; background:#e4e7eb; color:#333; }
@@ -101,8 +102,6 @@ def _is_numeric_text(text: str) -> bool:
 def table(t: Table, *, caption: str | None = None, kinds_column: int | None = 1) -> str:
     """A results or reference table; deep rows tinted, best values bold, kind shown as a badge."""
     out = ['<div class="scroll"><table>']
-    if caption:
-        out.append(f"<caption class=\"muted\" style=\"caption-side:bottom;text-align:left\">{e(caption)}</caption>")
     out.append("<thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in t.columns) + "</tr></thead><tbody>")
     for r, row in enumerate(t.rows):
         kind = t.row_kinds[r] if r < len(t.row_kinds) else ""
@@ -122,6 +121,8 @@ def table(t: Table, *, caption: str | None = None, kinds_column: int | None = 1)
                 cells.append(f"<td{attr}>{e(value)}</td>")
         out.append(f'<tr class="{e(kind)}">' + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")
+    if caption:
+        out.append(f'<p class="muted caption">{e(caption)}</p>')
     return "\n".join(out)
 
 
