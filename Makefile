@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test venv reproduce report clean
+.PHONY: demo test venv reproduce report check test-browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,18 @@ test: $(STAMP)
 ## reproduce: full-length case studies under PROTOCOLS.md, writes results/
 reproduce: $(STAMP)
 	$(BIN)/deepcases reproduce
+
+## report: rebuild the HTML report from runs/ (latest run of each application)
+report: $(STAMP)
+	$(BIN)/deepcases report runs
+
+## check: rerun the quick case studies and compare with the committed results/quick/
+check: $(STAMP)
+	$(BIN)/deepcases reproduce --quick --check
+
+## test-browser: the report in headless Chromium (installs it with: bash .ci/install-browser.sh --force)
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -m browser -q tests/browser
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info
