@@ -112,3 +112,13 @@ def run_cli(app: str, body: Callable[[], int]) -> int:
         log.debug("input error", exc_info=True)
         print(f"deepcases {app}: error: {err}", file=sys.stderr)
         return 2
+
+
+def add_tuning_arguments(parser: argparse.ArgumentParser, *, default_trials: int = 10) -> argparse.ArgumentParser:
+    """``--tune random|grid|bayes`` and ``--trials N`` for applications that declare a search space."""
+    group = parser.add_argument_group("hyperparameter search (training/validation data only)")
+    group.add_argument("--tune", choices=["random", "grid", "bayes"], default=None,
+                       help="search the application's SEARCH_SPACE on the validation data, then retrain the best "
+                            "configuration and evaluate it once on test")
+    group.add_argument("--trials", type=int, default=default_trials, help="number of tuning trials")
+    return parser

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import logging
 import sys
 import time
@@ -30,7 +31,22 @@ def load_app(name: str):  # noqa: ANN201 - returns a module
         return importlib.import_module(f"applications.{name}.main")
     if name in EXAMPLES:
         return importlib.import_module(f"examples.{name}")
+    module = _application_folder(name)
+    if module is not None:
+        return module
     raise SystemExit(f"deepcases: unknown application {name!r}; `deepcases list` shows the choices")
+
+
+def _application_folder(name: str):  # noqa: ANN202 - returns a module or None
+    """``applications/NAME/main.py`` of an application not registered in APPLICATIONS yet (e.g. one
+    just written by ``deepcases new NAME``), so ``deepcases run NAME`` works right away."""
+    if not name.isidentifier():
+        return None
+    try:
+        found = importlib.util.find_spec(f"applications.{name}.main") is not None
+    except ModuleNotFoundError:
+        return None
+    return importlib.import_module(f"applications.{name}.main") if found else None
 
 
 def available(name: str) -> bool:
@@ -155,7 +171,44 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run directories, runs/APP folders or runs roots (default: runs)")
     p.add_argument("--out", default=None, help="output folder (default: <root>/report, e.g. runs/report)")
     p.set_defaults(func=_cmd_report)
+    from .fit.command import FIT_DESCRIPTION, FIT_EPILOG, add_fit_arguments, add_predict_arguments
+    p = sub.add_parser("fit", help="fit the shared deep models to your own table (CSV/Parquet) vs baselines",
+                       description=FIT_DESCRIPTION, epilog=FIT_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_fit_arguments(p)
+    p.set_defaults(func=_cmd_fit)
+    p = sub.add_parser("predict", help="apply a `deepcases fit` run to new rows (checked against its schema)",
+                       description="Apply the final model of a `deepcases fit` run to new rows. The rows are "
+                                   "checked against the training schema first (missing columns, wrong types, "
+                                   "unseen categories).")
+    add_predict_arguments(p)
+    p.set_defaults(func=_cmd_predict)
+    from .scaffold import add_new_arguments
+    p = sub.add_parser("new", help="write the skeleton of a new application: deepcases new NAME",
+                       description="Write applications/NAME/ (data.py, main.py) and its test, reusing the shared "
+                                   "dense family, cross-validation, the run artifacts and the report; then "
+                                   "`deepcases run NAME` works.")
+    add_new_arguments(p)
+    p.set_defaults(func=_cmd_new)
     return parser
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from .fit.command import fit_command
+
+    return fit_command(args)
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from .fit.command import predict_command
+
+    return predict_command(args)
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from .scaffold import new_command
+
+    return new_command(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

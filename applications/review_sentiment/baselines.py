@@ -5,8 +5,8 @@
 - ``TfidfLogReg``: TF-IDF word 1–2-grams + logistic regression, C chosen by stratified CV on the
   training texts only.
 - ``NBSVM``: Wang & Manning (2012) NB-SVM on binarized word 1–2-grams (log-count-ratio scaled
-  features, L2 linear SVM, weights interpolated with their mean, β = 0.25); one-vs-rest for
-  more than two classes.
+  features with α = 1, L2 linear SVM with C = 1, weights interpolated with their mean magnitude,
+  β = 0.25; ``beta=1`` switches the interpolation off); one-vs-rest for more than two classes.
 - ``CharSVM``: TF-IDF character 2–5-grams + linear SVM; its decision function is the AUC score.
 
 Vectorizers use scikit-learn's defaults (lower-casing, its word pattern) on the raw texts, like the
@@ -36,7 +36,7 @@ REFERENCE = {
 }
 #: PROTOCOLS.md §Sentiment: 5-fold CV accuracy of TF-IDF + logistic regression (mean, std), display only
 REFERENCE_CV_TFIDF_LOGREG = (0.7877, 0.0063)
-C_GRID = tuple(float(c) for c in np.logspace(-1, 3, 9))
+C_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0)
 
 
 def _texts(texts: Sequence[str] | np.ndarray) -> list[str]:
@@ -158,8 +158,9 @@ class TfidfLogReg(TextBaseline):
             for fit_idx, val_idx in folds.split(array, y):
                 vectorizer = TfidfVectorizer(ngram_range=(1, 2)).fit(array[fit_idx])
                 x_fit, x_val = vectorizer.transform(array[fit_idx]), vectorizer.transform(array[val_idx])
-                for c in self.cs:
-                    model = LogisticRegression(C=c, max_iter=2000).fit(x_fit, y[fit_idx])
+                model = LogisticRegression(max_iter=2000, warm_start=True)  # warm start along the C path
+                for c in sorted(self.cs):
+                    model.set_params(C=c).fit(x_fit, y[fit_idx])
                     scores[c].append(float((model.predict(x_val) == y[val_idx]).mean()))
             mean = {c: float(np.mean(v)) for c, v in scores.items()}
             self.c_ = max(mean, key=lambda c: (round(mean[c], 10), -c))  # ties: the stronger regularization
@@ -200,11 +201,14 @@ class NBSVM(TextBaseline):
             neg = np.asarray(x[y != target].sum(axis=0)).ravel() + self.alpha
             r = np.log((pos / pos.sum()) / (neg / neg.sum()))
             svm = LinearSVC(C=self.c, max_iter=5000).fit(x.multiply(r).tocsr(), (y == target).astype(int))
-            w = svm.coef_.ravel()
-            w = (1 - self.beta) * np.abs(w).mean() + self.beta * w  # interpolation with the mean magnitude
+            # Interpolate the augmented weight vector [w, b] (liblinear's bias is a regularized weight) with
+            # its mean magnitude: w' = (1 - beta) * mean|[w, b]| + beta * [w, b], as in the paper's code.
+            w = np.append(svm.coef_.ravel(), svm.intercept_[0])
+            if self.beta < 1.0:
+                w = (1 - self.beta) * np.abs(w).mean() + self.beta * w
             self.ratios_.append(r)
-            self.weights_.append(w)
-            self.biases_.append(float(svm.intercept_[0]))
+            self.weights_.append(w[:-1])
+            self.biases_.append(float(w[-1]))
         return self
 
     def decision(self, texts: Sequence[str]) -> np.ndarray:
@@ -240,6 +244,22 @@ class CharSVM(TextBaseline):
         return np.column_stack([-d, d]) / 2 if d.ndim == 1 else d
 
 
+class ProbaAdapter:
+    """A baseline whose ``predict`` returns its scores, for ``cross_validate`` metrics that need scores.
+
+    Meant for baselines whose scores are probabilities (majority, TF-IDF + logistic regression)."""
+
+    def __init__(self, model: TextBaseline) -> None:
+        self.model = model
+
+    def fit(self, texts: Any, y: Any) -> "ProbaAdapter":
+        self.model.fit(list(texts), y)
+        return self
+
+    def predict(self, texts: Any) -> np.ndarray:
+        return self.model.scores(list(texts))
+
+
 def all_baselines(n_classes: int, *, seed: int = 42, cv: int = 5) -> list[TextBaseline]:
     """The PROTOCOLS.md baselines that apply to ``n_classes`` (VADER only for two)."""
     out: list[TextBaseline] = [MajorityBaseline()]
@@ -247,3 +267,31 @@ def all_baselines(n_classes: int, *, seed: int = 42, cv: int = 5) -> list[TextBa
         out.append(VaderBaseline())
     out += [TfidfLogReg(seed=seed, cv=cv), NBSVM(), CharSVM()]
     return out
+
+
+def metrics_from_scores(y_true: Any, y_pred: Any, scores: Any, *, n_classes: int) -> dict[str, float]:
+    """accuracy and macro F1 from hard predictions, ROC-AUC from scores (any monotone score for two
+    classes; an (n, k) matrix of rows summing to 1 for more, macro one-vs-rest)."""
+    from sklearn.metrics import roc_auc_score
+
+    from shared.evaluation import classification_metrics
+
+    y_true = np.asarray(y_true, dtype=np.int64)
+    labels = list(range(n_classes))
+    base = classification_metrics(y_true, np.asarray(y_pred, dtype=np.int64), labels=labels)
+    scores = np.asarray(scores, dtype=float)
+    if len(np.unique(y_true)) < 2 or (n_classes > 2 and len(np.unique(y_true)) < n_classes):
+        auc = float("nan")
+    elif n_classes == 2:
+        auc = float(roc_auc_score(y_true, scores))
+    else:
+        auc = float(roc_auc_score(y_true, scores, multi_class="ovr", average="macro", labels=labels))
+    return {"accuracy": base["accuracy"], "macro_f1": base["macro_f1"], "roc_auc": auc}
+
+
+def evaluate(model: TextBaseline, texts: Sequence[str], y: Any, *, n_classes: int
+             ) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+    """(metrics, predicted class ids, scores) of a fitted baseline on ``texts``."""
+    pred = model.predict(texts)
+    scores = model.scores(texts)
+    return metrics_from_scores(y, pred, scores, n_classes=n_classes), pred, scores

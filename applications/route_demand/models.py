@@ -115,6 +115,7 @@ class GlobalForecaster:
         self.covariate_scaler: CovariateScaler | None = None
         self.history: dict[str, list[float]] = {}
         self.seconds_per_epoch: float | None = None
+        self.epoch_seconds: list[float] = []
         self.train_samples = 0
 
     @property
@@ -172,13 +173,18 @@ class GlobalForecaster:
         self.model.compile(optimizer=k.optimizers.Adam(settings.learning_rate), loss=quantile_loss(self.quantiles))
         callbacks = standard_callbacks(run_dir, monitor="val_loss", patience=settings.patience,
                                        csv_log=run_dir is not None)
-        started = time.perf_counter()
+        clock: list[float] = []
+        self.epoch_seconds = []
+        callbacks.append(k.callbacks.LambdaCallback(
+            on_epoch_begin=lambda epoch, logs: clock.append(time.perf_counter()),
+            on_epoch_end=lambda epoch, logs: self.epoch_seconds.append(time.perf_counter() - clock[-1])))
         self.history = fit_keras(self.model, x_fit, y_fit, validation_data=(x_val, y_val), epochs=settings.epochs,
                                  batch_size=settings.batch_size, callbacks=callbacks, verbose=verbose, shuffle=True)
-        epochs = max(1, len(self.history.get("loss", [])))
-        self.seconds_per_epoch = (time.perf_counter() - started) / epochs
+        # the first epoch includes graph tracing; the typical cost is the median of the later ones
+        later = self.epoch_seconds[1:] or self.epoch_seconds
+        self.seconds_per_epoch = float(np.median(later)) if later else None
         log.info("%s: %d fitting and %d validation windows, %d epochs, %.2f s/epoch", self.name, len(y_fit),
-                 len(y_val), epochs, self.seconds_per_epoch)
+                 len(y_val), len(self.epoch_seconds), self.seconds_per_epoch or 0.0)
         return self
 
     def _require_fitted(self) -> None:

@@ -93,9 +93,11 @@ def predict_quantiles(model: Any, x: np.ndarray, *, batch_size: int = 512) -> np
     """(n, horizon, quantiles) scaled outputs, sorted along the quantile axis (no crossing)."""
     from shared.models._keras import keras
 
-    ops = keras().ops
+    def numpy(t: Any) -> np.ndarray:
+        return t.numpy() if hasattr(t, "numpy") else keras().ops.convert_to_numpy(t)
+
     # direct calls: no new tf.function per model (model.predict retraces for every fresh model)
-    parts = [ops.convert_to_numpy(model(x[i:i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
+    parts = [numpy(model(x[i:i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
     return np.sort(np.concatenate(parts).astype(float), axis=-1)
 
 

@@ -45,7 +45,8 @@ def horizon_targets(close: np.ndarray, origins: np.ndarray, horizon: int) -> tup
 def multi_step_table(name: str, actual: np.ndarray, previous: np.ndarray, point: np.ndarray,
                      persistence: np.ndarray, *, train_close: np.ndarray, lower: np.ndarray | None = None,
                      upper: np.ndarray | None = None) -> pd.DataFrame:
-    """One row per horizon step k = 1..H: the protocol metrics over origins whose day t+k-1 exists."""
+    """One row per horizon step k = 1..H: the protocol metrics over origins whose day t+k-1 exists,
+    and the Diebold–Mariano p-value that the step-k MAE is below persistence's."""
     rows = []
     for k in range(actual.shape[1]):
         ok = np.isfinite(actual[:, k])
@@ -55,20 +56,30 @@ def multi_step_table(name: str, actual: np.ndarray, previous: np.ndarray, point:
                                 persistence=persistence[ok, k],
                                 lower=None if lower is None else lower[ok, k],
                                 upper=None if upper is None else upper[ok, k])
-        rows.append({"model": name, "step": k + 1, "days": int(ok.sum()), **metrics})
+        dm = diebold_mariano(actual[ok, k], point[ok, k], persistence[ok, k], horizon=k + 1)
+        rows.append({"model": name, "step": k + 1, "days": int(ok.sum()), **metrics,
+                     "dm_p_better_than_persistence": dm["p_better"]})
     return pd.DataFrame(rows)
 
 
-def diebold_mariano(actual: np.ndarray, predicted: np.ndarray, reference: np.ndarray) -> dict[str, float]:
-    """Paired test of absolute errors against a reference forecast on the same days (one-step,
-    no autocorrelation correction): d = |e_model| - |e_reference|, t = mean(d) / se(d).
+def diebold_mariano(actual: np.ndarray, predicted: np.ndarray, reference: np.ndarray, *, horizon: int = 1
+                    ) -> dict[str, float]:
+    """Diebold–Mariano test of absolute errors against a reference forecast on the same days.
 
+    d = |e_model| - |e_reference|; for an h-step forecast made every day the d's overlap, so the
+    variance of their mean uses Newey–West (Bartlett) weights up to lag h-1, with the
+    Harvey–Leybourne–Newbold small-sample correction and a t(n-1) reference.
     ``p_better``: one-sided p-value that the model's MAE is lower; ``p_worse``: that it is higher.
     """
-    d = np.abs(np.asarray(actual) - predicted) - np.abs(np.asarray(actual) - reference)
+    d = np.abs(np.asarray(actual, dtype=float) - predicted) - np.abs(np.asarray(actual, dtype=float) - reference)
     n = d.size
-    sd = float(d.std(ddof=1)) if n > 1 else 0.0
-    if n < 3 or sd == 0.0:
-        return {"dm_stat": 0.0, "p_better": 1.0 if np.all(d >= 0) else 0.5, "p_worse": 1.0 if np.all(d <= 0) else 0.5}
-    t = float(d.mean() / (sd / np.sqrt(n)))
+    centred = d - d.mean()
+    var = float(np.mean(centred ** 2))
+    for lag in range(1, min(horizon, n)):
+        var += 2.0 * (1.0 - lag / horizon) * float(np.mean(centred[lag:] * centred[:-lag]))
+    if n < 3 or var <= 0.0:
+        return {"dm_stat": 0.0, "p_better": 1.0 if np.all(d >= 0) else 0.5,
+                "p_worse": 1.0 if np.all(d <= 0) else 0.5}
+    correction = np.sqrt(max(n + 1 - 2 * horizon + horizon * (horizon - 1) / n, 1.0) / n)
+    t = float(d.mean() / np.sqrt(var / n) * correction)
     return {"dm_stat": t, "p_better": float(stats.t.cdf(t, df=n - 1)), "p_worse": float(stats.t.sf(t, df=n - 1))}

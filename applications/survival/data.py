@@ -104,14 +104,14 @@ def validate_survival_frame(frame: pd.DataFrame, *, duration: str, event: str, w
                          f"non-numeric, infinite, zero or negative (e.g. {example!r} at row "
                          f"{int(np.flatnonzero(bad)[0])}); durations must be positive and finite: drop or fix those "
                          "rows (a same-day event can be recorded as 0.5 days)")
+    if len(frame) < MIN_ROWS:
+        raise ValueError(f"{what}: only {len(frame)} rows; at least {MIN_ROWS} patients are needed for "
+                         "5-fold cross-validation")
     events = _event_values(frame[event], column=event, what=what)
     if events.sum() < MIN_EVENTS:
         raise ValueError(f"{what}: event column {event!r} has {int(events.sum())} event(s) (value 1); at least "
                          f"{MIN_EVENTS} observed events are needed to fit and evaluate a survival model "
                          "(check that 1 means 'event observed' and 0 'censored')")
-    if len(frame) < MIN_ROWS:
-        raise ValueError(f"{what}: only {len(frame)} rows; at least {MIN_ROWS} patients are needed for "
-                         "5-fold cross-validation")
     covariates = frame.drop(columns=[duration, event]).reset_index(drop=True)
     if covariates.shape[1] == 0:
         raise ValueError(f"{what}: no covariate columns besides {duration!r} and {event!r}; add at least one")
@@ -170,7 +170,11 @@ def load_support(*, keep_leaky: bool = False) -> SurvivalData:
         from SurvSet.data import SurvLoader
     except ImportError as err:  # pragma: no cover - installed with the project
         raise FileNotFoundError("SUPPORT comes from the SurvSet package; run `pip install SurvSet`") from err
-    frame = SurvLoader().load_dataset("support2")["df"]
+    import warnings
+
+    with warnings.catch_warnings():  # SurvSet's pickle names numpy.core (deprecated in NumPy 2): harmless
+        warnings.simplefilter("ignore", DeprecationWarning)
+        frame = SurvLoader().load_dataset("support2")["df"]
     dropped = dict(DROPPED["support"])
     if keep_leaky:
         dropped.pop("fac_sfdm2")
