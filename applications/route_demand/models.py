@@ -3,10 +3,11 @@
 The shared builder (``build_rnn`` or ``build_cnn1d``) is the encoder of the past window; this
 module wraps it in a small functional model that adds what is specific to the case study:
 
-    past (window, F) ──> shared encoder ──┐
-    route id ──> embedding ───────────────┼─> dense ──> per-day context (horizon, c)
-                                          │                     │
-    future (horizon, G) ──────────────────┴──────── concat ─────┴─> shared per-day MLP ─> (horizon, quantiles)
+    past (window, F) ─> shared encoder ─┐
+                                        ├─> dense ─> per-day context (horizon, c) ─┐
+    route id ─> learned embedding ──────┘                                          ├─> per-day MLP ─┐
+    future (horizon, G): target days' calendar, last week's values ────────────────┘                │
+                                                                             (horizon, quantiles) <─┘
 
 The per-day MLP is the same for every target day (an MQ-CNN-style "local" decoder), so what it
 learns about, say, the day after a major holiday applies at every lead time. Outputs are the

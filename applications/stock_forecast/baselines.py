@@ -4,13 +4,14 @@ Every forecaster has ``fit(close, train_end=, fit_end=)`` and ``predict(close, o
 returning a :class:`Forecast` of prices for days ``t … t+H-1`` made at each origin ``t`` from the
 true history of days ``< t``:
 
-- ``Persistence`` (random walk): tomorrow = today. Interval from the empirical quantiles of the
-  training span's k-day log returns.
+- ``Persistence`` (random walk): tomorrow = today.
 - ``Drift``: today + k · (mean daily change of the training span).
 - ``ArimaDrift``: ARIMA(1,1,1) with drift on log price, parameters fitted once on train +
   validation, then run over the test span with those parameters (the Kalman filter is updated
   with every true day, never refitted). Gaussian interval on the log scale.
 - always up: directional accuracy only (``always_up_accuracy``).
+- ``MedianDrift`` (extra, not in PROTOCOLS.md): today moved by the training span's median k-day
+  return, with the empirical quantiles of those moves as the interval.
 """
 
 from __future__ import annotations
@@ -52,14 +53,36 @@ def _split_levels(level: float) -> tuple[float, float]:
 
 
 class Persistence:
+    """Random walk: every future day's close is the last known close."""
+
     name = "persistence"
+
+    def fit(self, close: np.ndarray, *, train_end: int, fit_end: int | None = None, horizon: int = 1
+            ) -> "Persistence":
+        return self
+
+    def predict(self, close: np.ndarray, origins: np.ndarray, horizon: int = 1) -> Forecast:
+        close, origins = _check(close, origins, horizon)
+        return Forecast(np.repeat(close[origins - 1][:, None], horizon, axis=1))
+
+
+class MedianDrift:
+    """Last close moved by the training span's median k-day log return; the interval is the
+    empirical quantiles of those moves (a random walk with the training span's move distribution).
+
+    Not in PROTOCOLS.md: it is the trivial model a quantile-trained network can imitate. Daily
+    returns are negatively skewed, so their median is above their mean and forecasting it wins
+    a little MAE in a rising market; a deep model that does not beat this has learned nothing more.
+    """
+
+    name = "median_drift"
 
     def __init__(self, *, level: float = 0.9) -> None:
         self.level = level
         self._q: np.ndarray | None = None
 
     def fit(self, close: np.ndarray, *, train_end: int, fit_end: int | None = None, horizon: int = 1
-            ) -> "Persistence":
+            ) -> "MedianDrift":
         lo, hi = _split_levels(self.level)
         logc = np.log(np.asarray(close[:train_end], dtype=float))
         qs = []
@@ -67,17 +90,17 @@ class Persistence:
             moves = logc[k:] - logc[:-k]
             if moves.size < 2:
                 raise ValueError(f"the training span is too short for {k}-day moves; use a longer series")
-            qs.append(np.quantile(moves, [lo, hi]))
-        self._q = np.array(qs)  # (horizon, 2)
+            qs.append(np.quantile(moves, [lo, 0.5, hi]))
+        self._q = np.array(qs)  # (horizon, 3)
         return self
 
     def predict(self, close: np.ndarray, origins: np.ndarray, horizon: int = 1) -> Forecast:
+        if self._q is None or len(self._q) < horizon:
+            raise ValueError(f"call fit(..., horizon>={horizon}) before predict()")
         close, origins = _check(close, origins, horizon)
         last = close[origins - 1][:, None]
-        point = np.repeat(last, horizon, axis=1)
-        if self._q is None or len(self._q) < horizon:
-            return Forecast(point)
-        return Forecast(point, last * np.exp(self._q[None, :horizon, 0]), last * np.exp(self._q[None, :horizon, 1]))
+        q = self._q[None, :horizon, :]
+        return Forecast(last * np.exp(q[..., 1]), last * np.exp(q[..., 0]), last * np.exp(q[..., 2]))
 
 
 class Drift:

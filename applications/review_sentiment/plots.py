@@ -1,0 +1,80 @@
+"""The case study's figures, drawn with ``shared.viz`` and saved into the run directory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from shared.artifacts import RunDir
+
+log = logging.getLogger(__name__)
+
+
+def roc_figure(run: RunDir, y_true: np.ndarray, scores: Mapping[str, np.ndarray], *, title: str) -> None:
+    """ROC curves of every model (deep and baselines) on one plot; two classes only."""
+    from shared.viz import plot_roc_curves
+
+    curves = {name: (y_true, s) for name, s in scores.items() if s is not None and np.ndim(s) == 1}
+    if curves and len(np.unique(y_true)) == 2:
+        run.save_figure(plot_roc_curves(curves, title=title), "roc_curves")
+
+
+def confusion_figure(run: RunDir, y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str], *,
+                     title: str) -> None:
+    from shared.viz import plot_confusion_matrix
+
+    names = np.asarray(classes, dtype=object)
+    run.save_figure(plot_confusion_matrix((names[y_true], names[y_pred]), labels=list(classes), title=title),
+                    "confusion_matrix")
+
+
+def learning_curve_figures(run: RunDir, histories: Mapping[str, dict[str, list[float]]]) -> None:
+    from shared.viz import plot_learning_curves
+
+    for name, history in histories.items():
+        run.save_figure(plot_learning_curves(history, title=f"{name}: learning curves (early stopping on val_loss)"),
+                        f"learning_curves_{name}")
+
+
+def comparison_figure(run: RunDir, accuracy: Mapping[str, float], errors: Mapping[str, float], *,
+                      deep: Sequence[str]) -> None:
+    """Test accuracy of every model, deep ones highlighted, ± std over seeds where there is one."""
+    from shared.viz import plot_bar
+
+    run.save_figure(plot_bar(dict(accuracy), errors={k: errors.get(k, 0.0) for k in accuracy},
+                             highlight=[d for d in deep if d in accuracy], xlabel="test accuracy",
+                             title="Test accuracy (deep models highlighted; error bars: std over seeds)"),
+                    "model_comparison")
+
+
+def representation_map(run: RunDir, vectors: np.ndarray, labels: Sequence[str], snippets: Sequence[str],
+                       predicted: Sequence[str], *, model_name: str, seed: int, max_points: int) -> None:
+    """2-D PCA map of the ``sentence_repr`` vectors of test texts, PNG plus interactive HTML."""
+    from shared.viz import embedding_map_html, plot_embedding_map, project_2d
+
+    if len(vectors) < 3:
+        log.info("too few test texts for a representation map; skipped")
+        return
+    title = f"{model_name}: sentence representations of test reviews, coloured by true label"
+    run.save_figure(plot_embedding_map(vectors, labels=np.asarray(labels, dtype=object), method="pca", seed=seed,
+                                       max_points=max_points, title=title, label_name="true label"),
+                    "sentence_map")
+    coords, kept = project_2d(vectors, method="pca", seed=seed, max_points=max_points)
+    hover = [f"{_short(snippets[i])}\ntrue: {labels[i]} · predicted: {predicted[i]}" for i in kept]
+    embedding_map_html(coords, labels=np.asarray(labels, dtype=object)[kept], hover_text=hover, title=title,
+                       path=run.figures / "sentence_map.html", label_name="true label",
+                       axis_titles=("PC 1", "PC 2"))
+
+
+def explanation_figure(run: RunDir, explanations: Sequence[Any], name: str, *, title: str) -> None:
+    from .explain import plot_explanations
+
+    if explanations:
+        run.save_figure(plot_explanations(explanations, title=title), name)
+
+
+def _short(text: str, width: int = 160) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."

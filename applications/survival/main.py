@@ -1,0 +1,362 @@
+"""Medical case study: DeepSurv patient risk and a "dies within H days" classifier vs Cox, random
+survival forest, Kaplan–Meier and logistic regression (PROTOCOLS.md §Survival).
+
+    deepcases run survival                                   # SUPPORT, the full protocol
+    deepcases run survival --dataset support whas500 gbsg2   # the three datasets, one results table each
+    deepcases run survival --source csv --path cohort.csv --duration-column days --event-column died
+    deepcases run survival --predict new.csv --model-dir runs/survival/<run-id> --days 30 90 180
+
+5-fold cross-validation stratified on the event (random_state 42); preprocessing fitted on each
+training fold; Harrell's C, Uno's C, integrated Brier score, and ROC-AUC / accuracy of P(event by
+H) on test patients whose status at H is known. Artifacts and logs hold aggregates only (metrics,
+curves, bins, fitted scalers); the only per-patient output is the file ``--predict`` writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from shared.app import (CaseStudyRun, add_common_arguments, configure_logging, finish_run, run_cli, start_run)
+from shared.artifacts import fingerprint_frame
+
+from .data import DATASETS, SurvivalData, load_csv, load_dataset, median_event_time
+
+log = logging.getLogger(__name__)
+
+APP = "survival"
+QUICK_ARGS = ["--dataset", "support", "--folds", "2", "--seeds", "1", "--epochs", "40", "--patience", "6",
+              "--rsf-trees", "20", "--importance-repeats", "1"]
+FULL_ARGS = ["--dataset", "support", "whas500", "gbsg2", "--seeds", "3", "--rsf-trees", "200"]
+
+#: Reference numbers quoted from PROTOCOLS.md §Survival for display beside our own measurements
+#: (harrell_c, uno_c, ibs, auc_h, accuracy_h). Never used as results.
+REFERENCE = {
+    "support": {"kaplan_meier": (0.5, 0.5, 0.2364, 0.5, 0.6579),
+                "cox_ph": (0.7707, 0.7678, 0.1496, 0.8663, 0.8143),
+                "random_survival_forest": (0.7739, 0.7716, 0.1420, 0.8827, 0.8377),
+                "logistic_regression_h": (0.7528, 0.7481, None, 0.8781, 0.8301)},
+    "whas500": {"cox_ph": (0.7753, 0.7792, 0.1439, 0.7966, 0.8060),
+                "random_survival_forest": (0.7699, 0.7760, 0.1500, 0.7828, 0.7820)},
+    "gbsg2": {"cox_ph": (0.6823, 0.6725, 0.1568, 0.7324, 0.7603),
+              "random_survival_forest": (0.6921, 0.6800, 0.1524, 0.7384, 0.7619)},
+}
+_REF_KEYS = ("harrell_c", "uno_c", "ibs", "auc_h", "accuracy_h")
+
+
+@dataclasses.dataclass(frozen=True)
+class SurvivalConfig:
+    dataset: tuple[str, ...] = ("support",)
+    source: Literal["sample", "csv"] = "sample"
+    path: str | None = None
+    duration_column: str | None = None
+    event_column: str | None = None
+    horizon_days: float | None = None
+    max_rows: int | None = None
+    folds: int = 5
+    seeds: int = 3
+    hidden_units: tuple[int, ...] = (128, 64)
+    dropout: float = 0.3
+    l2: float = 1e-4
+    normalization: str | None = "batch"
+    learning_rate: float = 1e-3
+    batch_size: int = 1024
+    epochs: int = 200
+    patience: int = 15
+    rsf_trees: int = 200
+    importance_repeats: int = 3
+    predict: str | None = None
+    predict_model: str | None = None
+    model_dir: str | None = None
+    days: tuple[float, ...] = (30.0, 90.0, 180.0)
+    output: str | None = None
+    id_column: str | None = None
+    seed: int = 42
+    runs_dir: str = "runs"
+    run_id: str | None = None
+    log_level: str = "INFO"
+    results_file: str | None = None
+
+    @property
+    def seed_list(self) -> list[int]:
+        return [self.seed + i for i in range(self.seeds)]
+
+
+def parse_args(argv: Sequence[str] | None = None) -> SurvivalConfig:
+    parser = argparse.ArgumentParser(prog="deepcases run survival", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    data = parser.add_argument_group("data")
+    data.add_argument("--dataset", nargs="+", default=None, choices=DATASETS,
+                      help="bundled dataset(s): support (SurvSet support2, default), whas500, gbsg2 "
+                           "(scikit-survival); with --predict, which saved model of the run to use")
+    data.add_argument("--source", choices=["sample", "csv"], default="sample",
+                      help="sample = the bundled datasets (offline); csv = your own cohort (--path)")
+    data.add_argument("--path", help="CSV of your cohort: one row per patient (with --source csv)")
+    data.add_argument("--duration-column", help="column of follow-up times (positive, e.g. days) in --path")
+    data.add_argument("--event-column", help="column of event indicators in --path (1 = event, 0 = censored)")
+    data.add_argument("--horizon-days", type=float, default=None,
+                      help="horizon H of the classifier (default: the median observed event time)")
+    data.add_argument("--max-rows", type=int, default=None,
+                      help="use a random event-stratified subsample of this many patients (quick checks)")
+    model = parser.add_argument_group("models and protocol")
+    model.add_argument("--folds", type=int, default=SurvivalConfig.folds,
+                       help="run the first N of the protocol's 5 stratified folds (5 = full protocol)")
+    model.add_argument("--seeds", type=int, default=SurvivalConfig.seeds,
+                       help="training seeds per fold for the deep models (--seed, --seed+1, ...)")
+    model.add_argument("--hidden-units", type=int, nargs="+", default=list(SurvivalConfig.hidden_units),
+                       help="widths of the hidden layers of both networks")
+    model.add_argument("--dropout", type=float, default=SurvivalConfig.dropout, help="dropout after each layer")
+    model.add_argument("--l2", type=float, default=SurvivalConfig.l2, help="L2 weight penalty")
+    model.add_argument("--learning-rate", type=float, default=SurvivalConfig.learning_rate, help="Adam step size")
+    model.add_argument("--batch-size", type=int, default=SurvivalConfig.batch_size,
+                       help="batch size; the Cox loss uses each batch's risk sets, so keep it large "
+                            "(0 = full batch)")
+    model.add_argument("--epochs", type=int, default=SurvivalConfig.epochs, help="maximum epochs (early stopping)")
+    model.add_argument("--patience", type=int, default=SurvivalConfig.patience, help="early-stopping patience")
+    model.add_argument("--rsf-trees", type=int, default=SurvivalConfig.rsf_trees,
+                       help="trees of the random survival forest baseline (protocol: 200; 0 skips it)")
+    model.add_argument("--importance-repeats", type=int, default=SurvivalConfig.importance_repeats,
+                       help="shuffles per covariate for the permutation importance")
+    pred = parser.add_argument_group("prediction for new patients (instead of the case study)")
+    pred.add_argument("--predict", metavar="FILE", help="CSV of new patients with the training covariates")
+    pred.add_argument("--model-dir", help="run directory of an earlier case-study run (holds deepsurv_*.keras)")
+    pred.add_argument("--days", type=float, nargs="+", default=list(SurvivalConfig.days),
+                      help="days at which to report each patient's survival probability")
+    pred.add_argument("--output", help="where to write the predictions (default: FILE with .predictions.csv)")
+    pred.add_argument("--id-column", help="a column of FILE to copy into the output to identify patients")
+    add_common_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.predict is not None:
+        if args.model_dir is None:
+            parser.error("--predict needs --model-dir (the run directory of an earlier case-study run)")
+    elif args.source == "csv":
+        missing = [o for o, v in (("--path", args.path), ("--duration-column", args.duration_column),
+                                  ("--event-column", args.event_column)) if v is None]
+        if missing:
+            parser.error(f"--source csv needs {', '.join(missing)}")
+    for name in ("epochs", "seeds", "importance_repeats"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if not 2 <= args.folds <= 5:
+        parser.error(f"--folds must be between 2 and 5 (of the protocol's 5 folds), got {args.folds}")
+    if args.rsf_trees < 0 or args.batch_size < 0 or args.patience < 0:
+        parser.error("--rsf-trees, --batch-size and --patience must be >= 0")
+    if args.horizon_days is not None and not args.horizon_days > 0:
+        parser.error(f"--horizon-days must be > 0, got {args.horizon_days}")
+    if args.max_rows is not None and args.max_rows < 50:
+        parser.error(f"--max-rows must be >= 50 for 5-fold cross-validation, got {args.max_rows}")
+    return SurvivalConfig(
+        dataset=tuple(dict.fromkeys(args.dataset or SurvivalConfig.dataset)),
+        predict_model=(args.dataset[0] if args.predict is not None and args.dataset else None), source=args.source, path=args.path,
+        duration_column=args.duration_column, event_column=args.event_column, horizon_days=args.horizon_days,
+        max_rows=args.max_rows, folds=args.folds, seeds=args.seeds, hidden_units=tuple(args.hidden_units),
+        dropout=args.dropout, l2=args.l2, learning_rate=args.learning_rate, batch_size=args.batch_size,
+        epochs=args.epochs, patience=args.patience, rsf_trees=args.rsf_trees,
+        importance_repeats=args.importance_repeats, predict=args.predict, model_dir=args.model_dir,
+        days=tuple(args.days), output=args.output, id_column=args.id_column, seed=args.seed,
+        runs_dir=args.runs_dir, run_id=args.run_id, log_level=args.log_level, results_file=args.results_file)
+
+
+# ------------------------------------------------------------------------------------ the study
+def _load(config: SurvivalConfig) -> list[SurvivalData]:
+    if config.source == "csv":
+        datasets = [load_csv(config.path, duration_column=config.duration_column, event_column=config.event_column)]
+    else:
+        datasets = [load_dataset(name) for name in config.dataset]
+    if config.max_rows is not None:
+        datasets = [_subsample(d, config.max_rows, config.seed) for d in datasets]
+    return datasets
+
+
+def _subsample(data: SurvivalData, rows: int, seed: int) -> SurvivalData:
+    if rows >= data.n:
+        return data
+    from sklearn.model_selection import train_test_split
+
+    keep, _ = train_test_split(np.arange(data.n), train_size=rows, random_state=seed, stratify=data.event)
+    sliced = data.subset(np.sort(keep))
+    return dataclasses.replace(sliced, name=f"{data.name}-slice{rows}")
+
+
+def _settings(config: SurvivalConfig) -> Any:
+    from .models import NetSettings
+
+    return NetSettings(hidden_units=config.hidden_units, dropout=config.dropout, l2=config.l2,
+                       normalization=config.normalization, learning_rate=config.learning_rate,
+                       batch_size=config.batch_size, epochs=config.epochs, patience=config.patience)
+
+
+def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, verbose: int = 0) -> Any:
+    """Cross-validate the deep models and every baseline on one dataset; save figures and the bundle."""
+    from shared.results import CaseStudyResult
+
+    from . import plots
+    from .baselines import make_baselines
+    from .features import SurvivalPreprocessor
+    from .importance import permutation_importance
+    from .models import train_deepsurv, train_horizon_mlp
+    from .predict import save_bundle
+    from .protocol import Prediction, iter_folds, score, summarize
+
+    horizon = config.horizon_days or median_event_time(data)
+    settings = _settings(config)
+    seeds = config.seed_list
+    log.info("%s: %d patients, %d events, horizon H = %g days, %d fold(s) x %d seed(s)", data.name, data.n,
+             data.n_events, horizon, config.folds, len(seeds))
+    base_scores: dict[str, list[dict]] = {}
+    deep_scores: dict[str, list[list[dict]]] = {"deepsurv": [[] for _ in seeds], "horizon_mlp": [[] for _ in seeds]}
+    timing: dict[str, list[float]] = {}
+    km_time, km_event, km_group = [], [], []
+    cal_label, cal_probs = [], {"DeepSurv 1 - S(H)": [], "horizon MLP": [], "Cox 1 - S(H)": []}
+    histories: dict[str, dict[str, list[float]]] = {}
+    importance: dict[str, Any] = {}
+
+    for fold, train, test, ctx in iter_folds(data.time, data.event, horizon=horizon):
+        if fold >= config.folds:
+            break
+        pre = SurvivalPreprocessor(data.numeric, data.categorical).fit(data.covariates.iloc[train])
+        x_tr, x_te = pre.transform(data.covariates.iloc[train]), pre.transform(data.covariates.iloc[test])
+        t_tr, e_tr = data.time[train], data.event[train]
+        fold_preds: dict[str, Prediction] = {}
+        for baseline in make_baselines(horizon=horizon, rsf_trees=config.rsf_trees, seed=config.seed):
+            started = time.perf_counter()
+            baseline.fit(x_tr, t_tr, e_tr)
+            pred = baseline.predict(x_te, ctx)
+            timing.setdefault(baseline.name, []).append(time.perf_counter() - started)
+            base_scores.setdefault(baseline.name, []).append(score(ctx, pred))
+            fold_preds[baseline.name] = pred
+        for s, seed in enumerate(seeds):
+            started = time.perf_counter()
+            ds = train_deepsurv(x_tr, t_tr, e_tr, settings=settings, seed=seed, verbose=verbose)
+            risk = ds.risk(x_te)
+            surv = ds.baseline.survival(risk, np.concatenate([ctx.grid, [horizon]]))
+            pred = Prediction(risk=risk, surv=surv[:, :-1], p_horizon=1.0 - surv[:, -1])
+            timing.setdefault("deepsurv", []).append(time.perf_counter() - started)
+            deep_scores["deepsurv"][s].append(score(ctx, pred))
+            started = time.perf_counter()
+            hz = train_horizon_mlp(x_tr, t_tr, e_tr, horizon=horizon, settings=settings, seed=seed, verbose=verbose)
+            p_h = hz.predict(x_te)
+            timing.setdefault("horizon_mlp", []).append(time.perf_counter() - started)
+            deep_scores["horizon_mlp"][s].append(score(ctx, Prediction(risk=p_h, p_horizon=p_h)))
+            if s == 0:
+                km_time.append(ctx.test_time)
+                km_event.append(ctx.test_event)
+                km_group.append(plots.risk_terciles(ds.risk(x_tr), risk))
+                known = ctx.test_known
+                cal_label.append(ctx.test_label[known])
+                cal_probs["DeepSurv 1 - S(H)"].append(pred.p_horizon[known])
+                cal_probs["horizon MLP"].append(p_h[known])
+                cal_probs["Cox 1 - S(H)"].append(fold_preds["cox_ph"].p_horizon[known])
+            if s == 0 and fold == 0:
+                histories = {"deepsurv": ds.history, "horizon_mlp": hz.history}
+                drops, errs, base_c = permutation_importance(
+                    data.covariates.iloc[test].reset_index(drop=True), ctx.test_time, ctx.test_event,
+                    transform=pre.transform, predict=ds.risk, columns=list(data.numeric + data.categorical),
+                    repeats=config.importance_repeats, seed=config.seed)
+                ranked = sorted(drops, key=drops.get, reverse=True)
+                importance = {"fold": 1, "harrell_c": base_c, "repeats": config.importance_repeats,
+                              "drop_in_harrell_c": {c: round(drops[c], 5) for c in ranked},
+                              "std": {c: round(errs[c], 5) for c in ranked}}
+                run.save_figure(plots.importance(drops, errs, dataset=data.name), f"{data.name}_permutation_importance")
+                save_bundle(run, data.name, model=ds.model, preprocessor=pre, baseline=ds.baseline,
+                            meta={"dataset": data.name, "horizon": horizon, "fold": 1, "seed": seed,
+                                  "numeric": list(data.numeric), "categorical": list(data.categorical),
+                                  "trained_on": "training part of protocol fold 1 (80 % of the patients)"})
+        log.info("%s fold %d/%d: Cox C = %.4f, DeepSurv C = %.4f", data.name, fold + 1, config.folds,
+                 base_scores["cox_ph"][-1]["harrell_c"], deep_scores["deepsurv"][0][-1]["harrell_c"])
+
+    result = CaseStudyResult(app=APP, protocol=_protocol_name(config),
+                             dataset={**fingerprint_frame(data.frame(), name=data.name), "events": data.n_events,
+                                      "horizon_days": horizon})
+    for name, per_seed in deep_scores.items():
+        per_fold = [{k: _mean_or_none([seed_scores[f][k] for seed_scores in per_seed]) for k in per_seed[0][f]}
+                    for f in range(len(per_seed[0]))]
+        mean, std = summarize(per_fold)
+        seed_means = [summarize(scores)[0] for scores in per_seed]
+        note = ("Cox-loss MLP, Breslow baseline; auc_h/accuracy_h from 1 - S(H)" if name == "deepsurv" else
+                "sigmoid MLP on patients with known status at H; its probability is the risk score")
+        result.add(name, "deep", mean, seeds=seeds, std=std, note=note + f"; std over folds, mean of {len(seeds)} seeds")
+        result.extra.setdefault("seed_std", {})[name] = (
+            {k: float(np.std([m[k] for m in seed_means])) for k in mean} if len(seeds) > 1 else None)
+    for name, per_fold in base_scores.items():
+        mean, std = summarize(per_fold)
+        result.add(name, "baseline", mean, std=std, note=_baseline_note(name, config))
+    result.extra.update({
+        "horizon_days": horizon, "folds_run": config.folds,
+        "known_status_at_h": int(sum(len(x) for x in cal_label)),
+        "train_seconds_per_fold": {k: round(float(np.mean(v)), 2) for k, v in timing.items()},
+        "permutation_importance": importance,
+        "reference_protocols_md": {k: dict(zip(_REF_KEYS, v)) for k, v in REFERENCE.get(data.name, {}).items()},
+        "batching": f"Cox loss over risk sets within batches of {config.batch_size or 'all'} training rows "
+                    "(shuffled each epoch); early stopping on a 15 % stratified slice scored as one batch",
+    })
+    fig, p_value = plots.km_by_terciles(np.concatenate(km_time), np.concatenate(km_event),
+                                        np.concatenate(km_group), dataset=data.name, horizon=horizon)
+    run.save_figure(fig, f"{data.name}_km_risk_terciles")
+    result.extra["logrank_p_risk_terciles"] = p_value
+    run.save_figure(plots.calibration(np.concatenate(cal_label), {k: np.concatenate(v) for k, v in cal_probs.items()},
+                                      dataset=data.name, horizon=horizon), f"{data.name}_calibration_horizon")
+    for name, history in histories.items():
+        run.write_history(history, f"history_{data.name}_{name}_fold1")
+        run.save_figure(plots.learning_curves(history, title=f"{data.name}: {name} learning curves (fold 1)"),
+                        f"{data.name}_learning_curves_{name}")
+    return result
+
+
+def _mean_or_none(values: list[Any]) -> float | None:
+    return None if any(v is None for v in values) else float(np.mean(values))
+
+
+def _protocol_name(config: SurvivalConfig) -> str:
+    name = "survival 5-fold stratified CV (PROTOCOLS.md)"
+    if config.folds < 5:
+        name += f", first {config.folds} of 5 folds (quick)"
+    return name
+
+
+def _baseline_note(name: str, config: SurvivalConfig) -> str:
+    return {"kaplan_meier": "sksurv kaplan_meier_estimator, same curve for everyone",
+            "cox_ph": "sksurv CoxPHSurvivalAnalysis(alpha=0.01)",
+            "random_survival_forest": f"sksurv RandomSurvivalForest({config.rsf_trees} trees, min_samples_leaf=15)",
+            "logistic_regression_h": "sklearn LogisticRegression at H; probability used as risk, no survival curve",
+            }.get(name, "")
+
+
+def run_case_study(config: SurvivalConfig, *, verbose: int = 0) -> CaseStudyRun:
+    started = time.perf_counter()
+    run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
+    datasets = _load(config)
+    run.write_data_info([{**fingerprint_frame(d.frame(), name=d.name), **d.summary()} for d in datasets])
+    results = [evaluate_dataset(d, config, run, verbose=verbose) for d in datasets]
+    return finish_run(APP, run, results, started=started, results_file=config.results_file)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config = parse_args(argv)
+    configure_logging(config.log_level)
+
+    def body() -> int:
+        from shared.training import verbosity
+
+        if config.predict is not None:
+            from .predict import predict_file
+
+            target = predict_file(config.predict, model_dir=config.model_dir, days=config.days, output=config.output,
+                                  dataset=config.predict_model, id_column=config.id_column)
+            print(f"predictions written to {target}")
+            return 0
+        outcome = run_case_study(config, verbose=verbosity())
+        print(outcome.summary_table())
+        return 0
+
+    return run_cli(APP, body)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,281 @@
+"""Scale benchmark: out-of-core training of the recommender and sentiment models at 1×, 10×, 100×.
+
+    python data_scripts/generate_scale_data.py --app recommender --scale 1 10 100 --out /tmp/scale_data
+    python data_scripts/generate_scale_data.py --app review_sentiment --scale 1 10 100 --out /tmp/scale_data
+    python benchmarks/scale.py --data /tmp/scale_data [--scales 1 10 100] [--budget 120]
+
+Every (application, scale) runs in a fresh Python subprocess, one at a time, and streams its Parquet
+directory (``shared.streaming``): one pass over the training rows for the statistics (id maps and
+rating mean; or the token counts of the vocabulary), then training from a ``tf.data`` pipeline
+(chunks of 65,536 rows, 50,000-row shuffle buffer, prefetch). Models and settings are the
+applications' own defaults, built from ``shared.models``:
+
+* recommender: biased MF (``build_matrix_factorization``, 64 factors, L2 1e-4, Adam 2e-3, batch 512);
+* review_sentiment: text CNN (``build_text_classifier``, encoder "cnn", 12,000 tokens, 56 per text,
+  embedding 64, 64 filters × kernels 3/4/5, dropout 0.5, Adam 2e-3, batch 64).
+
+Measured per configuration: the statistics pass (s), training throughput in examples/s over the
+steps after a warm-up of ``--warmup`` steps (graph tracing excluded) and also per CPU-second of the
+process (less sensitive to other users of the machine), the time per epoch (measured when the epoch
+ends within ``--budget`` seconds, otherwise extrapolated as training rows / throughput and marked
+so in ``notes``), and the peak resident memory (``ru_maxrss`` at the end of the subprocess) next to
+the baseline right after importing TensorFlow/Keras. The 1-minute load average is recorded before
+and after each configuration. Writes ``benchmarks/results/scale.csv`` and ``scale.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+APPS = ("recommender", "review_sentiment")
+RESULTS = ROOT / "benchmarks" / "results"
+TARGET_MEMORY_RATIO = 1.5      # issue 12: peak memory at 100× within 1.5× of 1×
+TARGET_THROUGHPUT_DROP = 0.20  # issue 12: throughput falls by at most 20 %
+#: the applications' default settings (applications/recommender MFSettings, review_sentiment DeepParams "cnn")
+MF = {"n_factors": 64, "l2": 1e-4, "learning_rate": 2e-3, "batch_size": 512}
+TEXT_CNN = {"max_tokens": 12000, "sequence_length": 56, "embedding_dim": 64, "filters": 64,
+            "kernel_sizes": (3, 4, 5), "dropout": 0.5, "learning_rate": 2e-3, "batch_size": 64}
+CHUNK_ROWS = 65536
+SHUFFLE_BUFFER = 50000
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
+
+
+def _current_mb() -> float:
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+# ------------------------------------------------------------------------------------------ worker
+def run_worker(app: str, data: Path, *, budget: float, max_steps: int | None, warmup: int, seed: int) -> dict:
+    """One configuration, in this (fresh) process; returns the measurements."""
+    started = time.perf_counter()
+    import tensorflow as tf  # noqa: F401  (the import is part of the baseline)
+
+    from shared.models._keras import keras
+
+    k = keras()
+    out: dict[str, Any] = {"app": app, "data": str(data), "import_s": round(time.perf_counter() - started, 2),
+                           "baseline_rss_mb": round(_peak_mb(), 1)}
+    from shared.streaming import SplitRule, read_manifest, scan_training, streaming_dataset
+    from shared.training import set_seed
+
+    manifest = read_manifest(data)
+    split = SplitRule("split", train_values=("train",))
+    set_seed(seed)
+    if app == "recommender":
+        from shared.models import build_matrix_factorization
+
+        stats = scan_training(data, split=split, id_columns=("user", "item"), numeric_columns=("rating",),
+                              chunk_rows=CHUNK_ROWS)
+        model = build_matrix_factorization(n_users=stats.indexes["user"].size, n_items=stats.indexes["item"].size,
+                                           n_factors=MF["n_factors"], l2=MF["l2"], use_bias=True,
+                                           global_mean=stats.moments["rating"].mean, name="mf_biased")
+        model.compile(optimizer=k.optimizers.Adam(MF["learning_rate"]), loss="mse")
+        batch = MF["batch_size"]
+        ds = streaming_dataset(data, stats, features=("user", "item"), target="rating", batch_size=batch,
+                               chunk_rows=CHUNK_ROWS, shuffle_buffer=SHUFFLE_BUFFER, seed=seed)
+        out.update(model="mf_biased", users=len(stats.indexes["user"]), items=len(stats.indexes["item"]))
+    else:
+        from shared.models import build_text_classifier
+
+        stats = scan_training(data, split=split, text_column="text", label_column="label", chunk_rows=CHUNK_ROWS)
+        vectorizer = stats.tokens.vectorizer(max_tokens=TEXT_CNN["max_tokens"],
+                                             sequence_length=TEXT_CNN["sequence_length"])
+        model = build_text_classifier(vectorizer=vectorizer, encoder="cnn", embedding_dim=TEXT_CNN["embedding_dim"],
+                                      filters=TEXT_CNN["filters"], kernel_sizes=TEXT_CNN["kernel_sizes"],
+                                      dropout=TEXT_CNN["dropout"], n_classes=2, name="text_cnn")
+        model.compile(optimizer=k.optimizers.Adam(TEXT_CNN["learning_rate"]), loss="binary_crossentropy")
+        batch = TEXT_CNN["batch_size"]
+        ds = streaming_dataset(data, stats, features=("text",), target="label", batch_size=batch,
+                               chunk_rows=CHUNK_ROWS, shuffle_buffer=SHUFFLE_BUFFER, seed=seed, single_input=True)
+        out.update(model="text_cnn", vocabulary=vectorizer.vocabulary_size(), distinct_tokens=len(stats.tokens.counts))
+    out.update(rows_total=stats.rows_train + stats.rows_held_out, rows_train=stats.rows_train,
+               stats_pass_s=round(stats.seconds, 2), rss_after_stats_mb=round(_peak_mb(), 1),
+               params=int(model.count_params()), scale=manifest.get("scale"))
+
+    times: list[float] = []
+    cpu: list[float] = []
+    losses: list[float] = []
+
+    class Meter(k.callbacks.Callback):
+        def on_train_batch_end(self, step, logs=None):
+            times.append(time.perf_counter())
+            cpu.append(time.process_time())
+            if logs and "loss" in logs:
+                losses.append(float(logs["loss"]))
+            if times[-1] - fit_started > budget or (max_steps is not None and len(times) >= max_steps):
+                self.model.stop_training = True
+
+    fit_started = time.perf_counter()
+    model.fit(ds, epochs=1, verbose=0, callbacks=[Meter()])
+    fit_s = time.perf_counter() - fit_started
+    steps = len(times)
+    full_epoch = steps >= -(-stats.rows_train // batch)   # ceil: every training row was seen
+    if steps <= warmup + 1:
+        raise RuntimeError(f"only {steps} steps ran within the budget; raise --budget or lower --warmup")
+    measured_steps = steps - warmup
+    window = times[-1] - times[warmup - 1] if warmup else times[-1] - fit_started
+    cpu_window = cpu[-1] - cpu[warmup - 1] if warmup else cpu[-1]
+    examples = measured_steps * batch
+    throughput = examples / window
+    notes = []
+    if full_epoch:
+        epoch_s = fit_s
+        notes.append(f"full epoch measured ({steps} steps, incl. {warmup}-step warm-up/tracing)")
+    else:
+        epoch_s = stats.rows_train / throughput
+        notes.append(f"epoch time extrapolated: {stats.rows_train:,} training rows / throughput measured over "
+                     f"steps {warmup + 1}-{steps} ({window:.0f} s)")
+    out.update(batch_size=batch, steps=steps, warmup_steps=warmup, measured_steps=measured_steps,
+               measured_s=round(window, 2), examples_per_s=round(throughput, 1),
+               examples_per_cpu_s=round(examples / cpu_window, 1) if cpu_window > 0 else None,
+               cpu_share=round(cpu_window / window, 2), epoch_s=round(epoch_s, 1), epoch_measured=bool(full_epoch),
+               loss_first=round(losses[0], 4) if losses else None, loss_last=round(losses[-1], 4) if losses else None,
+               peak_rss_mb=round(_peak_mb(), 1), rss_end_mb=round(_current_mb(), 1), notes="; ".join(notes))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ driver
+def _load1() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def run_configuration(app: str, data: Path, args: argparse.Namespace) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--app", app, "--data", str(data),
+           "--budget", str(args.budget), "--warmup", str(args.warmup), "--seed", str(args.seed)]
+    if args.max_steps:
+        cmd += ["--max-steps", str(args.max_steps)]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=str(ROOT))
+    load_before = _load1()
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{app} on {data} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result.update(load_before=load_before, load_after=_load1(), subprocess_wall_s=round(wall, 1))
+    return result
+
+
+def summarize(rows: list[dict]) -> Any:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    frame["peak_over_baseline_mb"] = (frame["peak_rss_mb"] - frame["baseline_rss_mb"]).round(1)
+    for column, name in (("peak_rss_mb", "peak_vs_1x"), ("examples_per_s", "throughput_vs_1x"),
+                         ("examples_per_cpu_s", "cpu_throughput_vs_1x")):
+        ref = frame[frame["scale"] == 1].set_index("app")[column]
+        frame[name] = (frame[column] / frame["app"].map(ref)).round(3)
+    first = ["app", "model", "scale", "rows_total", "rows_train", "params", "stats_pass_s", "examples_per_s",
+             "examples_per_cpu_s", "throughput_vs_1x", "cpu_throughput_vs_1x", "epoch_s", "epoch_measured",
+             "baseline_rss_mb", "peak_rss_mb", "peak_over_baseline_mb", "peak_vs_1x", "load_before", "load_after",
+             "cpu_share", "notes"]
+    return frame[first + [c for c in frame.columns if c not in first]]
+
+
+def plot(frame: Any, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from shared.artifacts import save_figure
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for app, part in frame.groupby("app"):
+        part = part.sort_values("scale")
+        axes[0].plot(part["scale"], part["examples_per_s"], marker="o", label=f"{app} (wall)")
+        axes[0].plot(part["scale"], part["examples_per_cpu_s"], marker="x", linestyle="--",
+                     label=f"{app} (per CPU-second)")
+        line = axes[1].plot(part["scale"], part["peak_rss_mb"], marker="o", label=f"{app} peak RSS")[0]
+        axes[1].plot(part["scale"], part["baseline_rss_mb"], linestyle=":", color=line.get_color(),
+                     label=f"{app} after TF import")
+        one = part[part["scale"] == 1]["peak_rss_mb"]
+        if len(one):
+            axes[1].axhline(TARGET_MEMORY_RATIO * float(one.iloc[0]), color=line.get_color(), alpha=0.3,
+                            linestyle="-.", label=f"{app} target (1.5× of 1×)")
+    for ax, title, ylabel in ((axes[0], "training throughput", "examples / s"),
+                              (axes[1], "peak resident memory", "MB")):
+        ax.set_xscale("log")
+        ax.set_xlabel("scale (× bundled sample)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[0].set_yscale("log")
+    loads = f"load average {frame['load_before'].min():.1f}–{frame['load_after'].max():.1f} on 2 shared cores"
+    fig.suptitle(f"Out-of-core training from Parquet ({loads})", fontsize=10)
+    return save_figure(fig, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default="/tmp/scale_data",
+                        help="root written by data_scripts/generate_scale_data.py (holds <app>_x<scale>/)")
+    parser.add_argument("--apps", nargs="+", default=list(APPS), choices=APPS, help="applications to benchmark")
+    parser.add_argument("--scales", nargs="+", type=float, default=[1.0, 10.0, 100.0], help="scales to run")
+    parser.add_argument("--budget", type=float, default=120.0,
+                        help="seconds of training per configuration; longer epochs are extrapolated")
+    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (default: budget)")
+    parser.add_argument("--warmup", type=int, default=20, help="first steps left out of the throughput (tracing)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--output-dir", default=str(RESULTS), help="where scale.csv and scale.png go")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--app", choices=APPS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        result = run_worker(args.app, Path(args.data), budget=args.budget, max_steps=args.max_steps,
+                            warmup=args.warmup, seed=args.seed)
+        print(json.dumps(result))
+        return 0
+
+    from shared.artifacts import write_csv
+
+    rows = []
+    for app in args.apps:
+        for scale in args.scales:
+            data = Path(args.data) / f"{app}_x{scale:g}"
+            if not data.is_dir():
+                print(f"error: {data} not found; generate it with `python data_scripts/generate_scale_data.py "
+                      f"--app {app} --scale {scale:g} --out {args.data}`", file=sys.stderr)
+                return 2
+            result = run_configuration(app, data, args)
+            rows.append(result)
+            print(f"{app} x{scale:g}: {result['examples_per_s']:,.0f} ex/s, epoch {result['epoch_s']:,.0f} s "
+                  f"({'measured' if result['epoch_measured'] else 'extrapolated'}), peak {result['peak_rss_mb']:,.0f} MB "
+                  f"(after TF import {result['baseline_rss_mb']:,.0f} MB), load {result['load_before']}", flush=True)
+    frame = summarize(rows)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out / "scale.csv", frame)
+    plot(frame, out / "scale.png")
+    columns = ["app", "scale", "rows_train", "examples_per_s", "throughput_vs_1x", "cpu_throughput_vs_1x", "epoch_s",
+               "peak_rss_mb", "peak_vs_1x", "load_before"]
+    print(frame[columns].to_string(index=False))
+    print(f"wrote {out / 'scale.csv'} and {out / 'scale.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

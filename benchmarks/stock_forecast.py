@@ -1,0 +1,101 @@
+"""Benchmark of the stock forecaster on the bundled S&P 500 sample: training time per epoch and
+batched forecast throughput (windows per second) for each deep model.
+
+    python benchmarks/stock_forecast.py [--epochs 4] [--window 30] [--units 32] [--horizon 1]
+
+Same data, split, scaling and networks as ``deepcases run stock_forecast``. The first epoch
+includes graph tracing and is reported apart; "per epoch" is the median of the later ones.
+Throughput is ``model.predict`` over the 756 test windows (repeated to fill the timing) at the
+given batch size, after a warm-up call. Writes ``benchmarks/results/stock_forecast.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=4, help="epochs per model (first one reported apart)")
+    parser.add_argument("--window", type=int, default=30, help="input window in days")
+    parser.add_argument("--units", type=int, default=32, help="recurrent units / CNN filters")
+    parser.add_argument("--horizon", type=int, default=1, help="forecast steps per window")
+    parser.add_argument("--batch-size", type=int, default=64, help="training batch size")
+    parser.add_argument("--predict-batch", type=int, default=256, help="batch size for the throughput test")
+    parser.add_argument("--models", default="lstm,gru,cnn1d", help="comma-separated models")
+    parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results" / "stock_forecast.json"))
+    args = parser.parse_args(argv)
+    if args.epochs < 2:
+        parser.error("--epochs must be >= 2 (the first epoch is tracing)")
+
+    from applications.stock_forecast.data import load_sample
+    from applications.stock_forecast.features import make_supervised
+    from applications.stock_forecast.main import FRACTIONS
+    from applications.stock_forecast.models import (NetSettings, build_forecaster, compile_forecaster,
+                                                     quantile_levels)
+    from shared.artifacts import environment, write_json
+    from shared.data import chronological_split
+    from shared.models._keras import keras
+    from shared.training import set_seed
+
+    frame = load_sample()
+    train, val, test = chronological_split(len(frame), fractions=FRACTIONS)
+    data = make_supervised(frame, features=("ret",), window=args.window, horizon=args.horizon,
+                           train=train, val=val, test=test)
+    quantiles = quantile_levels(0.9)
+    settings = NetSettings(units=args.units, batch_size=args.batch_size)
+    k = keras()
+
+    class EpochTimer(k.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.times = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.times.append(time.perf_counter() - self._t)
+
+    rows = []
+    for kind in [m.strip() for m in args.models.split(",") if m.strip()]:
+        set_seed(42)
+        model = build_forecaster(kind, window=args.window, n_features=data.x_train.shape[2], horizon=args.horizon,
+                                 quantiles=quantiles, settings=settings)
+        compile_forecaster(model, quantiles=quantiles, learning_rate=settings.learning_rate)
+        timer = EpochTimer()
+        model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), epochs=args.epochs,
+                  batch_size=args.batch_size, callbacks=[timer], verbose=0)
+        x = np.concatenate([data.x_test] * 8)
+        model.predict(x[: args.predict_batch], batch_size=args.predict_batch, verbose=0)  # warm-up / tracing
+        tick = time.perf_counter()
+        model.predict(x, batch_size=args.predict_batch, verbose=0)
+        seconds = time.perf_counter() - tick
+        rows.append({"model": kind, "params": int(model.count_params()),
+                     "train_windows": int(len(data.x_train)), "first_epoch_s": round(timer.times[0], 3),
+                     "epoch_s_median": round(float(np.median(timer.times[1:])), 3),
+                     "predict_windows_per_s": round(len(x) / seconds, 1), "predict_batch": args.predict_batch})
+        print(json.dumps(rows[-1]), flush=True)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    payload = {"benchmark": "stock_forecast", "dataset": "sp500-arch-1999-2018 (bundled sample)",
+               "settings": {k_: v for k_, v in vars(args).items() if k_ != "output"}, "results": rows,
+               "load_average_1min_at_end": load, "machine": platform.machine(), "environment": environment(),
+               "note": "wall-clock on a shared machine; compare rows within one file, not across machines"}
+    write_json(args.output, payload)
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

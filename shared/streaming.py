@@ -1,0 +1,629 @@
+"""Out-of-core preprocessing: one streaming pass over the training rows of a Parquet directory.
+
+Data ten or a hundred times larger than memory is read chunk by chunk
+(:func:`shared.data.pipelines.iter_parquet_batches`); the statistics preprocessing needs are
+accumulated in memory that grows with the number of distinct ids/tokens, never with the number
+of rows:
+
+    split = SplitRule("split", train_values=("train",))         # or SplitRule("row_id", test_fraction=0.2)
+    stats = scan_training("data/recommender_x100", split=split, id_columns=("user", "item"),
+                          numeric_columns=("rating",))
+    ds = streaming_dataset("data/recommender_x100", stats, split=split, features=("user", "item"),
+                           target="rating", batch_size=512)     # ids mapped, shuffled in a bounded buffer
+    model = build_matrix_factorization(n_users=stats.indexes["user"].size, ...,
+                                       global_mean=stats.moments["rating"].mean)
+
+* :class:`SplitRule` decides, row by row from one column, which rows are training rows (a split
+  column, or a stable hash of a row/user id), so every chunk is split without seeing the others
+  and test rows never reach the statistics.
+* :class:`StreamingIndex` — id-to-index map of the ids seen in training; index 0 is reserved for
+  ids never seen (test-only users/items), so lookups never fail.
+* :class:`RunningMoments` — count, mean and variance merged chunk by chunk (Chan et al.'s
+  parallel form of Welford's update), for standard scalers and a rating model's global mean.
+* :class:`TokenCounter` — token counts with the same standardization and whitespace split as
+  keras ``TextVectorization``; :meth:`TokenCounter.vocabulary` gives the top tokens to pass as
+  ``TextVectorization(vocabulary=...)`` instead of ``adapt()`` over an in-memory corpus.
+
+TensorFlow and Keras are imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shared.data.pipelines import iter_parquet_batches, parquet_dataset
+
+log = logging.getLogger(__name__)
+
+PARTS = ("train", "test")
+#: the punctuation keras' TextVectorization strips with "lower_and_strip_punctuation" / "strip_punctuation"
+_KERAS_PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
+#: ``tf.strings.split`` with no separator splits on these ASCII whitespace characters only
+_KERAS_WHITESPACE = re.compile(r"[ \t\n\v\f\r]+")
+#: ``tf.strings.lower`` without an encoding lower-cases ASCII letters only
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation", None)
+_HASH_BUCKETS = 1_000_000
+
+
+# --------------------------------------------------------------------------------------------- split
+@dataclasses.dataclass(frozen=True)
+class SplitRule:
+    """Which rows are training rows, decided from one column of each row alone.
+
+    * ``train_values`` given: the column is a split label; rows whose value is in
+      ``train_values`` are training rows, every other row is held out ("test").
+    * otherwise: a stable hash of the column's value (a row id for a random row split, a user
+      id for a split by user) puts a ``test_fraction`` of the values in the test part. The hash
+      (pandas' ``hash_array``) does not depend on the process, the chunk size or the file order;
+      ``salt`` draws a different split.
+    """
+
+    column: str
+    test_fraction: float = 0.2
+    train_values: tuple[Any, ...] | None = None
+    salt: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.column, str) or not self.column:
+            raise ValueError(f"SplitRule.column must be a column name, got {self.column!r}")
+        if self.train_values is not None:
+            values = tuple(self.train_values) if not isinstance(self.train_values, str) else (self.train_values,)
+            if not values:
+                raise ValueError("train_values must name at least one value, e.g. ('train',)")
+            object.__setattr__(self, "train_values", values)
+        elif not 0.0 <= float(self.test_fraction) < 1.0:
+            raise ValueError(f"test_fraction must be in [0, 1), got {self.test_fraction}; e.g. 0.2 holds out 20 %")
+
+    def is_train(self, frame: pd.DataFrame) -> np.ndarray:
+        """Boolean mask of the training rows of ``frame``."""
+        if self.column not in frame.columns:
+            raise ValueError(f"split column {self.column!r} is missing; found {list(frame.columns)}; "
+                             "pass the column that decides the split (a split label or a row/user id)")
+        values = frame[self.column]
+        if self.train_values is not None:
+            return values.isin(self.train_values).to_numpy()
+        return hash_bucket(values.to_numpy(), salt=self.salt) >= self.test_fraction
+
+    def mask(self, frame: pd.DataFrame, part: str) -> np.ndarray:
+        """Mask of the rows of ``part`` ("train" or "test") in ``frame``."""
+        if part not in PARTS:
+            raise ValueError(f"part must be one of {list(PARTS)}, got {part!r}")
+        train = self.is_train(frame)
+        return train if part == "train" else ~train
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"column": self.column, "test_fraction": self.test_fraction, "salt": self.salt,
+                "train_values": list(self.train_values) if self.train_values is not None else None}
+
+
+def hash_bucket(values: np.ndarray, *, salt: int = 0) -> np.ndarray:
+    """A stable pseudo-uniform number in [0, 1) per value (same value ⇒ same number, in any process)."""
+    values = np.asarray(values)
+    if values.dtype.kind in "OUS":
+        values = values.astype(object)
+    hashed = pd.util.hash_array(values, categorize=False)
+    if salt:
+        hashed = pd.util.hash_array(hashed ^ np.uint64(pd.util.hash_array(np.array([salt], np.int64))[0]))
+    return (hashed % np.uint64(_HASH_BUCKETS)).astype(np.float64) / _HASH_BUCKETS
+
+
+# ------------------------------------------------------------------------------------------ id index
+class StreamingIndex:
+    """Id-to-index map built chunk by chunk from training rows; index 0 is reserved for unknown ids.
+
+    Known ids get 1..n in sorted order (so the map does not depend on the chunk size or the order
+    of the files); ``size`` is n + 1, the ``input_dim`` of an embedding over this index.
+    ``min_count`` > 1 sends rare ids to the unknown index too.
+    """
+
+    def __init__(self, name: str = "id", *, min_count: int = 1) -> None:
+        if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+            raise ValueError(f"min_count must be an int >= 1, got {min_count!r}")
+        self.name = name
+        self.min_count = min_count
+        self._counts: pd.Series = pd.Series(dtype=np.int64)
+        self._index: pd.Index | None = None
+
+    def update(self, values: Iterable[Any]) -> "StreamingIndex":
+        """Count the ids of one chunk of training rows."""
+        values = pd.Series(values if isinstance(values, (pd.Series, np.ndarray)) else list(values))
+        if values.isna().any():
+            raise ValueError(f"{self.name}: {int(values.isna().sum())} missing id(s) in the training rows; "
+                             "drop or fill them before indexing")
+        chunk = values.value_counts(sort=False)
+        self._counts = chunk if self._counts.empty else self._counts.add(chunk, fill_value=0)
+        self._index = None
+        return self
+
+    def merge(self, other: "StreamingIndex") -> "StreamingIndex":
+        """Combine the counts of an index built on another part of the training data."""
+        if not other._counts.empty:
+            self._counts = other._counts.copy() if self._counts.empty else self._counts.add(other._counts,
+                                                                                         fill_value=0)
+            self._index = None
+        return self
+
+    @property
+    def ids(self) -> pd.Index:
+        """The known ids in index order (id ``ids[k]`` has index ``k + 1``)."""
+        if self._index is None:
+            kept = self._counts[self._counts >= self.min_count].index
+            try:
+                kept = kept.sort_values()
+            except TypeError:  # mixed types: order by their text
+                kept = pd.Index(sorted(kept, key=str))
+            self._index = pd.Index(kept)
+        return self._index
+
+    @property
+    def size(self) -> int:
+        """Number of indices including the reserved unknown index 0."""
+        return len(self.ids) + 1
+
+    def counts(self) -> pd.Series:
+        """Training occurrences of each known id, in index order."""
+        return self._counts.reindex(self.ids).astype(np.int64)
+
+    def lookup(self, values: Any) -> np.ndarray:
+        """Indices (int32) of ``values``; ids not seen in training (or rarer than min_count) give 0."""
+        return (self.ids.get_indexer(pd.Index(np.asarray(values))) + 1).astype(np.int32)
+
+    def to_dict(self) -> dict[str, Any]:
+        ids = self.ids
+        return {"name": self.name, "min_count": self.min_count, "unknown_index": 0,
+                "ids": [v.item() if hasattr(v, "item") else v for v in ids]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "StreamingIndex":
+        index = cls(data.get("name", "id"), min_count=1)
+        index._counts = pd.Series(np.ones(len(data["ids"]), np.int64), index=pd.Index(data["ids"]))
+        return index
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __repr__(self) -> str:
+        return f"StreamingIndex({self.name!r}, known={len(self)}, size={self.size})"
+
+
+# ------------------------------------------------------------------------------------------ moments
+class RunningMoments:
+    """Count, mean and (population) variance of a numeric column, merged chunk by chunk.
+
+    Each chunk's own count/mean/M2 is merged with Chan et al.'s pairwise formula, the numerically
+    stable parallel form of Welford's algorithm. Missing and non-finite values are skipped and
+    counted in ``missing``. ``variance`` uses ddof=0 like scikit-learn's ``StandardScaler``.
+    """
+
+    def __init__(self, name: str = "value") -> None:
+        self.name = name
+        self.count = 0
+        self.mean = 0.0
+        self.m2 = 0.0
+        self.missing = 0
+        self.minimum = np.inf
+        self.maximum = -np.inf
+
+    def update(self, values: Any) -> "RunningMoments":
+        values = np.asarray(values, dtype=np.float64).ravel()
+        finite = np.isfinite(values)
+        self.missing += int((~finite).sum())
+        values = values[finite]
+        if values.size:
+            mean = float(values.mean())
+            self._merge(values.size, mean, float(((values - mean) ** 2).sum()))
+            self.minimum = min(self.minimum, float(values.min()))
+            self.maximum = max(self.maximum, float(values.max()))
+        return self
+
+    def merge(self, other: "RunningMoments") -> "RunningMoments":
+        if other.count:
+            self._merge(other.count, other.mean, other.m2)
+            self.minimum, self.maximum = min(self.minimum, other.minimum), max(self.maximum, other.maximum)
+        self.missing += other.missing
+        return self
+
+    def _merge(self, n_b: int, mean_b: float, m2_b: float) -> None:
+        n_a = self.count
+        n = n_a + n_b
+        delta = mean_b - self.mean
+        self.mean += delta * n_b / n
+        self.m2 += m2_b + delta * delta * n_a * n_b / n
+        self.count = n
+
+    @property
+    def variance(self) -> float:
+        return self.m2 / self.count if self.count else float("nan")
+
+    @property
+    def std(self) -> float:
+        return float(np.sqrt(self.variance))
+
+    def transform(self, values: Any) -> np.ndarray:
+        """Standardized values (float32); a constant column is only centred."""
+        if not self.count:
+            raise ValueError(f"{self.name}: no training values were seen; run scan_training first")
+        scale = self.std if self.std > 0 else 1.0
+        return ((np.asarray(values, dtype=np.float64) - self.mean) / scale).astype(np.float32)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "count": self.count, "mean": self.mean, "variance": self.variance,
+                "std": self.std, "min": self.minimum, "max": self.maximum, "missing": self.missing}
+
+    def __repr__(self) -> str:
+        return f"RunningMoments({self.name!r}, count={self.count}, mean={self.mean:.6g}, std={self.std:.6g})"
+
+
+# ------------------------------------------------------------------------------------------- tokens
+def keras_standardize(text: str, standardize: str | None = "lower_and_strip_punctuation") -> str:
+    """``text`` standardized exactly as keras ``TextVectorization(standardize=...)`` does it."""
+    if standardize in ("lower", "lower_and_strip_punctuation"):
+        text = text.translate(_ASCII_LOWER)
+    if standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
+        text = _KERAS_PUNCTUATION.sub("", text)
+    return text
+
+
+class TokenCounter:
+    """Token (and optional n-gram) counts of training texts, tokenized like keras ``TextVectorization``.
+
+    Same ``standardize`` and whitespace split as the keras layer, and with ``ngrams=n`` the same
+    1..n-grams joined by a space, so :meth:`vocabulary` can be passed as
+    ``TextVectorization(vocabulary=...)`` and gives the vocabulary ``adapt()`` would learn on the
+    same texts (ties broken by token text). ``max_distinct`` bounds memory on open vocabularies:
+    when more distinct tokens are held, the rarest are dropped (counts of tokens that were dropped
+    and came back are then underestimated; ``pruned`` says how many times this happened).
+    """
+
+    def __init__(self, *, standardize: str | None = "lower_and_strip_punctuation", ngrams: int | None = None,
+                 max_distinct: int | None = None) -> None:
+        if standardize not in STANDARDIZE:
+            raise ValueError(f"standardize must be one of {list(STANDARDIZE)}, got {standardize!r}")
+        if ngrams is not None and (isinstance(ngrams, bool) or not isinstance(ngrams, int) or ngrams < 1):
+            raise ValueError(f"ngrams must be None or an int >= 1, got {ngrams!r}")
+        if max_distinct is not None and max_distinct < 1:
+            raise ValueError(f"max_distinct must be None or >= 1, got {max_distinct}")
+        self.standardize = standardize
+        self.ngrams = ngrams
+        self.max_distinct = max_distinct
+        self.counts: Counter[str] = Counter()
+        self.texts = 0
+        self.tokens = 0
+        self.pruned = 0
+
+    def tokenize(self, text: str) -> list[str]:
+        words = [w for w in _KERAS_WHITESPACE.split(keras_standardize(text, self.standardize)) if w]
+        if not self.ngrams or self.ngrams == 1:
+            return words
+        grams = list(words)
+        for n in range(2, self.ngrams + 1):
+            grams.extend(" ".join(words[i:i + n]) for i in range(len(words) - n + 1))
+        return grams
+
+    def update(self, texts: Iterable[Any]) -> "TokenCounter":
+        """Count the tokens of one chunk of training texts (missing texts count as empty)."""
+        texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
+        self.texts += len(texts)
+        if not self.ngrams or self.ngrams == 1:  # fast path: one standardize + split for the whole chunk
+            words = [w for w in _KERAS_WHITESPACE.split(keras_standardize("\n".join(texts), self.standardize)) if w]
+        else:
+            words = [g for t in texts for g in self.tokenize(t)]
+        self.tokens += len(words)
+        self.counts.update(words)
+        if self.max_distinct is not None and len(self.counts) > self.max_distinct:
+            self._prune()
+        return self
+
+    def merge(self, other: "TokenCounter") -> "TokenCounter":
+        self.counts.update(other.counts)
+        self.texts += other.texts
+        self.tokens += other.tokens
+        self.pruned += other.pruned
+        return self
+
+    def _prune(self) -> None:
+        keep = self.max_distinct // 2 or 1
+        self.counts = Counter(dict(self.most_common(keep)))
+        self.pruned += 1
+
+    def most_common(self, n: int | None = None) -> list[tuple[str, int]]:
+        """(token, count) by decreasing count, ties by token text: deterministic."""
+        ordered = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ordered if n is None else ordered[:n]
+
+    def vocabulary(self, max_tokens: int | None = 20000, *, min_count: int = 1) -> list[str]:
+        """Top tokens for ``TextVectorization(vocabulary=...)``.
+
+        ``max_tokens`` counts the padding token "" and the OOV token "[UNK]" the layer adds, as
+        keras' own ``max_tokens`` does, so at most ``max_tokens - 2`` tokens are returned.
+        """
+        if max_tokens is not None and max_tokens < 3:
+            raise ValueError(f"max_tokens must be >= 3 (padding, OOV and one token), got {max_tokens}")
+        tokens = [t for t, c in self.most_common() if c >= min_count and t not in ("", "[UNK]")]
+        return tokens if max_tokens is None else tokens[:max_tokens - 2]
+
+    def vectorizer(self, *, max_tokens: int | None = 20000, sequence_length: int = 64, min_count: int = 1) -> Any:
+        """A keras ``TextVectorization`` layer with this vocabulary (no ``adapt()`` needed)."""
+        from shared.models._keras import keras
+
+        vocabulary = self.vocabulary(max_tokens, min_count=min_count)
+        if not vocabulary:
+            raise ValueError("no training tokens were counted; run scan_training with text_column= first")
+        return keras().layers.TextVectorization(vocabulary=vocabulary, standardize=self.standardize,
+                                                ngrams=self.ngrams if self.ngrams and self.ngrams > 1 else None,
+                                                output_sequence_length=sequence_length, name="vectorizer")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"standardize": self.standardize, "ngrams": self.ngrams, "texts": self.texts,
+                "tokens": self.tokens, "distinct": len(self.counts), "pruned": self.pruned}
+
+
+# ----------------------------------------------------------------------------------- the one pass
+@dataclasses.dataclass
+class TrainingStats:
+    """Everything one streaming pass over the training rows learned."""
+
+    split: SplitRule
+    rows_train: int = 0
+    rows_held_out: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    indexes: dict[str, StreamingIndex] = dataclasses.field(default_factory=dict)
+    moments: dict[str, RunningMoments] = dataclasses.field(default_factory=dict)
+    tokens: TokenCounter | None = None
+    text_column: str | None = None
+    label_counts: dict[Any, int] = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Aggregates for a run's data.json (id maps summarized by their sizes)."""
+        return {"split": self.split.to_dict(), "rows_train": self.rows_train, "rows_held_out": self.rows_held_out,
+                "chunks": self.chunks, "seconds": round(self.seconds, 3),
+                "indexes": {k: {"known": len(v), "size": v.size} for k, v in self.indexes.items()},
+                "moments": {k: v.to_dict() for k, v in self.moments.items()},
+                "tokens": self.tokens.to_dict() if self.tokens is not None else None,
+                "text_column": self.text_column,
+                "label_counts": {str(k): v for k, v in sorted(self.label_counts.items(), key=lambda kv: str(kv[0]))}}
+
+    def write_json(self, path: str | Path) -> Path:
+        from shared.artifacts import write_json
+
+        return write_json(Path(path), self.to_dict())
+
+
+def scan_training(source: str | Path, *, split: SplitRule, id_columns: Sequence[str] = (),
+                  numeric_columns: Sequence[str] = (), text_column: str | None = None,
+                  label_column: str | None = None, chunk_rows: int = 65536, min_id_count: int = 1,
+                  standardize: str | None = "lower_and_strip_punctuation", ngrams: int | None = None,
+                  max_distinct_tokens: int | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> TrainingStats:
+    """One pass over the Parquet ``source``: statistics of the training rows only.
+
+    Reads only the needed columns, ``chunk_rows`` rows at a time; rows held out by ``split`` are
+    counted and skipped before anything is accumulated. ``progress(rows_seen, chunk)`` is called
+    after each chunk (e.g. a tqdm update in a command-line tool).
+    """
+    columns = list(dict.fromkeys([split.column, *id_columns, *numeric_columns,
+                                  *([text_column] if text_column else []), *([label_column] if label_column else [])]))
+    if not id_columns and not numeric_columns and text_column is None and label_column is None:
+        raise ValueError("scan_training needs something to compute: pass id_columns, numeric_columns, "
+                         "text_column or label_column")
+    stats = TrainingStats(split=split, text_column=text_column,
+                          indexes={c: StreamingIndex(c, min_count=min_id_count) for c in id_columns},
+                          moments={c: RunningMoments(c) for c in numeric_columns},
+                          tokens=TokenCounter(standardize=standardize, ngrams=ngrams, max_distinct=max_distinct_tokens)
+                          if text_column else None)
+    started = time.perf_counter()
+    labels: Counter[Any] = Counter()
+    seen = 0
+    for chunk in iter_parquet_batches(source, columns=columns, chunk_rows=chunk_rows):
+        mask = split.is_train(chunk)
+        train = chunk[mask]
+        stats.rows_train += len(train)
+        stats.rows_held_out += len(chunk) - len(train)
+        stats.chunks += 1
+        seen += len(chunk)
+        for column, index in stats.indexes.items():
+            index.update(train[column])
+        for column, moments in stats.moments.items():
+            moments.update(pd.to_numeric(train[column], errors="coerce").to_numpy(dtype=np.float64))
+        if stats.tokens is not None:
+            stats.tokens.update(train[text_column].tolist())
+        if label_column:
+            labels.update(train[label_column].value_counts().to_dict())
+        if progress is not None:
+            progress(seen, stats.chunks)
+    if stats.rows_train == 0:
+        raise ValueError(f"no training rows in {source} under {split}; check the split column and its values")
+    stats.label_counts = {k.item() if hasattr(k, "item") else k: int(v) for k, v in labels.items()}
+    stats.seconds = time.perf_counter() - started
+    log.info("streaming pass over %s: %d training rows, %d held out, %d chunks, %.1f s", source, stats.rows_train,
+             stats.rows_held_out, stats.chunks, stats.seconds)
+    return stats
+
+
+# --------------------------------------------------------------------------------- tf.data stream
+def make_transform(stats: TrainingStats, *, part: str = "train", id_columns: Sequence[str] | None = None,
+                   scale_columns: Sequence[str] = (), placeholder: str | None = None
+                   ) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Per-chunk transform: keep the rows of ``part``, map ids to indices, standardize columns.
+
+    ``id_columns`` defaults to every column indexed by ``stats``; ``scale_columns`` must have
+    moments in ``stats``. ``placeholder`` names a column (the split column when the model does
+    not take it) replaced by a cheap boolean so it costs nothing downstream.
+    """
+    split = stats.split
+    id_columns = list(stats.indexes) if id_columns is None else list(id_columns)
+    missing = [c for c in id_columns if c not in stats.indexes] + [c for c in scale_columns if c not in stats.moments]
+    if missing:
+        raise ValueError(f"no statistics for column(s) {missing}; pass them to scan_training "
+                         "(id_columns= / numeric_columns=) first")
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {list(PARTS)}, got {part!r}")
+
+    def transform(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame[split.mask(frame, part)].copy()
+        for column in id_columns:
+            if column in frame.columns:
+                frame[column] = stats.indexes[column].lookup(frame[column].to_numpy())
+        for column in scale_columns:
+            if column in frame.columns:
+                frame[column] = stats.moments[column].transform(frame[column].to_numpy())
+        if placeholder is not None and placeholder in frame.columns:
+            frame[placeholder] = np.ones(len(frame), dtype=bool)
+        return frame
+
+    return transform
+
+
+ENGINES = ("numpy", "tf.data")
+
+
+def streaming_dataset(source: str | Path, stats: TrainingStats, *, features: Sequence[str], target: str | None = None,
+                      part: str = "train", scale_columns: Sequence[str] = (), batch_size: int = 256,
+                      chunk_rows: int = 65536, shuffle_buffer: int = 50000, seed: int = 0,
+                      single_input: bool = False, target_dtype: str = "float32", engine: str = "numpy") -> Any:
+    """Streaming ``tf.data`` dataset of one part of a Parquet directory, in bounded memory.
+
+    Chunks are read lazily, the fitted maps and scalers of ``stats`` applied per chunk (ids →
+    int32 indices, unknown → 0; ``scale_columns`` standardized), rows shuffled within a bounded
+    buffer of ``shuffle_buffer`` rows (0 = file order; use 0 for evaluation), batched and
+    prefetched. Memory depends on ``chunk_rows``, ``shuffle_buffer`` and the model, never on the
+    number of rows. Every row of ``part`` appears exactly once per pass (epoch); the dataset's
+    cardinality is asserted from ``stats``, so Keras knows the epoch length and a file changed
+    since the scan fails loudly. Each epoch reshuffles (deterministically from ``seed``).
+
+    ``engine``: "numpy" (default) shuffles and batches whole NumPy blocks in a generator (about
+    5× less CPU per row than element-wise ``tf.data`` shuffling, measured in docs/big_data.md);
+    "tf.data" uses :func:`shared.data.pipelines.parquet_dataset` (unbatch, ``Dataset.shuffle``,
+    batch) with the same per-chunk transform.
+
+    ``single_input=True`` (one feature) yields the feature as an (n, 1) tensor, the shape
+    ``build_text_classifier`` takes raw texts in; otherwise ``x`` is a dict of (n,) tensors.
+    """
+    import tensorflow as tf
+
+    features = list(features)
+    if not features:
+        raise ValueError("features must name at least one column")
+    if single_input and len(features) != 1:
+        raise ValueError(f"single_input needs exactly one feature, got {features}")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+    for name, value in (("batch_size", batch_size), ("chunk_rows", chunk_rows)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    if isinstance(shuffle_buffer, bool) or not isinstance(shuffle_buffer, int) or shuffle_buffer < 0:
+        raise ValueError(f"shuffle_buffer must be an int >= 0 (0 = no shuffling), got {shuffle_buffer!r}")
+    split_col = stats.split.column
+    carried = split_col not in features and split_col != target
+    transform = make_transform(stats, part=part, id_columns=[c for c in features if c in stats.indexes],
+                               scale_columns=scale_columns, placeholder=split_col if carried else None)
+    dtypes = _column_dtypes(source, [*features, *([target] if target else [])])
+    dtypes.update({c: tf.int32 for c in features if c in stats.indexes})
+    dtypes.update({c: tf.float32 for c in scale_columns})
+    if target is not None:
+        dtypes[target] = tf.dtypes.as_dtype(target_dtype)
+    rows = stats.rows_train if part == "train" else stats.rows_held_out
+    if engine == "tf.data":
+        read = features + ([split_col] if carried else [])
+        if carried:
+            dtypes[split_col] = tf.bool
+        ds = parquet_dataset(source, features=read, target=target, batch_size=batch_size, chunk_rows=chunk_rows,
+                             shuffle_buffer=shuffle_buffer, seed=seed, transform=transform, dtypes=dtypes)
+        if carried or single_input:
+            def select(x: Any, *y: Any) -> Any:
+                out = tf.reshape(x[features[0]], (-1, 1)) if single_input else {c: x[c] for c in features}
+                return (out, *y) if y else out
+
+            ds = ds.map(select, num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        read = list(dict.fromkeys([*features, *([target] if target else []), split_col]))
+        np_dtypes = {c: dtypes[c].as_numpy_dtype if dtypes[c] != tf.string else object for c in dtypes}
+        epochs = iter(range(1 << 62))
+
+        def batches() -> Any:
+            rng = np.random.default_rng([seed, next(epochs)])
+            frames = (transform(f) for f in iter_parquet_batches(source, columns=read, chunk_rows=chunk_rows))
+            for block in _shuffled_blocks(frames, [*features, *([target] if target else [])], np_dtypes,
+                                          batch_size=batch_size, buffer=shuffle_buffer, rng=rng):
+                x = block[features[0]].reshape(-1, 1) if single_input else {c: block[c] for c in features}
+                yield x if target is None else (x, block[target])
+
+        spec_x: Any = (tf.TensorSpec((None, 1), dtypes[features[0]]) if single_input
+                       else {c: tf.TensorSpec((None,), dtypes[c]) for c in features})
+        spec = spec_x if target is None else (spec_x, tf.TensorSpec((None,), dtypes[target]))
+        ds = tf.data.Dataset.from_generator(batches, output_signature=spec)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(-(-rows // batch_size)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _column_dtypes(source: str | Path, columns: Sequence[str]) -> dict[str, Any]:
+    """TensorFlow dtypes of Parquet columns (int → int64, float → float32, bool, else string)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import tensorflow as tf
+
+    from shared.data.pipelines import parquet_files
+
+    schema = pq.read_schema(parquet_files(source)[0])
+    missing = [c for c in columns if c not in schema.names]
+    if missing:
+        raise ValueError(f"{source} lacks column(s) {missing}; found {schema.names}")
+    out = {}
+    for c in columns:
+        kind = schema.field(c).type
+        out[c] = (tf.int64 if pa.types.is_integer(kind) else tf.float32 if pa.types.is_floating(kind)
+                  else tf.bool if pa.types.is_boolean(kind) else tf.string)
+    return out
+
+
+def _shuffled_blocks(frames: Iterable[pd.DataFrame], columns: Sequence[str], dtypes: Mapping[str, Any], *,
+                     batch_size: int, buffer: int, rng: np.random.Generator) -> Iterable[dict[str, np.ndarray]]:
+    """Batches of ``batch_size`` rows (the last may be smaller) from a stream of frames.
+
+    With ``buffer`` > 0, at least ``buffer`` rows are held back: each time the pool reaches
+    ``buffer + batch_size`` rows it is permuted and the rows beyond ``buffer`` go out as whole
+    batches, so a row can travel far from its file position while memory stays bounded by
+    ``buffer`` + one chunk. ``buffer == 0`` keeps the file order.
+    """
+    pool: dict[str, np.ndarray] | None = None
+    for frame in frames:
+        arrays = {c: frame[c].to_numpy(dtype=dtypes[c]) for c in columns}
+        pool = arrays if pool is None else {c: np.concatenate([pool[c], arrays[c]]) for c in columns}
+        n = len(pool[columns[0]])
+        if n < buffer + batch_size:
+            continue
+        if buffer:
+            order = rng.permutation(n)
+            pool = {c: v[order] for c, v in pool.items()}
+        ready = (n - buffer) // batch_size * batch_size
+        for start in range(0, ready, batch_size):
+            yield {c: v[start:start + batch_size] for c, v in pool.items()}
+        pool = {c: v[ready:] for c, v in pool.items()}
+    if pool is not None and len(pool[columns[0]]):
+        n = len(pool[columns[0]])
+        if buffer:
+            order = rng.permutation(n)
+            pool = {c: v[order] for c, v in pool.items()}
+        for start in range(0, n, batch_size):
+            yield {c: v[start:start + batch_size] for c, v in pool.items()}
+
+
+def read_manifest(source: str | Path) -> dict[str, Any]:
+    """The ``_manifest.json`` a generator wrote beside its part files, or {} when there is none."""
+    path = Path(source) / "_manifest.json"
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))

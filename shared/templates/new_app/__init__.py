@@ -1,0 +1,1 @@
+"""The application skeleton written by ``deepcases new NAME``: ``*.txt`` files with ``{{name}}`` placeholders."""

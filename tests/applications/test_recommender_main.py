@@ -1,0 +1,91 @@
+"""Recommender end to end on a small MovieLens slice: artifacts, every baseline, same seed => same metrics."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from applications.recommender import main as app
+
+TINY = ["--dataset", "movielens", "--max-users", "12", "--seeds", "1", "--mf-epochs", "2", "--tt-epochs", "2",
+        "--patience", "1", "--mf-factors", "8", "--tt-dim", "8", "--tt-batch-size", "256", "--ease-grid", "50", "500",
+        "--knn-neighbours", "20", "--log-level", "WARNING"]
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("recommender-runs")
+    # run a: both protocols (with refit); run b repeats Protocol A with the same seed (determinism, kept cheap)
+    codes = [app.main([*TINY, "--runs-dir", str(root), "--run-id", run_id, "--recommend", "1", "--similar", "999999",
+                       *extra])
+             for run_id, extra in (("a", ["--protocol", "both", "--results-file", str(root / "results.json")]),
+                                   ("b", ["--protocol", "A"]))]
+    return root, codes
+
+
+def _metrics(path) -> dict:
+    items = json.loads(path.read_text())
+    items = items if isinstance(items, list) else [items]
+    return {(i["protocol"], m["name"]): m["metrics"] for i in items for m in i["models"]}
+
+
+def test_end_to_end_writes_every_artifact_and_every_baseline(tiny_runs, capsys):
+    root, codes = tiny_runs
+    assert codes == [0, 0]
+    run = root / "recommender" / "a"
+    for name in ("config.json", "environment.json", "data.json", "metrics.json", "results.md", "results.csv",
+                 "mf_biased_movielens.keras", "two_tower_movielens.keras", "history_mf_movielens.csv",
+                 "history_two_tower_movielens.csv", "recommendations_movielens.csv", "similar_movielens.csv"):
+        assert (run / name).is_file(), name
+    figures = {p.name for p in (run / "figures").iterdir()}
+    for name in ("learning_curves_mf_movielens.png", "learning_curves_two_tower_movielens.png",
+                 "item_map_two_tower_movielens.png", "item_map_two_tower_movielens.html",
+                 "coverage_popularity_movielens.png", "recommended_popularity_movielens.png"):
+        assert name in figures, name
+    metrics = _metrics(run / "metrics.json")
+    assert set(metrics) == {("A", "global_mean"), ("A", "bias_baseline"), ("A", "mf_biased"),
+                            ("B", "most_popular"), ("B", "item_knn_all"), ("B", "item_knn_20"), ("B", "ease"),
+                            ("B", "two_tower")}
+    assert all(set(m) == {"rmse", "mae"} for (p, _), m in metrics.items() if p == "A")
+    assert all({"hr@10", "ndcg@10"} <= set(m) for (p, _), m in metrics.items() if p == "B")
+    assert 0 < metrics[("A", "mf_biased")]["rmse"] < 2.5
+    assert _metrics(root / "results.json") == metrics
+    data = json.loads((run / "data.json").read_text())
+    assert data[0]["users"] == 12 and data[0]["fingerprint"].startswith("sha256:")
+    recs = pd.read_csv(run / "recommendations_movielens.csv")
+    assert len(recs) == 10 and recs["source"].eq("model").all() and recs["label"].notna().all()
+    similar = pd.read_csv(run / "similar_movielens.csv")  # unknown item 999999 -> popularity fallback
+    assert similar["source"].eq("popularity fallback").all()
+
+
+def test_same_seed_gives_same_metrics(tiny_runs):
+    root, _ = tiny_runs
+    first = _metrics(root / "recommender" / "a" / "metrics.json")
+    again = _metrics(root / "recommender" / "b" / "metrics.json")
+    assert set(again) == {("A", "global_mean"), ("A", "bias_baseline"), ("A", "mf_biased")}
+    assert all(again[key] == first[key] for key in again)
+
+
+def test_protocol_a_on_implicit_csv_is_a_clear_error(tmp_path, runs_dir, capsys):
+    path = tmp_path / "buys.csv"
+    pd.DataFrame({"user": [1, 1, 2], "item": ["a", "b", "a"], "qty": [1, 2, 1],
+                  "timestamp": ["2020-01-01", "2020-01-02", "2020-01-03"]}).to_csv(path, index=False)
+    code = app.main(["--source", "csv", "--path", str(path), "--value-col", "qty", "--feedback", "implicit",
+                     "--protocol", "A", "--runs-dir", str(runs_dir)])
+    assert code == 2
+    assert "Protocol A needs ratings" in capsys.readouterr().err
+    code = app.main(["--source", "csv", "--path", str(tmp_path / "missing.csv"), "--runs-dir", str(runs_dir)])
+    assert code == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_parse_args_rejects_bad_options():
+    with pytest.raises(SystemExit):
+        app.parse_args(["--source", "csv"])
+    with pytest.raises(SystemExit):
+        app.parse_args(["--tt-batch-size", "1"])
+    config = app.parse_args(app.QUICK_ARGS)
+    assert config.dataset == "movielens" and config.seeds == 1
+    assert app.parse_args(app.FULL_ARGS).seeds == 3

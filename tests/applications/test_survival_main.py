@@ -1,0 +1,133 @@
+"""End to end: a tiny run on a slice of WHAS500 writes every artifact, holds the deep models and
+every baseline, fits preprocessing on training folds only, is reproducible, keeps patient rows out
+of the artifacts, and its saved model scores new patients with --predict."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from applications.survival import main as app
+from applications.survival.data import load_dataset
+from applications.survival.protocol import folds
+
+TINY = ["--dataset", "whas500", "--max-rows", "200", "--folds", "2", "--seeds", "1", "--epochs", "2",
+        "--patience", "1", "--rsf-trees", "3", "--importance-repeats", "1", "--hidden-units", "8"]
+NAME = "whas500-slice200"
+MODELS = {"deepsurv": "deep", "horizon_mlp": "deep", "kaplan_meier": "baseline", "cox_ph": "baseline",
+          "random_survival_forest": "baseline", "logistic_regression_h": "baseline"}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """Two runs with the same seed; the first records the rows every fold preprocessor was fitted on."""
+    from applications.survival.features import SurvivalPreprocessor
+
+    root = tmp_path_factory.mktemp("runs")
+    fitted: list[set[int]] = []
+    original = SurvivalPreprocessor.fit
+
+    def recording_fit(self, frame):
+        fitted.append(set(frame.index.tolist()))
+        return original(self, frame)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(SurvivalPreprocessor, "fit", recording_fit)
+        assert app.main([*TINY, "--runs-dir", str(root), "--run-id", "a"]) == 0
+    assert app.main([*TINY, "--runs-dir", str(root), "--run-id", "b"]) == 0
+    return {"a": root / "survival" / "a", "b": root / "survival" / "b", "fitted": fitted, "root": root}
+
+
+def test_run_writes_every_artifact(tiny):
+    run = tiny["a"]
+    for name in ("config.json", "environment.json", "data.json", "metrics.json", "results.md", "results.csv",
+                 f"deepsurv_{NAME}.keras", f"deepsurv_{NAME}.json", f"deepsurv_{NAME}.preprocessor.pkl",
+                 f"history_{NAME}_deepsurv_fold1.csv", f"history_{NAME}_horizon_mlp_fold1.csv"):
+        assert (run / name).is_file(), name
+    for fig in ("km_risk_terciles", "calibration_horizon", "permutation_importance", "learning_curves_deepsurv",
+                "learning_curves_horizon_mlp"):
+        assert (run / "figures" / f"{NAME}_{fig}.png").stat().st_size > 1000, fig
+
+
+def test_metrics_hold_the_deep_models_and_every_baseline(tiny):
+    metrics = json.loads((tiny["a"] / "metrics.json").read_text())
+    assert metrics["app"] == "survival" and metrics["dataset"]["name"] == NAME
+    kinds = {m["name"]: m["kind"] for m in metrics["models"]}
+    assert kinds == MODELS
+    by_name = {m["name"]: m["metrics"] for m in metrics["models"]}
+    for name in ("deepsurv", "kaplan_meier", "cox_ph", "random_survival_forest"):
+        assert set(by_name[name]) == {"harrell_c", "uno_c", "ibs", "auc_h", "accuracy_h"}, name
+        assert 0 < by_name[name]["ibs"] < 0.5
+    assert "ibs" not in by_name["logistic_regression_h"] and "ibs" not in by_name["horizon_mlp"]
+    assert by_name["kaplan_meier"]["harrell_c"] == 0.5
+    assert metrics["extra"]["logrank_p_risk_terciles"] >= 0
+    assert metrics["extra"]["permutation_importance"]["drop_in_harrell_c"]
+
+
+def test_same_seed_gives_the_same_metrics(tiny):
+    a = json.loads((tiny["a"] / "metrics.json").read_text())["models"]
+    b = json.loads((tiny["b"] / "metrics.json").read_text())["models"]
+    assert [m["metrics"] for m in a] == [m["metrics"] for m in b]
+
+
+def test_fold_preprocessing_was_fitted_on_training_rows_only(tiny):
+    data = app._subsample(load_dataset("whas500"), 200, 42)
+    expected = [set(train.tolist()) for train, _ in folds(data.event)[:2]]
+    assert tiny["fitted"] == expected
+    for (_, test), rows in zip(folds(data.event), tiny["fitted"]):
+        assert not rows & set(test.tolist())
+
+
+def test_artifacts_hold_no_patient_rows(tiny):
+    data = app._subsample(load_dataset("whas500"), 200, 42)
+    for path in tiny["a"].rglob("*.csv"):
+        frame = pd.read_csv(path)
+        assert len(frame) < 50 and not set(frame.columns) & set(data.covariates.columns), path
+    info = json.loads((tiny["a"] / "data.json").read_text())[0]
+    assert info["rows"] == 200 and "fingerprint" in info
+
+
+def test_predict_scores_new_patients_with_the_saved_run(tiny, tmp_path):
+    data = load_dataset("whas500")
+    new = data.covariates.head(5).assign(patient=[f"p{i}" for i in range(5)])
+    path = tmp_path / "new.csv"
+    new.to_csv(path, index=False)
+    out = tmp_path / "scores.csv"
+    assert app.main(["--predict", str(path), "--model-dir", str(tiny["a"]), "--days", "30", "90", "180",
+                     "--output", str(out), "--id-column", "patient"]) == 0
+    scores = pd.read_csv(out)
+    assert scores["patient"].tolist() == [f"p{i}" for i in range(5)]
+    surv = scores[["survival_30d", "survival_90d", "survival_180d"]].to_numpy()
+    assert np.all((surv >= 0) & (surv <= 1)) and np.all(np.diff(surv, axis=1) <= 0)
+    assert np.isfinite(scores["risk_score"]).all()
+
+
+def test_predict_errors_are_one_clear_line(tiny, tmp_path, capsys):
+    path = tmp_path / "new.csv"
+    load_dataset("whas500").covariates.head(3).drop(columns=["age"]).to_csv(path, index=False)
+    assert app.main(["--predict", str(path), "--model-dir", str(tiny["a"])]) == 2
+    assert "['age'] are missing" in capsys.readouterr().err
+    assert app.main(["--predict", str(path), "--model-dir", str(tmp_path / "nowhere")]) == 2
+    assert "model directory not found" in capsys.readouterr().err
+
+
+def test_bad_csv_on_the_command_line_exits_2_with_the_fix(tmp_path, capsys, runs_dir):
+    path = tmp_path / "cohort.csv"
+    pd.DataFrame({"d": [-1.0] + [5.0] * 29, "e": [1, 0] * 15, "x": range(30)}).to_csv(path, index=False)
+    argv = ["--source", "csv", "--path", str(path), "--duration-column", "d", "--event-column", "e",
+            "--runs-dir", str(runs_dir)]
+    assert app.main(argv) == 2
+    assert "positive and finite" in capsys.readouterr().err
+
+
+def test_parse_args_checks_options():
+    with pytest.raises(SystemExit):
+        app.parse_args(["--source", "csv", "--path", "x.csv"])
+    with pytest.raises(SystemExit):
+        app.parse_args(["--predict", "x.csv"])
+    config = app.parse_args(["--dataset", "gbsg2", "whas500", "--days", "7", "--horizon-days", "100"])
+    assert config.dataset == ("gbsg2", "whas500") and config.days == (7.0,) and config.horizon_days == 100
+    assert app.parse_args(app.QUICK_ARGS).folds == 2 and app.parse_args(app.FULL_ARGS).folds == 5
