@@ -99,7 +99,8 @@ def new_command(args: argparse.Namespace) -> int:
         print(f"\nnext:\n  deepcases run {args.name} --epochs 5 --folds 2   # a first run on the bundled sample\n"
               f"  python -m pytest {test} -q\n"
               f"  edit {Path(args.dir) / args.name / 'data.py'} to load your data; see docs/new_domain.md\n"
-              f"  add {args.name!r} to APPLICATIONS in shared/cli.py to list it in `deepcases list`, demo and reproduce")
+              f"  add {args.name!r} to APPLICATIONS in shared/cli.py to list it in `deepcases list`, demo and "
+              "reproduce")
         return 0
 
     return run_cli("new", body)

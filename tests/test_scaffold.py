@@ -49,20 +49,24 @@ def test_the_generated_test_passes_untouched(tmp_path, monkeypatch):
     assert code == 0 and len(outcomes.passed) == 5, outcomes.passed
 
 
-def test_deepcases_run_finds_a_new_application_folder(tmp_path, monkeypatch, runs_dir):
+def test_deepcases_run_finds_a_new_application_folder(tmp_path, monkeypatch, capsys):
+    """`deepcases run NAME` loads applications/NAME/main.py without registration (the run itself is
+    exercised by the generated test above)."""
     import applications
 
     new_application("demo_run", directory=tmp_path / "applications", tests_dir=tmp_path / "tests")
     monkeypatch.setattr(applications, "__path__", [*applications.__path__, str(tmp_path / "applications")])
     importlib.invalidate_caches()
     try:
-        code = cli.main(["run", "demo_run", "--epochs", "1", "--folds", "2", "--runs-dir", str(runs_dir),
-                         "--run-id", "r"])
+        module = cli.load_app("demo_run")
+        assert module.APP == "demo_run" and module.QUICK_ARGS and module.FULL_ARGS
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main(["run", "demo_run", "--help"])
+        assert exit_info.value.code == 0
+        assert "deepcases run demo_run" in capsys.readouterr().out
     finally:
         for name in [m for m in sys.modules if m.startswith("applications.demo_run")]:
             del sys.modules[name]
-    assert code == 0
-    assert (runs_dir / "demo_run" / "r" / "metrics.json").is_file()
     with pytest.raises(SystemExit, match="unknown application 'not_there'"):
         cli.main(["run", "not_there"])
 

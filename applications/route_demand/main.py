@@ -27,13 +27,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shared.app import CaseStudyRun, add_common_arguments, configure_logging, finish_run, run_cli, start_run
+from shared.app import (CaseStudyRun, add_common_arguments, add_tuning_arguments, configure_logging, finish_run,
+                        run_cli, start_run)
+from shared.tuning import Choice, Float
 
 log = logging.getLogger(__name__)
 
 APP = "route_demand"
 QUICK_ARGS = ["--epochs", "8", "--seeds", "1", "--skip-autoets", "--plan", "--service-level", "0.9"]
 FULL_ARGS = ["--epochs", "60", "--seeds", "3", "--plan", "--service-level", "0.9"]
+
+# The hyperparameter search space (``--tune``), declared once. Searched on the days before the first
+# test origin only: trials train on days < first - val_days and are scored by WAPE at weekly origins
+# inside the last val_days before the first test origin.
+SEARCH_SPACE = [
+    Float("learning_rate", 3e-4, 1e-2, log=True),
+    Choice("batch_size", [64, 128, 256]),
+    Choice("units", [32, 64, 128]),
+    Choice("window", [14, 28, 42]),
+    Float("dropout", 0.0, 0.4, step=0.1),
+    Choice("l2", [0.0, 1e-5, 1e-4, 1e-3]),
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +82,8 @@ class RouteDemandConfig:
     plan: bool = False
     service_level: float = 0.9
     plan_rounding: str = "nearest"
+    tune: str | None = None
+    trials: int = 10
     seed: int = 42
     runs_dir: str = "runs"
     run_id: str | None = None
@@ -135,7 +151,10 @@ def parse_args(argv: Sequence[str] | None = None) -> RouteDemandConfig:
     plan.add_argument("--plan-rounding", choices=["nearest", "up"], default=d.plan_rounding,
                       help="round the demand quantile to the nearest whole unit (default) or always up")
     add_common_arguments(parser)
+    add_tuning_arguments(parser)
     args = parser.parse_args(argv)
+    if args.trials < 1:
+        parser.error(f"--trials must be >= 1, got {args.trials}")
     for name in ("epochs", "batch_size", "seeds", "horizon", "origins", "origin_step", "units", "embedding_dim",
                  "patience", "window"):
         if getattr(args, name) < (0 if name == "patience" else 1):
@@ -169,7 +188,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RouteDemandConfig:
         models=models, cell=args.cell, units=args.units, embedding_dim=args.embedding_dim, dropout=args.dropout,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, patience=args.patience,
         val_days=args.val_days, seeds=args.seeds, quantiles=quantiles, skip_autoets=args.skip_autoets,
-        plan=args.plan, service_level=args.service_level, plan_rounding=args.plan_rounding, seed=args.seed,
+        plan=args.plan, service_level=args.service_level, plan_rounding=args.plan_rounding, tune=args.tune,
+        trials=args.trials, seed=args.seed,
         runs_dir=args.runs_dir, run_id=args.run_id, log_level=args.log_level, results_file=args.results_file)
 
 
@@ -235,6 +255,51 @@ def _coverages(values: np.ndarray, q: np.ndarray, origins: np.ndarray, horizon: 
     return {"interval_coverage": band_coverage(values, q[..., 0], q[..., -1], origins, horizon=horizon),
             "interval_coverage_rounded": band_coverage(values, np.round(q[..., 0]), np.round(q[..., -1]), origins,
                                                        horizon=horizon)}
+
+
+def tuning_objective(config: RouteDemandConfig, history: np.ndarray, calendar: np.ndarray, *,
+                     covariates: dict[str, np.ndarray] | None = None, verbose: int = 0) -> tuple[Any, np.ndarray]:
+    """The ``--tune`` objective: hyperparameters -> validation WAPE, from ``history`` only.
+
+    ``history`` holds the days before the first test origin (the caller slices the test days off,
+    so no trial can read them). Each trial trains the primary family on days < end − val_days
+    (early stopping inside that part) and is scored at weekly origins in the last ``val_days``.
+    Returns the objective and its validation origins.
+    """
+    from .models import GlobalForecaster, NetworkSpec, TrainSettings
+    from .protocol import evaluate
+
+    history = np.asarray(history, dtype=float)
+    end = history.shape[1]
+    tune_end = end - config.val_days
+    val_origins = np.arange(tune_end, end - config.horizon + 1, config.origin_step)
+    if val_origins.size < 1:
+        raise ValueError(f"--val-days {config.val_days} is shorter than the horizon {config.horizon}; "
+                         "tuning needs at least one validation window")
+    names = [f"s{i}" for i in range(history.shape[0])]
+
+    def objective(hp: dict[str, Any]) -> float:
+        spec = NetworkSpec(family=config.models[0], cell=config.cell, units=int(hp["units"]),
+                           embedding_dim=config.embedding_dim, dropout=float(hp["dropout"]), l2=float(hp["l2"]))
+        settings = TrainSettings(epochs=config.epochs, batch_size=int(hp["batch_size"]),
+                                 learning_rate=float(hp["learning_rate"]), patience=config.patience,
+                                 val_days=config.val_days)
+        forecaster = GlobalForecaster(spec, window=int(hp["window"]), horizon=config.horizon,
+                                      quantiles=config.quantiles, calendar=calendar, n_series=history.shape[0],
+                                      covariates=config.covariates)
+        forecaster.fit(history, end=tune_end, settings=settings, seed=config.seed, covariates=covariates,
+                       verbose=verbose)
+        q = forecaster.forecast_many(history, val_origins, covariates=covariates)
+        metrics, _ = evaluate(history, q[..., forecaster.point_index], val_origins, series=names,
+                              horizon=config.horizon)
+        return float(metrics["wape"])
+
+    return objective, val_origins
+
+
+def _with_best(config: RouteDemandConfig, best: dict[str, Any]) -> RouteDemandConfig:
+    return dataclasses.replace(config, learning_rate=float(best["learning_rate"]), batch_size=int(best["batch_size"]),
+                               units=int(best["units"]), window=int(best["window"]), dropout=float(best["dropout"]))
 
 
 def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyRun:
@@ -310,6 +375,45 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
                              "epochs": epochs, "timing": timing, "history": histories[0],
                              "ensemble": np.mean(quantile_runs, axis=0) if len(quantile_runs) > 1 else None})
 
+    # ---------------------------------------------------------------- --tune: search on days < first, then test once
+    tuned: dict[str, Any] | None = None
+    if config.tune:
+        from shared.tuning import tune
+
+        before = {k: np.asarray(v)[:, :first] for k, v in panel.covariates.items()} or None
+        objective, val_origins = tuning_objective(config, values[:, :first], calendar, covariates=before,
+                                                  verbose=verbose)
+        search = tune(objective, SEARCH_SPACE, method=config.tune, trials=config.trials,
+                      directory=run.path / "tuning", direction="min", seed=config.seed)
+        best_config = _with_best(config, search.best)
+        best_spec = NetworkSpec(family=config.models[0], cell=config.cell, units=best_config.units,
+                                embedding_dim=config.embedding_dim, dropout=best_config.dropout,
+                                l2=float(search.best["l2"]))
+        best_settings = dataclasses.replace(settings, batch_size=best_config.batch_size,
+                                            learning_rate=best_config.learning_rate)
+        per_seed = []
+        for seed in config.seed_list:
+            forecaster = GlobalForecaster(best_spec, window=best_config.window, horizon=horizon,
+                                          quantiles=config.quantiles, calendar=calendar, n_series=panel.n_series,
+                                          covariates=config.covariates)
+            forecaster.fit(values, end=first, settings=best_settings, seed=seed, covariates=panel.covariates,
+                           verbose=verbose)
+            q = forecaster.forecast_many(values, origins, covariates=panel.covariates)
+            metrics, _ = evaluate(values, q[..., forecaster.point_index], origins, series=panel.series,
+                                  dates=panel.dates, horizon=horizon)
+            metrics.update(_coverages(values, q, origins, horizon))
+            per_seed.append(metrics)
+        mean, std = mean_and_std(per_seed)
+        tuned = {"metrics": mean, "std": std if len(per_seed) > 1 else None}
+        trials_done = int((search.trials["status"] == "COMPLETED").sum())
+        tuning_extra = {"method": config.tune, "trials": config.trials, "completed_trials": trials_done,
+                        "best": search.best, "best_val_score": search.best_score, "score": "validation WAPE",
+                        "validation_origins": [panel.dates[o].date().isoformat() for o in val_origins],
+                        "search_space": [p.name for p in SEARCH_SPACE], "directory": "tuning/"}
+        run.save_figure(plots.tuning_figure(search.trials, [p.name for p in SEARCH_SPACE],
+                                            score="validation WAPE", log_params=("learning_rate", "l2")),
+                        "tuning_scores")
+
     # ---------------------------------------------------------------- results table
     result = CaseStudyResult(app=APP, protocol="Logistics: 12 weekly origins x 14 days (PROTOCOLS.md)",
                              dataset=dataset)
@@ -327,6 +431,10 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
             pair_tables[f"{family}_ensemble"] = pairs
             result.add(f"{family}_ensemble", "deep", metrics, seeds=config.seed_list,
                        note=f"mean of the {len(config.seed_list)} seeds' quantile forecasts")
+    if tuned is not None:
+        result.add(f"{config.models[0]}_tuned", "deep", tuned["metrics"], seeds=config.seed_list, std=tuned["std"],
+                   note=f"best of {config.trials} {config.tune}-search trials on validation WAPE (days before the "
+                        f"first origin), retrained on days < {first} and evaluated once on test")
     for model, metrics, seconds in baseline_rows:
         result.add(model.name, "baseline", metrics, note=f"{model.label}; {seconds:.1f} s for {n_pairs} forecasts")
 
@@ -364,6 +472,8 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
                    if config.source == "flights" else None),
         "calendar_features": calendar_names,
     })
+    if tuned is not None:
+        result.extra["tuning"] = tuning_extra
 
     # ---------------------------------------------------------------- artifacts
     q = deep[primary]["quantiles"]

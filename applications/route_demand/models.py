@@ -43,6 +43,7 @@ class NetworkSpec:
     context: int = 16
     hidden: int = 32
     dropout: float = 0.1
+    l2: float = 0.0
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -53,6 +54,8 @@ class NetworkSpec:
                 raise ValueError(f"{name} must be an int >= 1, got {value!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not self.l2 >= 0.0:
+            raise ValueError(f"l2 must be >= 0, got {self.l2}")
 
 
 def build_global_model(spec: NetworkSpec, *, window: int, horizon: int, n_past_features: int,
@@ -62,24 +65,25 @@ def build_global_model(spec: NetworkSpec, *, window: int, horizon: int, n_past_f
     from shared.models._keras import keras
 
     k = keras()
+    reg = k.regularizers.L2(spec.l2) if spec.l2 > 0 else None
     if spec.family == "rnn":
         encoder = build_rnn(input_steps=window, n_features=n_past_features, units=(spec.units,), cell=spec.cell,
-                            dropout=spec.dropout, outputs=spec.units, output_activation="relu",
-                            name="rnn_encoder")
+                            dropout=spec.dropout, l2=spec.l2, outputs=spec.units,
+                            output_activation="relu", name="rnn_encoder")
     else:
         encoder = build_cnn1d(input_steps=window, n_features=n_past_features, filters=spec.filters,
                               kernel_sizes=(3, 7, 14), pooling="max", dropout=spec.dropout,
-                              dense_units=(), outputs=spec.units, output_activation="relu", name="cnn1d_encoder")
+                              l2=spec.l2, dense_units=(), outputs=spec.units, output_activation="relu", name="cnn1d_encoder")
     past = k.Input((window, n_past_features), name="past")
     future = k.Input((horizon, n_future_features), name="future")
     route = k.Input((), dtype="int32", name="route")
     encoded = encoder(past)
     embedded = k.layers.Embedding(n_series, spec.embedding_dim, name="route_embedding")(route)
     summary = k.layers.Concatenate(name="summary")([encoded, embedded])
-    context = k.layers.Dense(horizon * spec.context, activation="relu", name="context")(summary)
+    context = k.layers.Dense(horizon * spec.context, activation="relu", kernel_regularizer=reg, name="context")(summary)
     context = k.layers.Reshape((horizon, spec.context), name="per_day_context")(context)
     x = k.layers.Concatenate(name="per_day_inputs")([context, future])
-    x = k.layers.Dense(spec.hidden, activation="relu", name="local_mlp")(x)
+    x = k.layers.Dense(spec.hidden, activation="relu", kernel_regularizer=reg, name="local_mlp")(x)
     if spec.dropout > 0:
         x = k.layers.Dropout(spec.dropout, name="local_dropout")(x)
     out = k.layers.Dense(n_quantiles, name="quantiles")(x)

@@ -103,7 +103,8 @@ def prepare(frame: pd.DataFrame, config: FitConfig) -> Prepared:
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
     if frame.columns.duplicated().any():
-        raise ValueError(f"the data has repeated column names {sorted(set(frame.columns[frame.columns.duplicated()]))}; "
+        repeated = sorted(set(frame.columns[frame.columns.duplicated()]))
+        raise ValueError(f"the data has repeated column names {repeated}; "
                          "rename them")
     if not config.target:
         raise ValueError("pass the column to predict with --target COLUMN (or target: in the config file)")
@@ -128,7 +129,8 @@ def prepare(frame: pd.DataFrame, config: FitConfig) -> Prepared:
         target = frame[config.target]
     if target.nunique() < 2 and task != "classification" and task != "text":
         value = target.iloc[0]
-        raise ValueError(f"target column {config.target!r} is constant (always {getattr(value, 'item', lambda: value)()!r}); there is "
+        value = value.item() if hasattr(value, "item") else value
+        raise ValueError(f"target column {config.target!r} is constant (always {value!r}); there is "
                          "nothing to learn: pick another target")
     if len(frame) < 2 * config.folds and task != "forecast":
         raise ValueError(f"{len(frame)} rows are too few for {config.folds}-fold cross-validation (need at least "

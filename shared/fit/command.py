@@ -66,7 +66,8 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParse
                     help=f"text: encoder of the NLP family (default {d.text_encoder})")
     run = parser.add_argument_group("run")
     run.add_argument("--name", default=S, help="run folder name under --runs-dir (default fit_<data file stem>)")
-    run.add_argument("--seed", type=int, default=S, help=f"one seed for splits, models and TensorFlow (default {d.seed})")
+    run.add_argument("--seed", type=int, default=S,
+                     help=f"one seed for splits, models and TensorFlow (default {d.seed})")
     run.add_argument("--runs-dir", default=S, help=f"where run directories are written (default {d.runs_dir})")
     run.add_argument("--run-id", default=S, help="name of the run directory (default: a timestamp)")
     run.add_argument("--log-level", default=S, choices=["DEBUG", "INFO", "WARNING", "ERROR"],

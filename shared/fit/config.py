@@ -164,7 +164,8 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"config file not found: {path}; write one with `deepcases fit --print-config > {path}`")
+        raise FileNotFoundError(f"config file not found: {path}; write one with "
+                                f"`deepcases fit --print-config > {path}`")
     try:
         payload = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:

@@ -86,7 +86,11 @@ def _mlp(config: FitConfig, n_features: int, outputs: int, activation: str | Non
                      outputs=outputs, output_activation=activation)
 
 
-def _predict(model: Any, x: Any) -> np.ndarray:
+def predict_outputs(model: Any, x: Any) -> np.ndarray:
+    """Model outputs as NumPy; small inputs go through one direct call (no predict graph to trace)."""
+    n = int(x.shape[0]) if hasattr(x, "shape") else len(x)
+    if n <= 4096:
+        return np.asarray(model(x, training=False))
     return np.asarray(model.predict(x, verbose=0, batch_size=1024))
 
 
@@ -136,7 +140,7 @@ class MLPClassifier(DeepModel):
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return probabilities(_predict(self.model, self.prep.transform(X)), self.n_classes)
+        return probabilities(predict_outputs(self.model, self.prep.transform(X)), self.n_classes)
 
 
 def probabilities(raw: np.ndarray, n_classes: int) -> np.ndarray:
@@ -155,7 +159,8 @@ class SklearnClassifier:
     kind = "baseline"
 
     def __init__(self, name: str, make: Any, n_classes: int, kinds: dict[str, str], *, rare_fraction: float):
-        self.name, self.make, self.n_classes, self.kinds, self.rare_fraction = name, make, n_classes, kinds, rare_fraction
+        self.name, self.make, self.n_classes = name, make, n_classes
+        self.kinds, self.rare_fraction = kinds, rare_fraction
 
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> "SklearnClassifier":
         self.prep = TabularPreprocessor(self.kinds, rare_fraction=self.rare_fraction).fit(X)
@@ -203,7 +208,7 @@ class MLPRegressor(DeepModel):
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return _predict(self.model, self.prep.transform(X)).reshape(-1) * self.y_std + self.y_mean
+        return predict_outputs(self.model, self.prep.transform(X)).reshape(-1) * self.y_std + self.y_mean
 
 
 class SklearnRegressor:
@@ -259,7 +264,7 @@ class DeepSurv(DeepModel):
         return self
 
     def risk(self, X: pd.DataFrame) -> np.ndarray:
-        return _predict(self.model, self.prep.transform(X)).reshape(-1).astype(float)
+        return predict_outputs(self.model, self.prep.transform(X)).reshape(-1).astype(float)
 
     def survival(self, X: pd.DataFrame, times: np.ndarray) -> np.ndarray:
         return self.baseline.survival(self.risk(X), times)
@@ -340,7 +345,7 @@ class TextClassifier(DeepModel):
     def predict_proba(self, texts: np.ndarray) -> np.ndarray:
         from shared.models import text_batch
 
-        return probabilities(_predict(self.model, text_batch(np.asarray(texts, dtype=object))), self.n_classes)
+        return probabilities(predict_outputs(self.model, text_batch(np.asarray(texts, dtype=object))), self.n_classes)
 
 
 class TfidfLogistic:
@@ -419,7 +424,7 @@ class RNNForecaster(DeepModel):
     def forecast(self, series: np.ndarray, origins: np.ndarray) -> np.ndarray:
         """(len(origins), horizon): for origin t, the values at t .. t+horizon-1 from series[t-window:t]."""
         x, last = self._windows(np.asarray(series, dtype=float), origins)
-        return last + _predict(self.model, x).reshape(len(origins), self.config.horizon) * self.scale
+        return last + predict_outputs(self.model, x).reshape(len(origins), self.config.horizon) * self.scale
 
 
 class NaiveForecaster:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .models import predict_outputs, probabilities
 from .preprocess import TabularPreprocessor
 from .schema import Schema, check_new_rows
 
@@ -43,7 +44,7 @@ def predict_frame(run_dir: str | Path, frame: pd.DataFrame, *, strict: bool = Fa
     """Predictions for ``frame`` from the run in ``run_dir``; returns (predictions, warnings)."""
     run_dir, schema, state = load_run(run_dir)
     rows, notes = check_new_rows(frame, schema, strict=strict)
-    out = rows[schema.id_columns].reset_index(drop=True).copy() if schema.id_columns else pd.DataFrame(index=range(len(rows)))
+    out = rows[schema.id_columns].reset_index(drop=True).copy()     # ids first (an empty frame if none)
     prep = None
     if "features" in state:
         prep = TabularPreprocessor.from_dict(state["features"])
@@ -60,26 +61,25 @@ def predict_frame(run_dir: str | Path, frame: pd.DataFrame, *, strict: bool = Fa
     model = keras().models.load_model(run_dir / "model.keras", compile=False)
     task = schema.task
     if task in ("classification", "text"):
-        from .models import probabilities
 
         if task == "text":
             from shared.models import text_batch
 
-            raw = model.predict(text_batch(rows[schema.text_column].to_numpy(dtype=object)), verbose=0)
+            raw = predict_outputs(model, text_batch(rows[schema.text_column].to_numpy(dtype=object)))
         else:
-            raw = model.predict(prep.transform(rows), verbose=0)
+            raw = predict_outputs(model, prep.transform(rows))
         classes = state["classes"]
         proba = probabilities(raw, len(classes))
         out["prediction"] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
         for i, name in enumerate(classes):
             out[f"probability_{name}"] = proba[:, i]
     elif task == "regression":
-        raw = np.asarray(model.predict(prep.transform(rows), verbose=0)).reshape(-1)
+        raw = predict_outputs(model, prep.transform(rows)).reshape(-1)
         out["prediction"] = raw * state["target_std"] + state["target_mean"]
     elif task == "survival":
         from shared.survival import BreslowBaseline
 
-        risk = np.asarray(model.predict(prep.transform(rows), verbose=0), dtype=float).reshape(-1)
+        risk = predict_outputs(model, prep.transform(rows)).astype(float).reshape(-1)
         out["risk"] = risk
         times = state["report_times"]
         surv = BreslowBaseline.from_dict(state["baseline"]).survival(risk, times)
@@ -104,7 +104,7 @@ def _forecast(model: Any, rows: pd.DataFrame, schema: Schema, state: dict[str, A
                          f"least {window} rows of history ({schema.time_column}, {schema.target})")
     last, scale = series[-1], state["scale"]           # windows relative to their last value (see RNNForecaster)
     x = ((series[-window:] - last) / scale).astype("float32")[None, :, None]
-    values = last + np.asarray(model.predict(x, verbose=0)).reshape(-1)[:horizon] * scale
+    values = last + predict_outputs(model, x).reshape(-1)[:horizon] * scale
     last = pd.Timestamp(rows[schema.time_column].iloc[-1])
     if state.get("frequency"):
         dates = pd.date_range(last, periods=horizon + 1, freq=state["frequency"])[1:]

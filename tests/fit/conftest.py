@@ -29,7 +29,7 @@ def tabular_frame(n: int = 48, seed: int = 0) -> pd.DataFrame:
         "label": label,
         "amount": (3.0 * x1 + (color == "red") * 2.0 + rng.normal(scale=0.1, size=n)).round(4),
     })
-    frame.loc[[3, 11], "color"] = np.nan
+    frame.loc[frame.index.isin([3, 11]), "color"] = np.nan
     return frame
 
 
@@ -52,7 +52,8 @@ def series_frame(n: int = 120, seed: int = 2) -> pd.DataFrame:
 
 def text_frame(n: int = 40, seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    good, bad, filler = ["great", "lovely", "superb", "fun"], ["awful", "boring", "dull", "bad"], ["the", "film", "plot"]
+    good, bad = ["great", "lovely", "superb", "fun"], ["awful", "boring", "dull", "bad"]
+    filler = ["the", "film", "plot"]
     rows = []
     for i in range(n):
         positive = i % 2 == 0
