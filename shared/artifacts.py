@@ -70,9 +70,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, np.generic):
-        return value.item()
+        return _jsonable(value.item())
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        return _jsonable(value.tolist())
     if isinstance(value, (pd.Timestamp, _dt.date, _dt.datetime)):
         return value.isoformat()
     if isinstance(value, float) and not np.isfinite(value):

@@ -147,7 +147,7 @@ def tune(objective: Callable[[dict[str, Any]], float], space: Sequence[Param], *
             return None
 
     tuner = FunctionTuner(oracle=oracle, directory=str(directory), project_name=project, overwrite=overwrite)
-    tuner.search()
+    tuner.search(verbose=0)  # library code stays quiet; trials are logged
     frame = trials_frame(tuner.oracle, names)
     write_csv(directory / "trials.csv", frame)
     done = frame[frame["status"] == "COMPLETED"]

@@ -81,3 +81,8 @@ def test_atomic_files_get_normal_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_json_writes_nan_as_null_also_inside_numpy_values(tmp_path):
+    path = write_json(tmp_path / "x.json", {"a": np.float64("nan"), "b": np.array([1.0, np.nan])})
+    assert json.loads(path.read_text()) == {"a": None, "b": [1.0, None]}

@@ -79,7 +79,7 @@ def score(ctx: FoldContext, pred: Prediction) -> dict[str, float | None]:
 
     out: dict[str, float | None] = {
         "harrell_c": harrell_c(ctx.test_event, ctx.test_time, pred.risk),
-        "uno_c": uno_c(ctx.train_event, ctx.train_time, ctx.test_event, ctx.test_time, pred.risk, tau=ctx.tau),
+        "uno_c": uno_c_truncated(ctx, pred.risk),
         "ibs": None, "auc_h": None, "accuracy_h": None,
     }
     if pred.surv is not None:
@@ -90,6 +90,21 @@ def score(ctx: FoldContext, pred: Prediction) -> dict[str, float | None]:
         out["auc_h"] = float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else None
         out["accuracy_h"] = float(accuracy_score(y, p >= 0.5))
     return out
+
+
+def uno_c_truncated(ctx: FoldContext, risk: np.ndarray) -> float:
+    """Uno's C truncated at tau, with test subjects followed past tau recorded as censored at tau.
+
+    The two are the same statistic (only events before tau are compared, and a later subject only
+    needs to be seen past that event), but scikit-survival estimates the censoring weights at every
+    test time and refuses times beyond the last training time, which happens in small folds.
+    """
+    from shared.evaluation.survival import uno_c
+
+    past = ctx.test_time > ctx.tau
+    time = np.where(past, ctx.tau, ctx.test_time)
+    event = np.where(past, 0, ctx.test_event)
+    return uno_c(ctx.train_event, ctx.train_time, event, time, risk, tau=ctx.tau)
 
 
 def summarize(per_fold: list[dict[str, float | None]]) -> tuple[dict[str, float], dict[str, float]]:

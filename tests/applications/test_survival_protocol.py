@@ -106,3 +106,23 @@ def test_prediction_without_curve_has_no_ibs():
     ctx = FoldContext.build(time, event, train, test, horizon=60.0)
     out = score(ctx, Prediction(risk=np.linspace(0, 1, len(test))))
     assert out["ibs"] is None and out["auc_h"] is None and 0 <= out["harrell_c"] <= 1
+
+
+def test_uno_c_with_follow_up_past_tau_censored_equals_scikit_survival_and_survives_long_test_times():
+    from sksurv.metrics import concordance_index_ipcw
+
+    from applications.survival.protocol import uno_c_truncated
+    from shared.evaluation.survival import make_surv_array
+
+    x, time, event = _toy(n=300, seed=3)
+    train, test = folds(event)[0]
+    ctx = FoldContext.build(time, event, train, test, horizon=60.0)
+    risk = x[test, 0] + 0.1 * x[test, 1]
+    test_time = np.minimum(time[test], time[train].max() - 1e-6)       # where scikit-survival accepts it
+    ref = concordance_index_ipcw(make_surv_array(event[train], time[train]), make_surv_array(event[test], test_time),
+                                 risk, tau=ctx.tau)[0]
+    assert uno_c_truncated(ctx, risk) == pytest.approx(ref, abs=1e-12)
+    longer = time.copy()
+    longer[test[0]] = time[train].max() + 100.0                       # a test patient followed past all training
+    ctx_long = FoldContext.build(longer, event, train, test, horizon=60.0)
+    assert uno_c_truncated(ctx_long, risk) == pytest.approx(ref, abs=1e-12)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 #: settings that keep every fit to a few eager steps
-TINY = ["--folds", "2", "--epochs", "2", "--hidden-units", "8", "--batch-size", "16", "--patience", "1"]
+TINY = ["--folds", "2", "--epochs", "1", "--hidden-units", "8", "--batch-size", "64", "--patience", "1"]
 
 
 def tabular_frame(n: int = 48, seed: int = 0) -> pd.DataFrame:
