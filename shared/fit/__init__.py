@@ -11,12 +11,22 @@ task), ``run`` (the cross-validation loop and the run directory), ``predict``, `
 Importing this package does not import TensorFlow.
 """
 
-from .config import TASKS, FitConfig
-from .predict import predict_file, predict_frame
-from .models import train_keras
-from .preprocess import TabularPreprocessor
-from .run import run_fit
-from .schema import Schema, infer_kind, infer_schema
+from importlib import import_module
+from typing import Any
 
-__all__ = ["TASKS", "FitConfig", "Schema", "TabularPreprocessor", "infer_kind", "infer_schema", "predict_file",
-           "predict_frame", "run_fit", "train_keras"]
+from .config import TASKS, FitConfig
+
+#: name -> module, imported on first use so that `deepcases --help` (which builds this command's
+#: parser from .config) does not pay for pandas, scikit-learn or TensorFlow
+_LAZY = {"run_fit": ".run", "predict_frame": ".predict", "predict_file": ".predict",
+         "TabularPreprocessor": ".preprocess", "Schema": ".schema", "infer_kind": ".schema",
+         "infer_schema": ".schema", "train_keras": ".models"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["TASKS", "FitConfig", *_LAZY]

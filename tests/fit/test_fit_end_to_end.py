@@ -130,12 +130,13 @@ def test_forecast_folds_are_time_ordered_and_predict_continues_the_series(tables
     assert _predict(run, frame.tail(3), tmp_path)[0] == 2                     # shorter than the window
 
 
-def test_text_fit_uses_the_nlp_family_and_predicts_labels(tables, runs_dir, tmp_path):
-    path = tmp_path / "reviews.csv"
-    tables.text().to_csv(path, index=False)
+def test_text_fit_from_parquet_uses_the_nlp_family_and_predicts_labels(tables, runs_dir, tmp_path):
+    path = tmp_path / "reviews.parquet"
+    tables.text().to_parquet(path, index=False)
     run, metrics, kinds = _fit(["--data", str(path), "--target", "sentiment", "--text-column", "review",
                                 "--task", "text", *tables.tiny], runs_dir)
     assert kinds == {"text_classifier": "deep", "majority": "baseline", "tfidf_logistic_regression": "baseline"}
+    assert run.parent.name == "fit_reviews"
     scores = {m["name"]: m["metrics"] for m in metrics["models"]}
     assert scores["tfidf_logistic_regression"]["accuracy"] > 0.9            # the words give the label away
     new = pd.DataFrame({"review": ["great superb fun film", "", "awful dull plot"]})
