@@ -75,16 +75,15 @@ class Prediction:
 def score(ctx: FoldContext, pred: Prediction) -> dict[str, float | None]:
     from sklearn.metrics import accuracy_score, roc_auc_score
 
-    from shared.evaluation.survival import harrell_c, integrated_brier, uno_c
+    from shared.evaluation.survival import harrell_c, uno_c
 
     out: dict[str, float | None] = {
         "harrell_c": harrell_c(ctx.test_event, ctx.test_time, pred.risk),
-        "uno_c": uno_c_truncated(ctx, pred.risk),
+        "uno_c": uno_c(ctx.train_event, ctx.train_time, ctx.test_event, ctx.test_time, pred.risk, tau=ctx.tau),
         "ibs": None, "auc_h": None, "accuracy_h": None,
     }
     if pred.surv is not None:
-        out["ibs"] = integrated_brier(ctx.train_event, ctx.train_time, ctx.test_event, ctx.test_time,
-                                      np.clip(pred.surv, 0.0, 1.0), ctx.grid)
+        out["ibs"] = integrated_brier_clipped(ctx, pred.surv)
     if pred.p_horizon is not None:
         y, p = ctx.test_label[ctx.test_known], np.asarray(pred.p_horizon, dtype=float)[ctx.test_known]
         out["auc_h"] = float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else None
@@ -92,19 +91,20 @@ def score(ctx: FoldContext, pred: Prediction) -> dict[str, float | None]:
     return out
 
 
-def uno_c_truncated(ctx: FoldContext, risk: np.ndarray) -> float:
-    """Uno's C truncated at tau, with test subjects followed past tau recorded as censored at tau.
+def integrated_brier_clipped(ctx: FoldContext, surv: np.ndarray) -> float:
+    """The integrated Brier score with test follow-up past the grid capped just below the last training time.
 
-    The two are the same statistic (only events before tau are compared, and a later subject only
-    needs to be seen past that event), but scikit-survival estimates the censoring weights at every
-    test time and refuses times beyond the last training time, which happens in small folds.
+    A patient followed past the grid's last time counts as event-free at every grid time whatever
+    happens later, so capping their time (anywhere past the grid) leaves the score unchanged; but
+    scikit-survival estimates censoring weights at every test time and refuses times beyond the last
+    training time, which happens in small folds.
     """
-    from shared.evaluation.survival import uno_c
+    from shared.evaluation.survival import integrated_brier
 
-    past = ctx.test_time > ctx.tau
-    time = np.where(past, ctx.tau, ctx.test_time)
-    event = np.where(past, 0, ctx.test_event)
-    return uno_c(ctx.train_event, ctx.train_time, event, time, risk, tau=ctx.tau)
+    cap = 0.5 * (ctx.grid[-1] + ctx.train_time.max())
+    time = np.where(ctx.test_time > cap, cap, ctx.test_time)
+    return integrated_brier(ctx.train_event, ctx.train_time, ctx.test_event, time, np.clip(surv, 0.0, 1.0),
+                            ctx.grid)
 
 
 def summarize(per_fold: list[dict[str, float | None]]) -> tuple[dict[str, float], dict[str, float]]:

@@ -108,21 +108,27 @@ def test_prediction_without_curve_has_no_ibs():
     assert out["ibs"] is None and out["auc_h"] is None and 0 <= out["harrell_c"] <= 1
 
 
-def test_uno_c_with_follow_up_past_tau_censored_equals_scikit_survival_and_survives_long_test_times():
-    from sksurv.metrics import concordance_index_ipcw
+def test_ibs_with_follow_up_capped_past_the_grid_equals_scikit_survival_and_survives_long_test_times():
+    from sksurv.metrics import integrated_brier_score
 
-    from applications.survival.protocol import uno_c_truncated
+    from applications.survival.protocol import integrated_brier_clipped
     from shared.evaluation.survival import make_surv_array
 
     x, time, event = _toy(n=300, seed=3)
     train, test = folds(event)[0]
+    event[train[np.argmax(time[train])]] = 1     # the last training time is an event: censoring KM stays > 0
     ctx = FoldContext.build(time, event, train, test, horizon=60.0)
-    risk = x[test, 0] + 0.1 * x[test, 1]
-    test_time = np.minimum(time[test], time[train].max() - 1e-6)       # where scikit-survival accepts it
-    ref = concordance_index_ipcw(make_surv_array(event[train], time[train]), make_surv_array(event[test], test_time),
-                                 risk, tau=ctx.tau)[0]
-    assert uno_c_truncated(ctx, risk) == pytest.approx(ref, abs=1e-12)
+    assert time[test].max() < time[train].max()                       # scikit-survival accepts this fold as is
+    surv = np.exp(-np.outer(np.exp(x[test, 0]), ctx.grid) / 150.0)
+    ref = integrated_brier_score(make_surv_array(event[train], time[train]), make_surv_array(event[test], time[test]),
+                                 surv, ctx.grid)
+    assert integrated_brier_clipped(ctx, surv) == pytest.approx(ref, rel=1e-12)
     longer = time.copy()
-    longer[test[0]] = time[train].max() + 100.0                       # a test patient followed past all training
+    past = test[(time[test] > ctx.grid[-1]) & (event[test] == 1)][0]      # an event after the grid
+    longer[past] = time[train].max() + 100.0                          # followed past every training patient
     ctx_long = FoldContext.build(longer, event, train, test, horizon=60.0)
-    assert uno_c_truncated(ctx_long, risk) == pytest.approx(ref, abs=1e-12)
+    np.testing.assert_array_equal(ctx_long.grid, ctx.grid)
+    with pytest.raises(ValueError, match="largest observed time"):
+        integrated_brier_score(make_surv_array(event[train], time[train]),
+                               make_surv_array(event[test], longer[test]), surv, ctx.grid)
+    assert integrated_brier_clipped(ctx_long, surv) == pytest.approx(ref, rel=1e-12)
