@@ -2,30 +2,39 @@
 
     python data_scripts/generate_scale_data.py --app recommender --scale 1 10 100 --out /tmp/scale_data
     python data_scripts/generate_scale_data.py --app review_sentiment --scale 1 10 100 --out /tmp/scale_data
-    python benchmarks/scale.py --data /tmp/scale_data [--scales 1 10 100] [--budget 120]
+    python benchmarks/scale.py --data /tmp/scale_data [--scales 1 10 100] [--budget 60]
 
 Every (application, scale) runs in a fresh Python subprocess, one at a time, and streams its Parquet
 directory (``shared.streaming``): one pass over the training rows for the statistics (id maps and
 rating mean; or the token counts of the vocabulary), then training from a ``tf.data`` pipeline
-(chunks of 65,536 rows, 50,000-row shuffle buffer, prefetch). Models and settings are the
-applications' own defaults, built from ``shared.models``:
+(chunks of 65,536 rows, 50,000-row shuffle buffer, prefetch). ``mf_biased`` and ``text_cnn`` are
+the applications' own models and settings, built from ``shared.models``; the two other recommender
+variants show where the per-step cost of an embedding model comes from:
 
 * recommender ``mf_biased``: biased MF (``build_matrix_factorization``, 64 factors, L2 1e-4 on the
   embedding tables, Adam 2e-3, batch 512), the application's settings;
 * recommender ``mf_biased_sgd``: the same network with plain SGD (learning rate 5) and no L2 on the
-  whole tables. Keras' Adam and a table-wide L2 penalty update every row of the embedding tables
-  at every step (dense), so their cost per step grows with the number of users and items; plain
-  SGD updates only the rows in the batch (sparse ``IndexedSlices``). This variant separates the
-  cost of the model's size from the cost of the data's size (it reaches a lower test RMSE than
-  Adam after one epoch on the 1× data, 0.909 vs 0.956, so it is not a straw man);
+  whole tables, so the gradients stay sparse (``IndexedSlices``, scatter updates of the batch rows);
+  it reaches a lower test RMSE than Adam after one epoch on the 1× data (0.909 vs 0.956);
+* recommender ``mf_sparse_sgd``: as ``mf_biased_sgd`` but the embedding lookups read only the batch
+  rows (``tf.gather`` on the variable = ``ResourceGather``) instead of Keras 3's ``ops.take`` on the
+  whole table. Defined here (``_build_sparse_mf``), not in ``shared.models``: it is the proposed fix.
+
+  Why three: Keras 3's Adam (and a table-wide L2 penalty) update every row of the embedding tables
+  at every step, so the cost of a step grows with the number of users and items. With SGD the
+  update is sparse, but Keras 3's ``Embedding`` reads the whole table (``ReadVariableOp``), and once
+  a variable has had a sparse update TensorFlow copies it on every such read ("copy-on-read"), so
+  the step still costs O(table) (``perf`` shows ~57 % of the time in that copy at 100×). Only with
+  both a sparse update and a sparse read does the cost of a step stop depending on the table size;
 * review_sentiment: text CNN (``build_text_classifier``, encoder "cnn", 12,000 tokens, 56 per text,
   embedding 64, 64 filters × kernels 3/4/5, dropout 0.5, Adam 2e-3, batch 64).
 
 Measured per configuration: the statistics pass (s), training throughput in examples/s over the
 steps after a warm-up of ``--warmup`` steps (graph tracing excluded) and also per CPU-second of the
-process (less sensitive to other users of the machine), the time per epoch (measured when the epoch
-ends within ``--budget`` seconds after the warm-up, otherwise extrapolated as training rows / throughput and marked
-so in ``notes``), and the peak resident memory (``ru_maxrss`` at the end of the subprocess) next to
+process (less sensitive to other users of the machine), the time per epoch (training runs for
+``--budget`` seconds after the warm-up, over as many epochs as fit: the median of the epochs after the
+first when there are some, otherwise extrapolated as training rows / throughput; ``notes`` says
+which), and the peak resident memory (``ru_maxrss`` at the end of the subprocess) next to
 the baseline right after importing TensorFlow/Keras. The 1-minute load average is recorded before
 and after each configuration. Writes ``benchmarks/results/scale.csv`` and ``scale.png``.
 """
@@ -42,6 +51,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
@@ -53,7 +64,7 @@ TARGET_THROUGHPUT_DROP = 0.20  # issue 12: throughput falls by at most 20 %
 #: the applications' default settings (applications/recommender MFSettings, review_sentiment DeepParams "cnn")
 MF = {"n_factors": 64, "l2": 1e-4, "learning_rate": 2e-3, "batch_size": 512}
 MF_SGD = {"n_factors": 64, "l2": 0.0, "learning_rate": 5.0, "batch_size": 512}
-MODELS = {"recommender": ("mf_biased", "mf_biased_sgd"), "review_sentiment": ("text_cnn",)}
+MODELS = {"recommender": ("mf_biased", "mf_biased_sgd", "mf_sparse_sgd"), "review_sentiment": ("text_cnn",)}
 TEXT_CNN = {"max_tokens": 12000, "sequence_length": 56, "embedding_dim": 64, "filters": 64,
             "kernel_sizes": (3, 4, 5), "dropout": 0.5, "learning_rate": 2e-3, "batch_size": 64}
 CHUNK_ROWS = 65536
@@ -76,6 +87,36 @@ def _current_mb() -> float:
 
 
 # ------------------------------------------------------------------------------------------ worker
+def _build_sparse_mf(*, n_users: int, n_items: int, n_factors: int, global_mean: float) -> Any:
+    """``build_matrix_factorization`` (no L2) with embedding lookups that read only the batch rows.
+
+    Same network and initialization as ``shared.models.build_matrix_factorization``; the only change
+    is the lookup (``tf.gather`` on the ``tf.Variable`` → ``ResourceGather``, gradient
+    ``IndexedSlices``), which avoids TensorFlow's full-table copy-on-read after sparse updates.
+    A candidate option for ``shared.models`` (e.g. ``sparse_lookup=True``), not used by the apps.
+    """
+    import tensorflow as tf
+
+    from shared.models._keras import keras
+
+    k = keras()
+
+    class SparseEmbedding(k.layers.Embedding):
+        def call(self, inputs):
+            return tf.gather(self.embeddings.value, tf.cast(inputs, "int32"))
+
+    user = k.Input((), dtype="int32", name="user")
+    item = k.Input((), dtype="int32", name="item")
+    init = k.initializers.RandomNormal(stddev=0.05)
+    p = SparseEmbedding(n_users, n_factors, embeddings_initializer=init, name="user_factors")(user)
+    q = SparseEmbedding(n_items, n_factors, embeddings_initializer=init, name="item_factors")(item)
+    bu = SparseEmbedding(n_users, 1, embeddings_initializer="zeros", name="user_bias")(user)
+    bi = SparseEmbedding(n_items, 1, embeddings_initializer="zeros", name="item_bias")(item)
+    score = k.layers.Add(name="with_biases")([k.layers.Dot(axes=1, name="interaction")([p, q]), bu, bi])
+    score = k.layers.Rescaling(1.0, offset=float(global_mean), name="plus_global_mean")(score)
+    return k.Model({"user": user, "item": item}, k.layers.Reshape((), name="rating")(score), name="mf_sparse_sgd")
+
+
 def run_worker(app: str, model_name: str, data: Path, *, budget: float, max_steps: int | None, warmup: int,
                seed: int) -> dict:
     """One configuration, in this (fresh) process; returns the measurements."""
@@ -101,9 +142,12 @@ def run_worker(app: str, model_name: str, data: Path, *, budget: float, max_step
         settings = MF if model_name == "mf_biased" else MF_SGD
         stats = scan_training(data, split=split, id_columns=("user", "item"), numeric_columns=("rating",),
                               chunk_rows=CHUNK_ROWS)
-        model = build_matrix_factorization(n_users=stats.indexes["user"].size, n_items=stats.indexes["item"].size,
-                                           n_factors=settings["n_factors"], l2=settings["l2"], use_bias=True,
-                                           global_mean=stats.moments["rating"].mean, name=model_name)
+        sizes = {"n_users": stats.indexes["user"].size, "n_items": stats.indexes["item"].size,
+                 "n_factors": settings["n_factors"], "global_mean": stats.moments["rating"].mean}
+        if model_name == "mf_sparse_sgd":
+            model = _build_sparse_mf(**sizes)
+        else:
+            model = build_matrix_factorization(**sizes, l2=settings["l2"], use_bias=True, name=model_name)
         optimizer = (k.optimizers.Adam(settings["learning_rate"]) if model_name == "mf_biased"
                      else k.optimizers.SGD(settings["learning_rate"]))
         model.compile(optimizer=optimizer, loss="mse")
@@ -133,10 +177,23 @@ def run_worker(app: str, model_name: str, data: Path, *, budget: float, max_step
     cpu: list[float] = []
     losses: list[float] = []
 
+    per_epoch = -(-stats.rows_train // batch)            # steps in one epoch
+    last_batch = stats.rows_train - (per_epoch - 1) * batch
+    sizes: list[int] = []
+    epoch_times: list[float] = []
+
     class Meter(k.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            if not self.model.stop_training or len(sizes) % per_epoch == 0:
+                epoch_times.append(time.perf_counter() - self.epoch_started)
+
         def on_train_batch_end(self, step, logs=None):
             times.append(time.perf_counter())
             cpu.append(time.process_time())
+            sizes.append(last_batch if step == per_epoch - 1 else batch)
             if logs and "loss" in logs:
                 losses.append(float(logs["loss"]))
             measuring_since = fit_started if not warmup else times[warmup - 1] if len(times) >= warmup else None
@@ -144,31 +201,35 @@ def run_worker(app: str, model_name: str, data: Path, *, budget: float, max_step
                     (max_steps is not None and len(times) >= max_steps):
                 self.model.stop_training = True
 
+    # as many epochs as fit in the budget: short (1×) epochs are measured several times
     fit_started, cpu_started = time.perf_counter(), time.process_time()
-    model.fit(ds, epochs=1, verbose=0, shuffle=False, callbacks=[Meter()])
-    fit_s = time.perf_counter() - fit_started
+    model.fit(ds, epochs=1000, verbose=0, shuffle=False, callbacks=[Meter()])
     steps = len(times)
-    full_epoch = steps >= -(-stats.rows_train // batch)   # ceil: every training row was seen
     if steps <= warmup + 1:
         raise RuntimeError(f"only {steps} steps ran (the data has fewer batches than --warmup {warmup} + 2); "
                            "use a larger scale or lower --warmup")
     measured_steps = steps - warmup
     window = times[-1] - times[warmup - 1] if warmup else times[-1] - fit_started
     cpu_window = cpu[-1] - cpu[warmup - 1] if warmup else cpu[-1] - cpu_started
-    examples = measured_steps * batch
+    examples = sum(sizes[warmup:])
     throughput = examples / window
     notes = []
-    if full_epoch:
-        epoch_s = fit_s
-        notes.append(f"full epoch measured ({steps} steps, incl. {warmup}-step warm-up/tracing)")
+    if len(epoch_times) >= 2:
+        epoch_s = float(np.median(epoch_times[1:]))
+        notes.append(f"epoch time measured: median of {len(epoch_times) - 1} epoch(s) after the first "
+                     f"(the first, with tracing, took {epoch_times[0]:.1f} s)")
+    elif epoch_times:
+        epoch_s = epoch_times[0]
+        notes.append(f"epoch time measured: one epoch, including the {warmup}-step warm-up/tracing")
     else:
         epoch_s = stats.rows_train / throughput
-        notes.append(f"epoch time extrapolated: {stats.rows_train:,} training rows / throughput measured over "
-                     f"steps {warmup + 1}-{steps} ({window:.0f} s)")
-    out.update(batch_size=batch, steps=steps, warmup_steps=warmup, measured_steps=measured_steps,
+        notes.append(f"epoch time extrapolated: {stats.rows_train:,} training rows / throughput over steps "
+                     f"{warmup + 1}-{steps} of the first epoch ({window:.0f} s, {examples:,} examples)")
+    out.update(batch_size=batch, steps=steps, warmup_steps=warmup, measured_steps=measured_steps, examples=examples,
                measured_s=round(window, 2), examples_per_s=round(throughput, 1),
                examples_per_cpu_s=round(examples / cpu_window, 1) if cpu_window > 0 else None,
-               cpu_share=round(cpu_window / window, 2), epoch_s=round(epoch_s, 1), epoch_measured=bool(full_epoch),
+               cpu_share=round(cpu_window / window, 2), epoch_s=round(epoch_s, 1), epoch_measured=bool(epoch_times),
+               epochs_completed=len(epoch_times),
                loss_first=round(losses[0], 4) if losses else None, loss_last=round(losses[-1], 4) if losses else None,
                peak_rss_mb=round(_peak_mb(), 1), rss_end_mb=round(_current_mb(), 1), notes="; ".join(notes))
     return out
@@ -254,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="root written by data_scripts/generate_scale_data.py (holds <app>_x<scale>/)")
     parser.add_argument("--apps", nargs="+", default=list(APPS), choices=APPS, help="applications to benchmark")
     parser.add_argument("--scales", nargs="+", type=float, default=[1.0, 10.0, 100.0], help="scales to run")
-    parser.add_argument("--budget", type=float, default=90.0,
+    parser.add_argument("--budget", type=float, default=60.0,
                         help="seconds of training measured after the warm-up steps; longer epochs are extrapolated")
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (default: budget)")
     parser.add_argument("--warmup", type=int, default=20, help="first steps left out of the throughput (tracing)")
@@ -262,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output-dir", default=str(RESULTS), help="where scale.csv and scale.png go")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--models", nargs="+", default=None,
-                        help="models to run (default: all of each app: mf_biased, mf_biased_sgd, text_cnn)")
+                        help="models to run (default: all: mf_biased, mf_biased_sgd, mf_sparse_sgd, text_cnn)")
     parser.add_argument("--app", choices=APPS, help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

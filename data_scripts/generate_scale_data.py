@@ -170,7 +170,8 @@ def _ratings_block(plan: RatingsPlan, users: np.ndarray, first_row: int, rng: np
     score = (3.36 + user_bias[local] + plan.item_bias[items]
              + np.einsum("ij,ij->i", user_factors[local], plan.item_factors[items])
              + 0.8 * rng.standard_normal(n))
-    rating = np.where(whole_stars[local], np.clip(np.round(score), 1.0, 5.0), np.clip(np.round(score * 2) / 2, 0.5, 5.0))
+    rating = np.where(whole_stars[local], np.clip(np.round(score), 1.0, 5.0),
+                      np.clip(np.round(score * 2) / 2, 0.5, 5.0))
     session = rng.random(len(users)) < 0.55
     duration = np.where(session, rng.exponential(7200.0, len(users)),
                         np.minimum(rng.lognormal(math.log(60 * 86400.0), 1.5, len(users)), T_END - T_START - 1))

@@ -8,8 +8,8 @@ of rows:
     split = SplitRule("split", train_values=("train",))         # or SplitRule("row_id", test_fraction=0.2)
     stats = scan_training("data/recommender_x100", split=split, id_columns=("user", "item"),
                           numeric_columns=("rating",))
-    ds = streaming_dataset("data/recommender_x100", stats, split=split, features=("user", "item"),
-                           target="rating", batch_size=512)     # ids mapped, shuffled in a bounded buffer
+    ds = streaming_dataset("data/recommender_x100", stats, features=("user", "item"), target="rating",
+                           batch_size=512)                      # ids mapped, shuffled in a bounded buffer
     model = build_matrix_factorization(n_users=stats.indexes["user"].size, ...,
                                        global_mean=stats.moments["rating"].mean)
 
@@ -203,18 +203,25 @@ class RunningMoments:
     """Count, mean and (population) variance of a numeric column, merged chunk by chunk.
 
     Each chunk's own count/mean/M2 is merged with Chan et al.'s pairwise formula, the numerically
-    stable parallel form of Welford's algorithm. Missing and non-finite values are skipped and
-    counted in ``missing``. ``variance`` uses ddof=0 like scikit-learn's ``StandardScaler``.
+    stable parallel form of Welford's algorithm, on values shifted by the first value seen (so a
+    large common offset, e.g. Unix timestamps, costs no precision). Missing and non-finite values
+    are skipped and counted in ``missing``. ``variance`` uses ddof=0 like scikit-learn's
+    ``StandardScaler``.
     """
 
     def __init__(self, name: str = "value") -> None:
         self.name = name
         self.count = 0
-        self.mean = 0.0
+        self.shift: float | None = None
+        self._mean = 0.0          # mean of the shifted values
         self.m2 = 0.0
         self.missing = 0
         self.minimum = np.inf
         self.maximum = -np.inf
+
+    @property
+    def mean(self) -> float:
+        return (self.shift or 0.0) + self._mean if self.count else float("nan")
 
     def update(self, values: Any) -> "RunningMoments":
         values = np.asarray(values, dtype=np.float64).ravel()
@@ -222,15 +229,20 @@ class RunningMoments:
         self.missing += int((~finite).sum())
         values = values[finite]
         if values.size:
-            mean = float(values.mean())
-            self._merge(values.size, mean, float(((values - mean) ** 2).sum()))
+            if self.shift is None:
+                self.shift = float(values[0])
+            shifted = values - self.shift
+            mean = float(shifted.mean())
+            self._merge(values.size, mean, float(((shifted - mean) ** 2).sum()))
             self.minimum = min(self.minimum, float(values.min()))
             self.maximum = max(self.maximum, float(values.max()))
         return self
 
     def merge(self, other: "RunningMoments") -> "RunningMoments":
         if other.count:
-            self._merge(other.count, other.mean, other.m2)
+            if self.shift is None:
+                self.shift = other.shift
+            self._merge(other.count, (other.shift - self.shift) + other._mean, other.m2)
             self.minimum, self.maximum = min(self.minimum, other.minimum), max(self.maximum, other.maximum)
         self.missing += other.missing
         return self
@@ -238,8 +250,8 @@ class RunningMoments:
     def _merge(self, n_b: int, mean_b: float, m2_b: float) -> None:
         n_a = self.count
         n = n_a + n_b
-        delta = mean_b - self.mean
-        self.mean += delta * n_b / n
+        delta = mean_b - self._mean
+        self._mean += delta * n_b / n
         self.m2 += m2_b + delta * delta * n_a * n_b / n
         self.count = n
 

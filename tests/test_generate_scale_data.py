@@ -3,6 +3,7 @@
 import hashlib
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,10 @@ CORPUS = ROOT / "applications" / "review_sentiment" / "data" / "rotten_tomatoes_
 
 
 def _load_generator():
-    spec = importlib.util.spec_from_file_location("generate_scale_data", ROOT / "data_scripts" / "generate_scale_data.py")
+    path = ROOT / "data_scripts" / "generate_scale_data.py"
+    spec = importlib.util.spec_from_file_location("generate_scale_data", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses in the script look their module up here
     spec.loader.exec_module(module)
     return module
 
@@ -78,15 +81,15 @@ def test_reviews_are_deterministic_and_carry_the_sentiment_signal(tmp_path):
     corpus_words = {w for t in pd.read_csv(CORPUS)["text"].dropna().str.lower() for w in gen._TOKEN.findall(t)}
     words = {w for t in frame["text"].str.lower() for w in gen._TOKEN.findall(t)}
     assert words <= corpus_words                                      # the real vocabulary, nothing invented
-    from sklearn.feature_extraction.text import CountVectorizer
-    from sklearn.linear_model import LogisticRegression
+    # labels follow the sentiment words: judged by an independent lexicon (VADER), positive texts are
+    # fresh more often than negative ones
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    train, test = frame[frame["split"] == "train"], frame[frame["split"] == "test"]
-    vectorizer = CountVectorizer(min_df=2)
-    model = LogisticRegression(max_iter=2000).fit(vectorizer.fit_transform(train["text"]), train["label"])
-    accuracy = (model.predict(vectorizer.transform(test["text"])) == test["label"]).mean()
-    majority = max(test["label"].mean(), 1 - test["label"].mean())
-    assert accuracy > majority + 0.05                                 # labels follow the words
+    analyzer = SentimentIntensityAnalyzer()
+    compound = frame["text"].map(lambda text: analyzer.polarity_scores(text)["compound"])
+    positive, negative = frame.loc[compound >= 0.05, "label"], frame.loc[compound <= -0.05, "label"]
+    assert len(positive) > 100 and len(negative) > 100
+    assert positive.mean() - negative.mean() > 0.1
 
 
 def test_errors_name_the_problem_and_the_fix(tmp_path, capsys):
