@@ -85,7 +85,7 @@ def popularity_curve(run: RunDir, lists: Mapping[str, np.ndarray], popularity: n
                        rotation=20)
     ax.set_ylabel("% of recommended slots")
     ax.set_xlabel("item popularity percentile in training")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")  # an explicit place: "best" is slow and warns on big plots
     ax.set_title(title)
     fig.tight_layout()
     return run.save_figure(fig, name)

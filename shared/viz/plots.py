@@ -293,7 +293,7 @@ def plot_learning_curves(history: Mapping[str, Sequence[float]] | pd.DataFrame |
             ax.set_ylabel(m)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
-            ax.legend(fontsize="small")
+            ax.legend(fontsize="small", loc="upper right")
         fig.suptitle(title)
 
     return _render(draw, path=path, figsize=(4.5 * ncols, 3.4 * nrows), nrows=nrows, ncols=ncols)
@@ -634,7 +634,7 @@ def plot_forecast(index: Any, actual: Any, predicted: Any, *, lower: Any = None,
         ax.set_ylabel(ylabel)
         ax.set_title(title)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize="small", loc="best")
+        ax.legend(fontsize="small", loc="upper left")
 
     return _render(draw, path=path, figsize=(9.0, 4.2))
 
@@ -674,7 +674,7 @@ def plot_residuals(residuals: Any, *, title: str = "Residuals", bins: int | str 
         hist_ax.set_xlabel("residual")
         hist_ax.set_ylabel("density")
         hist_ax.set_title("Distribution")
-        hist_ax.legend(fontsize="small")
+        hist_ax.legend(fontsize="small", loc="upper right")
         hist_ax.grid(alpha=0.3)
 
         qq_ax.scatter(theoretical, sample, s=10, color=OKABE_ITO[0], alpha=0.7, label="residual quantiles")
@@ -684,7 +684,7 @@ def plot_residuals(residuals: Any, *, title: str = "Residuals", bins: int | str 
         qq_ax.set_xlabel("theoretical normal quantile")
         qq_ax.set_ylabel("residual quantile")
         qq_ax.set_title("Normal Q–Q")
-        qq_ax.legend(fontsize="small")
+        qq_ax.legend(fontsize="small", loc="upper right")
         qq_ax.grid(alpha=0.3)
         fig.suptitle(title)
 
@@ -1192,6 +1192,6 @@ def plot_metric_vs_param(frame: pd.DataFrame, *, param: str, metrics: str | Sequ
         if title:
             ax.set_title(title)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="small", loc="upper right")
 
     return _render(draw, path=path, figsize=(7.0, 4.2))
