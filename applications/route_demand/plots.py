@@ -96,7 +96,7 @@ def error_by_origin_figure(per_origin: pd.DataFrame, *, holidays: Mapping[str, s
     ax.set_ylabel("mean WAPE over series")
     ax.set_title("Error by forecast origin (holidays marked)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper right")
     fig.autofmt_xdate()
     return fig
 
@@ -131,7 +131,7 @@ def tuning_figure(trials: pd.DataFrame, params: Sequence[str], *, score: str = "
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel(score)
     if best is not None:
-        axes[0][0].legend(fontsize=8)
+        axes[0][0].legend(fontsize=8, loc="upper left")
     fig.suptitle(f"hyperparameter search: {len(done)} completed trials "
                  f"({'lower' if direction == 'min' else 'higher'} is better)")
     fig.tight_layout()
