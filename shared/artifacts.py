@@ -185,10 +185,27 @@ class RunDir:
     def write_metrics(self, results: Any) -> Path:
         return write_json(self.path / "metrics.json", results)
 
+    @property
+    def logs(self) -> Path:
+        """TensorBoard logs of this run (``tensorboard --logdir <run>/logs``)."""
+        return self.path / "logs"
+
     def write_history(self, history: dict[str, list[float]], name: str = "history") -> Path:
+        """``<name>.csv`` plus the same curves as TensorBoard scalars under ``logs/<name>/``."""
+        from shared.tensorboard_logs import write_scalars
+
         frame = pd.DataFrame(history)
         frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
-        return write_csv(self.path / f"{name}.csv", frame)
+        path = write_csv(self.path / f"{name}.csv", frame)
+        if len(frame):
+            write_scalars(self.logs / (name.removeprefix("history_") or name), history)
+        return path
+
+    def export_embeddings(self, name: str, vectors: Any, metadata: dict[str, Any]) -> Path:
+        """Embeddings for TensorBoard's projector, under ``logs/projector/`` (see shared.tensorboard_logs)."""
+        from shared.tensorboard_logs import PROJECTOR_DIR, export_projector
+
+        return export_projector(self.logs / PROJECTOR_DIR, name, vectors, metadata)
 
     def save_model(self, model: Any, name: str = "model") -> Path:
         return save_model(model, self.path / f"{name}.keras")

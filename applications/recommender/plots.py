@@ -18,8 +18,9 @@ def item_map(run: RunDir, vectors: np.ndarray, *, labels: list[str], groups: lis
              seed: int = 0) -> list[Path]:
     """2-D map of the item embeddings of items with at least ``min_count`` training interactions.
 
-    Rare items have barely trained vectors, so they are left out. Writes ``figures/<name>.png`` and
-    an interactive ``figures/<name>.html`` (titles on hover).
+    Rare items have barely trained vectors, so they are left out. Writes ``figures/<name>.png``,
+    an interactive ``figures/<name>.html`` (titles on hover) and the same vectors (all kept items,
+    not only the mapped sample) for TensorBoard's projector under ``logs/projector/<name>``.
     """
     from shared.viz import embedding_map_html, plot_embedding_map, project_2d
 
@@ -27,6 +28,8 @@ def item_map(run: RunDir, vectors: np.ndarray, *, labels: list[str], groups: lis
     if keep.size < 3:
         keep = np.argsort(-popularity)[:max(3, min(len(popularity), max_points))]
     vecs = vectors[keep]
+    run.export_embeddings(name, vecs, {"title": [labels[r] for r in keep], "group": [groups[r] for r in keep],
+                                       "users": [int(popularity[r]) for r in keep]})
     coords, kept = project_2d(vecs, method=method, seed=seed, max_points=max_points)
     rows = keep[kept]
     top = rows[np.argsort(-popularity[rows])[:8]]  # annotate the 8 most popular items on the PNG

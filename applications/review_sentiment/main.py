@@ -440,6 +440,11 @@ def _figures(config: SentimentConfig, run: Any, outcome: DeepOutcome, predictor:
     vectors = deep.sentence_vectors(predictor.model, x_test)
     plots.representation_map(run, vectors, list(names[y_test]), list(raw_test), list(names[single_pred]),
                              model_name=best_single, seed=config.seed, max_points=config.map_points)
+    from shared.models import token_embeddings
+
+    words, word_vectors = token_embeddings(predictor.model, max_words=5000)
+    if len(words) >= 3:  # learned word vectors of the best single model, for TensorBoard's projector
+        run.export_embeddings("word_embeddings", word_vectors, {"word": words})
     explanations = _explain_test_examples(predictor, raw_test, y_test, single_pred, single_proba, config.n_explain)
     plots.explanation_figure(run, explanations, "explanations_test",
                              title=f"{best_single} on test reviews (correct and wrong)")

@@ -52,12 +52,17 @@ def comparison_figure(run: RunDir, accuracy: Mapping[str, float], errors: Mappin
 
 def representation_map(run: RunDir, vectors: np.ndarray, labels: Sequence[str], snippets: Sequence[str],
                        predicted: Sequence[str], *, model_name: str, seed: int, max_points: int) -> None:
-    """2-D PCA map of the ``sentence_repr`` vectors of test texts, PNG plus interactive HTML."""
+    """2-D PCA map of the ``sentence_repr`` vectors of test texts, PNG plus interactive HTML.
+
+    The vectors of every test text also go to TensorBoard's projector (``logs/projector/sentence_map``).
+    """
     from shared.viz import embedding_map_html, plot_embedding_map, project_2d
 
     if len(vectors) < 3:
         log.info("too few test texts for a representation map; skipped")
         return
+    run.export_embeddings("sentence_map", vectors, {"snippet": [_short(s) for s in snippets],
+                                                    "true": list(labels), "predicted": list(predicted)})
     title = f"{model_name}: sentence representations of test reviews, coloured by true label"
     run.save_figure(plot_embedding_map(vectors, labels=np.asarray(labels, dtype=object), method="pca", seed=seed,
                                        max_points=max_points, title=title, label_name="true label"),

@@ -11,7 +11,7 @@ from typing import Any
 
 from .cnn import build_cnn1d, build_cnn2d
 from .dense import build_embedding_tower, build_matrix_factorization, build_mlp, build_two_tower
-from .nlp import build_text_classifier, fit_text_vectorizer, text_batch
+from .nlp import build_text_classifier, fit_text_vectorizer, text_batch, token_embeddings
 from .rnn import build_rnn
 
 #: family name -> {model name -> builder}
@@ -41,4 +41,4 @@ def build_model(name: str, **options: Any) -> Any:
 
 __all__ = ["BUILDERS", "FAMILIES", "build_cnn1d", "build_cnn2d", "build_embedding_tower", "build_matrix_factorization",
            "build_mlp", "build_model", "build_rnn", "build_text_classifier", "build_two_tower",
-           "fit_text_vectorizer", "get_builder", "text_batch"]
+           "fit_text_vectorizer", "get_builder", "text_batch", "token_embeddings"]

@@ -125,3 +125,24 @@ def text_batch(texts: Sequence[str] | np.ndarray) -> Any:
 
     values = [t if isinstance(t, str) else "" if t is None else str(t) for t in np.asarray(texts, dtype=object).ravel()]
     return tf.constant(values, dtype=tf.string, shape=(len(values), 1))
+
+
+def token_embeddings(model: Any, *, max_words: int | None = None) -> tuple[list[str], np.ndarray]:
+    """The learned word vectors of a text model: (words, matrix), most frequent words first.
+
+    Reads the model's ``vectorizer`` (its vocabulary) and ``token_embedding`` layers, as built by
+    :func:`build_text_classifier`; the padding and out-of-vocabulary rows are left out.
+    """
+    try:
+        vocabulary = model.get_layer("vectorizer").get_vocabulary()
+        matrix = np.asarray(model.get_layer("token_embedding").get_weights()[0])
+    except ValueError as err:
+        raise ValueError("token_embeddings needs a model with 'vectorizer' and 'token_embedding' layers "
+                         "(built by build_text_classifier)") from err
+    if max_words is not None and max_words < 1:
+        raise ValueError(f"max_words must be >= 1 or None, got {max_words}")
+    words = [str(w) for w in vocabulary]
+    skip = [i for i, w in enumerate(words[:2]) if w in ("", "[UNK]")]  # padding and OOV come first
+    start = len(skip)
+    stop = len(words) if max_words is None else min(len(words), start + max_words)
+    return words[start:stop], matrix[start:stop]

@@ -44,6 +44,15 @@ def test_end_to_end_writes_every_artifact_and_every_baseline(tiny_runs, capsys):
                  "item_map_two_tower_movielens.png", "item_map_two_tower_movielens.html",
                  "coverage_popularity_movielens.png", "recommended_popularity_movielens.png"):
         assert name in figures, name
+    # Embeddings also go to TensorBoard's projector, with titles as metadata.
+    from shared.tensorboard_logs import projector_entries
+
+    entries = {e["name"]: e for e in projector_entries(run / "logs" / "projector")}
+    assert {"item_map_mf_movielens", "item_map_two_tower_movielens"} <= set(entries)
+    rows = entries["item_map_two_tower_movielens"]["shape"][0]
+    meta = (run / "logs" / "projector" / "item_map_two_tower_movielens_metadata.tsv").read_text().splitlines()
+    assert meta[0] == "title\tgroup\tusers" and len(meta) == rows + 1
+    assert (run / "logs" / "two_tower_movielens" / "validation").is_dir()  # curves as TensorBoard scalars
     metrics = _metrics(run / "metrics.json")
     assert set(metrics) == {("A", "global_mean"), ("A", "bias_baseline"), ("A", "mf_biased"),
                             ("B", "most_popular"), ("B", "item_knn_all"), ("B", "item_knn_20"), ("B", "ease"),

@@ -41,6 +41,10 @@ def test_run_writes_every_artifact(tiny_runs):
                  "learning_curves_text_cnn.png", "sentence_map.png", "sentence_map.html", "explanations_test.png",
                  "model_comparison.png"):
         assert (run / "figures" / name).stat().st_size > 1000, name
+    from shared.tensorboard_logs import projector_entries
+
+    entries = {e["name"]: e["shape"] for e in projector_entries(run / "logs" / "projector")}
+    assert set(entries) == {"sentence_map", "word_embeddings"} and entries["word_embeddings"][0] >= 3
     data = json.loads((run / "data.json").read_text())
     assert data["rows"] == 160 and data["fingerprint"].startswith("sha256:")
     assert "text" not in json.dumps(data.get("class_counts", {}))

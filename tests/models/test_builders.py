@@ -133,3 +133,17 @@ def test_models_save_and_load_as_keras_files(tmp_path):
         model.save(path)
         np.testing.assert_allclose(keras().models.load_model(path).predict(x, verbose=0), model.predict(x, verbose=0),
                                    rtol=1e-5)
+
+
+def test_token_embeddings_are_the_model_rows_of_its_vocabulary():
+    from shared.models import token_embeddings
+
+    vectorizer = fit_text_vectorizer(["good good good film", "bad film", "dull"], max_tokens=20, sequence_length=4)
+    model = build_text_classifier(vectorizer=vectorizer, embedding_dim=3, units=(2,))
+    words, matrix = token_embeddings(model)
+    vocabulary = vectorizer.get_vocabulary()
+    assert words == vocabulary[2:] and words[0] == "good"  # padding and [UNK] dropped, most frequent first
+    np.testing.assert_array_equal(matrix, model.get_layer("token_embedding").get_weights()[0][2:])
+    assert token_embeddings(model, max_words=2)[0] == words[:2]
+    with pytest.raises(ValueError, match="built by build_text_classifier"):
+        token_embeddings(build_mlp(n_features=3, hidden_units=(2,)))
