@@ -105,6 +105,11 @@ def integrated_brier(train_event: Any, train_time: Any, test_event: Any, test_ti
     ``surv_probs[i, j]`` is the predicted probability that test subject ``i`` survives past
     ``times[j]``; ``times`` must be increasing and inside ``[min, max)`` of the test times
     (``brier_time_grid`` builds such a grid).
+
+    Test follow-up past the last grid time is capped halfway between that time and the last
+    training time. It does not change the score (such a subject is event-free at every grid time
+    and weighted by the censoring survival at the grid time, not at its own time), but
+    scikit-survival refuses test times beyond the last training time, which happens in small folds.
     """
     from sksurv.metrics import integrated_brier_score
 
@@ -114,6 +119,9 @@ def integrated_brier(train_event: Any, train_time: Any, test_event: Any, test_ti
     if grid.ndim != 1 or grid.size < 2 or not np.all(np.diff(grid) > 0):
         raise ValueError(f"times must be a strictly increasing 1-D grid of at least 2 points, got shape {grid.shape}; "
                          "use brier_time_grid(...)")
+    if grid[-1] < y_train["time"].max():
+        cap = 0.5 * (grid[-1] + y_train["time"].max())
+        y_test["time"] = np.minimum(y_test["time"], cap)
     lo, hi = y_test["time"].min(), y_test["time"].max()
     if grid[0] < lo or grid[-1] >= hi:
         raise ValueError(f"times must lie in [{lo:g}, {hi:g}) (the test fold's follow-up), got [{grid[0]:g}, "

@@ -66,6 +66,24 @@ def test_integrated_brier_matches_sksurv():
     assert integrated_brier(TR_E, TR_T, TE_E, TE_T, probs, times) == pytest.approx(expected)
 
 
+
+def test_integrated_brier_accepts_test_follow_up_past_the_last_training_time():
+    times = brier_time_grid(TR_E, TR_T, TE_T, n=20)
+    probs = np.exp(-np.outer(np.exp(TE_R), times) / 10)
+    late = TE_T.copy()
+    beyond = late > times[-1]
+    assert beyond.any()
+    late[beyond] = TR_T.max() + 5 + np.arange(beyond.sum())
+    train_e = TR_E.copy()
+    train_e[TR_T.argmax()] = 1  # the last training time is an event: the censoring KM never reaches 0
+    with pytest.raises(ValueError, match="largest observed time"):  # scikit-survival alone refuses
+        integrated_brier_score(Surv.from_arrays(train_e.astype(bool), TR_T),
+                               Surv.from_arrays(TE_E.astype(bool), late), probs, times)
+    # Where follow-up ends past the grid does not matter: same score as with the original times.
+    assert integrated_brier(train_e, TR_T, TE_E, late, probs, times) == pytest.approx(
+        integrated_brier(train_e, TR_T, TE_E, TE_T, probs, times))
+
+
 E, T = [1, 0, 1], [1.0, 2.0, 3.0]
 
 
