@@ -18,7 +18,7 @@ variants show where the per-step cost of an embedding model comes from:
   it reaches a lower test RMSE than Adam after one epoch on the 1× data (0.909 vs 0.956);
 * recommender ``mf_sparse_sgd``: as ``mf_biased_sgd`` but the embedding lookups read only the batch
   rows (``tf.gather`` on the variable = ``ResourceGather``) instead of Keras 3's ``ops.take`` on the
-  whole table. Defined here (``_build_sparse_mf``), not in ``shared.models``: it is the proposed fix.
+  whole table: ``shared.models.build_matrix_factorization(..., sparse_lookup=True)``.
 
   Why three: Keras 3's Adam (and a table-wide L2 penalty) update every row of the embedding tables
   at every step, so the cost of a step grows with the number of users and items. With SGD the
@@ -88,33 +88,11 @@ def _current_mb() -> float:
 
 # ------------------------------------------------------------------------------------------ worker
 def _build_sparse_mf(*, n_users: int, n_items: int, n_factors: int, global_mean: float) -> Any:
-    """``build_matrix_factorization`` (no L2) with embedding lookups that read only the batch rows.
+    """``build_matrix_factorization`` (no L2) with ``sparse_lookup=True``: lookups read only the batch rows."""
+    from shared.models import build_matrix_factorization
 
-    Same network and initialization as ``shared.models.build_matrix_factorization``; the only change
-    is the lookup (``tf.gather`` on the ``tf.Variable`` → ``ResourceGather``, gradient
-    ``IndexedSlices``), which avoids TensorFlow's full-table copy-on-read after sparse updates.
-    A candidate option for ``shared.models`` (e.g. ``sparse_lookup=True``), not used by the apps.
-    """
-    import tensorflow as tf
-
-    from shared.models._keras import keras
-
-    k = keras()
-
-    class SparseEmbedding(k.layers.Embedding):
-        def call(self, inputs):
-            return tf.gather(self.embeddings.value, tf.cast(inputs, "int32"))
-
-    user = k.Input((), dtype="int32", name="user")
-    item = k.Input((), dtype="int32", name="item")
-    init = k.initializers.RandomNormal(stddev=0.05)
-    p = SparseEmbedding(n_users, n_factors, embeddings_initializer=init, name="user_factors")(user)
-    q = SparseEmbedding(n_items, n_factors, embeddings_initializer=init, name="item_factors")(item)
-    bu = SparseEmbedding(n_users, 1, embeddings_initializer="zeros", name="user_bias")(user)
-    bi = SparseEmbedding(n_items, 1, embeddings_initializer="zeros", name="item_bias")(item)
-    score = k.layers.Add(name="with_biases")([k.layers.Dot(axes=1, name="interaction")([p, q]), bu, bi])
-    score = k.layers.Rescaling(1.0, offset=float(global_mean), name="plus_global_mean")(score)
-    return k.Model({"user": user, "item": item}, k.layers.Reshape((), name="rating")(score), name="mf_sparse_sgd")
+    return build_matrix_factorization(n_users=n_users, n_items=n_items, n_factors=n_factors, l2=0.0,
+                                      global_mean=global_mean, sparse_lookup=True, name="mf_sparse_sgd")
 
 
 def run_worker(app: str, model_name: str, data: Path, *, budget: float, max_steps: int | None, warmup: int,

@@ -14,4 +14,7 @@ def keras() -> Any:
     major = int(_k.__version__.split(".")[0])
     if major < 3:  # pragma: no cover - guarded by pyproject
         raise ImportError(f"deepcases needs Keras 3, found keras {_k.__version__}; run `pip install 'keras>=3'`")
+    from ._custom import register_custom_objects
+
+    register_custom_objects(_k)  # so saved models with deepcases layers load with plain load_model
     return _k

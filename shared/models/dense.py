@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import _checks as check
+from ._custom import sparse_embedding
 from ._keras import keras
 from ._layers import norm_layer, output_head, regularizer
 
@@ -87,30 +88,41 @@ def build_embedding_tower(*, n_ids: int, embedding_dim: int = 32, hidden_units: 
 
 
 def build_matrix_factorization(*, n_users: int, n_items: int, n_factors: int = 32, l2: float = 1e-4,
-                               use_bias: bool = True, global_mean: float = 0.0, name: str = "mf") -> Any:
+                               use_bias: bool = True, global_mean: float = 0.0, sparse_lookup: bool = False,
+                               name: str = "mf") -> Any:
     """Biased matrix factorization: r(u, i) = mu + b_u + b_i + <p_u, q_i>.
 
     Inputs ``user`` and ``item`` (int indices); output of shape (batch,) the predicted rating.
     ``global_mean`` is the training mean ``mu``, fixed (not trained) so the biases learn offsets.
+
+    ``sparse_lookup=True`` is for large id sets: the embedding lookups read only the batch rows and
+    ``l2`` applies to those rows (per-example, as in SGD matrix factorization) instead of the whole
+    tables, so with a sparse optimizer (SGD, Adagrad; not Adam, whose moments touch every row) a
+    step costs the same whatever the number of users and items (TensorFlow backend only).
     """
     check.positive_int("n_users", n_users, hint="pass the size of the user index built on training data")
     check.positive_int("n_items", n_items, hint="pass the size of the item index built on training data")
     check.positive_int("n_factors", n_factors)
     l2 = check.non_negative("l2", l2)
+    if not isinstance(sparse_lookup, bool):
+        raise TypeError(f"sparse_lookup must be True or False, got {sparse_lookup!r}")
     k = keras()
     user = k.Input((), dtype="int32", name="user")
     item = k.Input((), dtype="int32", name="item")
     init = k.initializers.RandomNormal(stddev=0.05)
-    p = k.layers.Embedding(n_users, n_factors, embeddings_initializer=init,
-                           embeddings_regularizer=regularizer(l2), name="user_factors")(user)
-    q = k.layers.Embedding(n_items, n_factors, embeddings_initializer=init,
-                           embeddings_regularizer=regularizer(l2), name="item_factors")(item)
+
+    def table(n: int, dim: int, initializer: Any, layer_name: str) -> Any:
+        if sparse_lookup:
+            return sparse_embedding(n, dim, row_l2=l2, embeddings_initializer=initializer, name=layer_name)
+        return k.layers.Embedding(n, dim, embeddings_initializer=initializer,
+                                  embeddings_regularizer=regularizer(l2), name=layer_name)
+
+    p = table(n_users, n_factors, init, "user_factors")(user)
+    q = table(n_items, n_factors, init, "item_factors")(item)
     score = k.layers.Dot(axes=1, name="interaction")([p, q])
     if use_bias:
-        bu = k.layers.Embedding(n_users, 1, embeddings_initializer="zeros",
-                                embeddings_regularizer=regularizer(l2), name="user_bias")(user)
-        bi = k.layers.Embedding(n_items, 1, embeddings_initializer="zeros",
-                                embeddings_regularizer=regularizer(l2), name="item_bias")(item)
+        bu = table(n_users, 1, "zeros", "user_bias")(user)
+        bi = table(n_items, 1, "zeros", "item_bias")(item)
         score = k.layers.Add(name="with_biases")([score, bu, bi])
     score = k.layers.Rescaling(1.0, offset=float(global_mean), name="plus_global_mean")(score)
     score = k.layers.Reshape((), name="rating")(score)
