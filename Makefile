@@ -6,10 +6,11 @@ STAMP   = $(VENV)/.installed
 
 .PHONY: demo test venv reproduce report check test-browser clean
 
-$(STAMP): pyproject.toml
+# requirements.lock pins every package to the versions the published results/ were produced with
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[test]"
+	$(BIN)/python -m pip install -c requirements.lock -e ".[test]"
 	touch $(STAMP)
 
 venv: $(STAMP)
