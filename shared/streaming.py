@@ -103,6 +103,13 @@ class SplitRule:
         train = self.is_train(frame)
         return train if part == "train" else ~train
 
+    def describe(self) -> str:
+        """One line for a results table: which rows train."""
+        if self.train_values is not None:
+            values = ", ".join(map(repr, self.train_values))
+            return f"rows with {self.column} in ({values}) train, the rest test"
+        return f"hash of {self.column}: {self.test_fraction:.0%} test" + (f" (salt {self.salt})" if self.salt else "")
+
     def to_dict(self) -> dict[str, Any]:
         return {"column": self.column, "test_fraction": self.test_fraction, "salt": self.salt,
                 "train_values": list(self.train_values) if self.train_values is not None else None}
@@ -419,12 +426,15 @@ def scan_training(source: str | Path, *, split: SplitRule, id_columns: Sequence[
                   label_column: str | None = None, chunk_rows: int = 65536, min_id_count: int = 1,
                   standardize: str | None = "lower_and_strip_punctuation", ngrams: int | None = None,
                   max_distinct_tokens: int | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> TrainingStats:
+                  progress: Callable[[int, int], None] | None = None,
+                  preprocess: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> TrainingStats:
     """One pass over the Parquet ``source``: statistics of the training rows only.
 
     Reads only the needed columns, ``chunk_rows`` rows at a time; rows held out by ``split`` are
     counted and skipped before anything is accumulated. ``progress(rows_seen, chunk)`` is called
-    after each chunk (e.g. a tqdm update in a command-line tool).
+    after each chunk (e.g. a tqdm update in a command-line tool). ``preprocess`` (stateless, row
+    by row: e.g. a tokenizer) is applied to each chunk's training rows before anything is counted;
+    pass the same function to :func:`streaming_dataset` so training sees what was counted.
     """
     columns = list(dict.fromkeys([split.column, *id_columns, *numeric_columns,
                                   *([text_column] if text_column else []), *([label_column] if label_column else [])]))
@@ -442,6 +452,8 @@ def scan_training(source: str | Path, *, split: SplitRule, id_columns: Sequence[
     for chunk in iter_parquet_batches(source, columns=columns, chunk_rows=chunk_rows):
         mask = split.is_train(chunk)
         train = chunk[mask]
+        if preprocess is not None and len(train):
+            train = preprocess(train)
         stats.rows_train += len(train)
         stats.rows_held_out += len(chunk) - len(train)
         stats.chunks += 1
@@ -467,13 +479,15 @@ def scan_training(source: str | Path, *, split: SplitRule, id_columns: Sequence[
 
 # --------------------------------------------------------------------------------- tf.data stream
 def make_transform(stats: TrainingStats, *, part: str = "train", id_columns: Sequence[str] | None = None,
-                   scale_columns: Sequence[str] = (), placeholder: str | None = None
+                   scale_columns: Sequence[str] = (), placeholder: str | None = None,
+                   preprocess: Callable[[pd.DataFrame], pd.DataFrame] | None = None
                    ) -> Callable[[pd.DataFrame], pd.DataFrame]:
     """Per-chunk transform: keep the rows of ``part``, map ids to indices, standardize columns.
 
     ``id_columns`` defaults to every column indexed by ``stats``; ``scale_columns`` must have
     moments in ``stats``. ``placeholder`` names a column (the split column when the model does
-    not take it) replaced by a cheap boolean so it costs nothing downstream.
+    not take it) replaced by a cheap boolean so it costs nothing downstream. ``preprocess`` runs
+    on the kept rows first (the same stateless function given to :func:`scan_training`).
     """
     split = stats.split
     id_columns = list(stats.indexes) if id_columns is None else list(id_columns)
@@ -486,6 +500,8 @@ def make_transform(stats: TrainingStats, *, part: str = "train", id_columns: Seq
 
     def transform(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame[split.mask(frame, part)].copy()
+        if preprocess is not None and len(frame):
+            frame = preprocess(frame)
         for column in id_columns:
             if column in frame.columns:
                 frame[column] = stats.indexes[column].lookup(frame[column].to_numpy())
@@ -505,7 +521,8 @@ ENGINES = ("numpy", "tf.data")
 def streaming_dataset(source: str | Path, stats: TrainingStats, *, features: Sequence[str], target: str | None = None,
                       part: str = "train", scale_columns: Sequence[str] = (), batch_size: int = 256,
                       chunk_rows: int = 65536, shuffle_buffer: int = 50000, seed: int = 0,
-                      single_input: bool = False, target_dtype: str = "float32", engine: str = "numpy") -> Any:
+                      single_input: bool = False, target_dtype: str = "float32", engine: str = "numpy",
+                      preprocess: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> Any:
     """Streaming ``tf.data`` dataset of one part of a Parquet directory, in bounded memory.
 
     Chunks are read lazily, the fitted maps and scalers of ``stats`` applied per chunk (ids →
@@ -523,6 +540,9 @@ def streaming_dataset(source: str | Path, stats: TrainingStats, *, features: Seq
 
     ``single_input=True`` (one feature) yields the feature as an (n, 1) tensor, the shape
     ``build_text_classifier`` takes raw texts in; otherwise ``x`` is a dict of (n,) tensors.
+    ``preprocess``: a stateless per-chunk function run on the part's rows before the maps (e.g. the
+    tokenizer also given to :func:`scan_training`); it must keep the columns and their dtypes
+    (the dataset's dtypes come from the Parquet schema, or set ``target_dtype``).
     """
     import tensorflow as tf
 
@@ -541,7 +561,8 @@ def streaming_dataset(source: str | Path, stats: TrainingStats, *, features: Seq
     split_col = stats.split.column
     carried = split_col not in features and split_col != target
     transform = make_transform(stats, part=part, id_columns=[c for c in features if c in stats.indexes],
-                               scale_columns=scale_columns, placeholder=split_col if carried else None)
+                               scale_columns=scale_columns, placeholder=split_col if carried else None,
+                               preprocess=preprocess)
     dtypes = _column_dtypes(source, [*features, *([target] if target else [])])
     dtypes.update({c: tf.int32 for c in features if c in stats.indexes})
     dtypes.update({c: tf.float32 for c in scale_columns})
@@ -639,3 +660,83 @@ def read_manifest(source: str | Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def fingerprint_source(source: str | Path, *, name: str | None = None) -> dict[str, Any]:
+    """Aggregates that identify a Parquet file/directory without loading it: files, rows, columns, SHA-256.
+
+    The hash covers the bytes of every part file in sorted order (read 1 MB at a time), so two runs
+    prove they read the same data; ``rows`` comes from the Parquet footers.
+    """
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    from shared.data.pipelines import parquet_files
+
+    files = parquet_files(source)
+    digest = hashlib.sha256()
+    rows = 0
+    for path in files:
+        rows += pq.ParquetFile(path).metadata.num_rows
+        digest.update(path.name.encode())
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return {"name": name or Path(source).name, "rows": int(rows), "files": len(files),
+            "columns": list(pq.read_schema(files[0]).names), "bytes": int(sum(p.stat().st_size for p in files)),
+            "fingerprint": f"sha256:{digest.hexdigest()}"}
+
+
+# ------------------------------------------------------------------------- command-line options
+def add_stream_arguments(group: Any) -> Any:
+    """The options of an application's ``--source parquet`` path (split rule, chunk, shuffle buffer).
+
+    Add them to an argparse group; read them back with :func:`split_rule_from` and the
+    ``chunk_rows`` / ``shuffle_buffer`` attributes. Defaults fit the output of
+    ``data_scripts/generate_scale_data.py`` (a ``split`` column holding "train"/"test").
+    """
+    group.add_argument("--split-column", default="split",
+                       help="with --source parquet: column that labels each row's part; rows whose value is "
+                            "--train-value train, every other row is held out for testing")
+    group.add_argument("--train-value", default="train", help="with --source parquet: the training label")
+    group.add_argument("--hash-split", default=None, metavar="COLUMN",
+                       help="with --source parquet: split by a stable hash of this column instead (a row id "
+                            "for a random split, a user id for a split by user); see --test-fraction")
+    group.add_argument("--test-fraction", type=float, default=0.2,
+                       help="with --hash-split: share of the hashed values held out for testing")
+    group.add_argument("--chunk-rows", type=int, default=65536,
+                       help="with --source parquet: rows read per chunk (memory is one chunk + the buffer)")
+    group.add_argument("--shuffle-buffer", type=int, default=50000,
+                       help="with --source parquet: rows in the bounded shuffle buffer of the training stream")
+    return group
+
+
+def check_stream_arguments(args: Any) -> str | None:
+    """The first problem with the ``--source parquet`` options of parsed ``args`` (None when fine)."""
+    if args.chunk_rows < 1:
+        return f"--chunk-rows must be >= 1, got {args.chunk_rows}"
+    if args.shuffle_buffer < 0:
+        return f"--shuffle-buffer must be >= 0 (0 = file order), got {args.shuffle_buffer}"
+    if not 0.0 < args.test_fraction < 1.0:
+        return f"--test-fraction must be in (0, 1), got {args.test_fraction}"
+    return None
+
+
+def split_rule_from(*, split_column: str, train_value: Any, hash_split: str | None, test_fraction: float,
+                    salt: int = 0) -> SplitRule:
+    """The :class:`SplitRule` the ``--split-column``/``--train-value``/``--hash-split`` options describe."""
+    if hash_split:
+        return SplitRule(hash_split, test_fraction=test_fraction, salt=salt)
+    return SplitRule(split_column, train_values=(train_value,))
+
+
+def require_source_columns(source: str | Path, columns: Sequence[str], *, what: str, hint: str) -> list[str]:
+    """Check a Parquet source exists, holds part files and has ``columns``; returns the columns found."""
+    from shared.data.pipelines import table_columns
+
+    found = table_columns(source, what=what)
+    missing = [c for c in dict.fromkeys(columns) if c not in found]
+    if missing:
+        raise ValueError(f"{what} {source} is missing column(s) {missing}; found {found}; {hint}")
+    return found

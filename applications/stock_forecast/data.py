@@ -33,7 +33,7 @@ from shared.data import parse_dates, read_table, require_columns, require_non_em
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("sample", "yfinance", "csv")
+SOURCES = ("sample", "yfinance", "csv", "parquet")
 PRICE_COLUMNS = ("date", "close")
 OPTIONAL_COLUMNS = ("open", "high", "low", "volume")
 SAMPLE_NAME = "sp500-arch-1999-2018"
@@ -165,6 +165,34 @@ def load_csv(path: str | Path, *, date_column: str = "Date", close_column: str =
     what = f"price file {path}"
     hint = ("pass --date-column and --close-column with the names in your file")
     require_columns(raw, [date_column, close_column], what=what, hint=hint)
+    return _prices_from_raw(raw, date_column=date_column, close_column=close_column, start=start, end=end, what=what)
+
+
+def load_parquet(path: str | Path, *, date_column: str = "Date", close_column: str = "Close",
+                 start: str | None = None, end: str | None = None, chunk_rows: int = 65536) -> pd.DataFrame:
+    """The same price table as :func:`load_csv`, from a directory of Parquet files (or a large CSV).
+
+    Read chunk by chunk through the shared reader (:func:`shared.data.pipelines.read_table_chunked`):
+    only the date, close and optional Open/High/Low/Volume columns are read, and a missing date or
+    close column is reported from the schema before any row is read. Part files may hold the days
+    in any order (e.g. one file per year written in parallel): rows are sorted by date before the
+    usual validation (unique dates, positive prices).
+    """
+    from shared.data.pipelines import read_table_chunked, table_columns
+
+    hint = "pass --date-column and --close-column with the names in your table's schema"
+    found = table_columns(path, what="price Parquet")
+    optional = [c for c in found if str(c).lower() in OPTIONAL_COLUMNS and c not in (date_column, close_column)]
+    raw = read_table_chunked(path, columns=[date_column, close_column, *optional], chunk_rows=chunk_rows,
+                             what="price Parquet", hint=hint)
+    order = pd.to_datetime(raw[date_column], errors="coerce").argsort(kind="stable")  # unparsable (NaT) last
+    raw = raw.iloc[np.asarray(order)].reset_index(drop=True)
+    return _prices_from_raw(raw, date_column=date_column, close_column=close_column, start=start, end=end,
+                            what=f"price Parquet {path}")
+
+
+def _prices_from_raw(raw: pd.DataFrame, *, date_column: str, close_column: str, start: str | None,
+                     end: str | None, what: str) -> pd.DataFrame:
     frame = pd.DataFrame({"date": raw[date_column], "close": raw[close_column]})
     lower = {str(c).lower(): c for c in raw.columns}
     for column in OPTIONAL_COLUMNS:
@@ -299,6 +327,11 @@ def load_prices(*, source: str = "sample", ticker: str | None = None, path: str 
             raise ValueError("--source csv needs --path FILE (a CSV with a date column and a close column)")
         return load_csv(path, date_column=date_column, close_column=close_column, start=start, end=end), \
             f"csv:{Path(path).name}"
+    if source == "parquet":
+        if path is None:
+            raise ValueError("--source parquet needs --path DIR (Parquet files with a date column and a close column)")
+        return load_parquet(path, date_column=date_column, close_column=close_column, start=start, end=end), \
+            f"parquet:{Path(path).name}"
     if ticker is None:
         raise ValueError("--source yfinance needs --ticker SYMBOL, e.g. --ticker AAPL")
     ticker = check_ticker(ticker)

@@ -102,3 +102,89 @@ def _tf_dtype(series: pd.Series) -> Any:
     if pd.api.types.is_bool_dtype(series):
         return tf.bool
     return tf.string
+
+
+# ------------------------------------------------------------------------ any table, read in chunks
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip", ".tsv")
+
+
+def table_columns(source: str | Path, *, what: str = "data") -> list[str]:
+    """Column names of a Parquet file/directory or a CSV file, read from its schema/header only.
+
+    Errors name the problem and the fix: a path that does not exist, a directory without
+    ``.parquet`` files (an empty directory), a CSV without a header.
+    """
+    path = _existing(source, what=what)
+    if _is_csv(path):
+        try:
+            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        except pd.errors.EmptyDataError as err:
+            raise ValueError(f"{what} {path} is empty; pass a file with a header row and data rows") from err
+    import pyarrow.parquet as pq
+
+    return list(pq.read_schema(_parquet_files(path, what=what)[0]).names)
+
+
+def iter_table_chunks(source: str | Path, *, columns: Sequence[str] | None = None, chunk_rows: int = 65536,
+                      what: str = "data", hint: str = "", require: Sequence[str] = ()) -> Iterator[pd.DataFrame]:
+    """Frames of at most ``chunk_rows`` rows from a Parquet file/directory or a (large) CSV file.
+
+    Only ``columns`` are read (all when None); they are checked against the schema/header before
+    any row is read, and a missing one raises ``ValueError`` naming it, the columns found and
+    ``hint`` (the option that fixes it); ``require`` names columns that must exist when all
+    columns are read. Memory is one chunk, whatever the size of the table.
+    Validation happens when this is called, before the first chunk is asked for.
+    """
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be an int >= 1, got {chunk_rows!r}")
+    path = _existing(source, what=what)
+    found = table_columns(path, what=what)
+    needed = list(dict.fromkeys([*(columns or []), *require]))
+    if needed:
+        missing = [c for c in needed if c not in found]
+        if missing:
+            raise ValueError(f"{what} {path} is missing column(s) {missing}; found {found}"
+                             + (f"; {hint}" if hint else "; rename the columns or pass the right column names"))
+    if _is_csv(path):
+        return _csv_chunks(path, columns, chunk_rows)
+    return iter_parquet_batches(path, columns=columns, chunk_rows=chunk_rows)
+
+
+def _csv_chunks(path: Path, columns: Sequence[str] | None, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    with pd.read_csv(path, usecols=list(columns) if columns is not None else None, chunksize=chunk_rows) as reader:
+        for frame in reader:
+            yield frame if columns is None else frame[list(columns)]
+
+
+def read_table_chunked(source: str | Path, *, columns: Sequence[str] | None = None, chunk_rows: int = 65536,
+                       what: str = "data", hint: str = "", require: Sequence[str] = ()) -> pd.DataFrame:
+    """The whole table of :func:`iter_table_chunks` in one frame (for data that fits in memory).
+
+    For small tables that an application then handles in memory: the same validation and the
+    same reader as the streaming path, so ``--source parquet`` and ``--source csv`` agree.
+    """
+    frames = [f for f in iter_table_chunks(source, columns=columns, chunk_rows=chunk_rows, what=what, hint=hint,
+                                           require=require) if len(f)]
+    if not frames:
+        raise ValueError(f"{what} {source} has no rows; pass a file or directory with data rows")
+    return pd.concat(frames, ignore_index=True)
+
+
+def _existing(source: str | Path, *, what: str) -> Path:
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"{what} not found: {path}; check the --path argument (a Parquet file, a "
+                                "directory of Parquet files, or a CSV file)")
+    return path
+
+
+def _is_csv(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith(_CSV_SUFFIXES)
+
+
+def _parquet_files(path: Path, *, what: str) -> list[Path]:
+    try:
+        return parquet_files(path)
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"{what}: no .parquet files under {path} (an empty directory?); write the table "
+                                "as part-*.parquet files there, or pass a CSV file") from err
