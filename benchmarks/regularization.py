@@ -12,8 +12,14 @@ hidden by stopping early: a too-weak setting overfits (train score far above val
 too-strong one underfits (all scores drop). Scores: Harrell's C (survival, DeepSurv risk) and
 accuracy (sentiment), on train, validation and test.
 
-Writes ``benchmarks/results/regularization_<app>.csv`` and ``.png``. Small budgets (the machine
-is 2 shared cores): see ``--epochs`` and ``--max-rows``.
+Survival runs the sweeps twice by default (``--normalization both``): with the application's batch
+normalization and without it, because an L2 penalty on a layer followed by batch normalization
+barely constrains the network (its output does not depend on the weights' scale).
+
+Writes ``benchmarks/results/regularization_<app>.csv`` (one row per network: train/val/test score,
+train - val gap, seconds), ``.png`` (score against dropout and against L2) and ``.json`` (data,
+model, split sizes, command, wall time). Results and discussion: docs/optimization.md section 3.
+Small budgets (the machine is 2 shared cores): see ``--epochs`` and ``--max-rows``.
 """
 
 from __future__ import annotations
@@ -45,7 +51,8 @@ def _split(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, np.nd
     return train, val, test
 
 
-def survival_runner(*, epochs: int, seed: int, max_rows: int | None) -> tuple[Any, dict[str, Any]]:
+def survival_runner(*, epochs: int, seed: int, max_rows: int | None,
+                    normalization: str | None = "batch") -> tuple[Any, dict[str, Any]]:
     from applications.survival.data import load_support
     from applications.survival.features import SurvivalPreprocessor
     from applications.survival.models import NetSettings, predict_risk
@@ -70,18 +77,20 @@ def survival_runner(*, epochs: int, seed: int, max_rows: int | None) -> tuple[An
     def run(dropout: float, l2: float) -> dict[str, float]:
         set_seed(seed)
         model = build_mlp(n_features=x["train"].shape[1], hidden_units=defaults.hidden_units, dropout=dropout, l2=l2,
-                          normalization=defaults.normalization, outputs=1, name="deepsurv")
+                          normalization=normalization, outputs=1, name="deepsurv")
         model.compile(optimizer=k.optimizers.Adam(defaults.learning_rate), loss=cox_ph_loss(), jit_compile=False)
         fit_keras(model, x["train"], y_train, epochs=epochs, batch_size=256, shuffle=True, verbose=0)
         return {part: harrell_c(data.event[r], data.time[r], predict_risk(model, x[part])) for part, r in rows.items()}
 
-    info = {"data": f"SUPPORT ({data.n} patients)", "model": f"DeepSurv MLP {defaults.hidden_units}, batch norm, "
+    norm = "batch norm" if normalization == "batch" else "no normalization"
+    info = {"data": f"SUPPORT ({data.n} patients)", "model": f"DeepSurv MLP {defaults.hidden_units}, {norm}, "
             f"Adam {defaults.learning_rate}, batch 256, {epochs} epochs, no early stopping", "score": "harrell_c",
             "sizes": {p: int(len(r)) for p, r in rows.items()}}
     return run, info
 
 
-def sentiment_runner(*, epochs: int, seed: int, max_rows: int | None) -> tuple[Any, dict[str, Any]]:
+def sentiment_runner(*, epochs: int, seed: int, max_rows: int | None,
+                     normalization: str | None = None) -> tuple[Any, dict[str, Any]]:
     from applications.review_sentiment.data import load_sample
     from shared.models import build_text_classifier, fit_text_vectorizer, text_batch
     from shared.models._keras import keras
@@ -121,62 +130,105 @@ def plot(table: pd.DataFrame, score: str, title: str, path: Path) -> None:
 
     from shared.artifacts import save_figure
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, sweep, param in zip(axes, ("dropout", "l2"), ("dropout", "l2")):
-        part = table[table["sweep"].isin([sweep, "none"])].sort_values(param)
-        xs = part[param].to_numpy(dtype=float)
-        if param == "l2":
-            floor = xs[xs > 0].min() / 10 if (xs > 0).any() else 1e-6
-            xs = np.where(xs > 0, xs, floor)
-            ax.set_xscale("log")
-            ax.set_xlabel("L2 strength (leftmost point = 0)")
-        else:
-            ax.set_xlabel("dropout rate")
-        for split, style in (("train", ":"), ("val", "-"), ("test", "--")):
-            ax.plot(xs, part[split], style, marker="o", label=split)
-        ax.set_ylabel(score)
-        ax.grid(alpha=0.3)
-        ax.legend()
+    norms = list(dict.fromkeys(table["normalization"]))
+    fig, axes = plt.subplots(len(norms), 2, figsize=(11, 3.4 * len(norms)), squeeze=False)
+    for row, norm in zip(axes, norms):
+        for ax, param in zip(row, ("dropout", "l2")):
+            part = table[(table["normalization"] == norm) & table["sweep"].isin([param, "none"])].sort_values(param)
+            xs = part[param].to_numpy(dtype=float)
+            if param == "l2":
+                floor = xs[xs > 0].min() / 10 if (xs > 0).any() else 1e-6
+                xs = np.where(xs > 0, xs, floor)
+                ax.set_xscale("log")
+                ax.set_xticks(xs, ["0" if v == 0 else f"{v:g}" for v in part[param]])
+                ax.minorticks_off()
+                ax.tick_params(axis="x", labelrotation=30)
+                ax.set_xlabel("L2 strength (log axis; the point marked 0 has no L2)")
+            else:
+                ax.set_xlabel("dropout rate")
+            for split, style in (("train", ":"), ("val", "-"), ("test", "--")):
+                ax.plot(xs, part[split], style, marker="o", label=split)
+            best = int(np.argmax(part["val"].to_numpy()))
+            ax.plot([xs[best]], [part["val"].iloc[best]], "*", color="black", markersize=12, label="best val")
+            ax.set_ylabel(score)
+            ax.set_title(f"{param} sweep" + ("" if norm == "-" else f" ({norm})"), fontsize="medium")
+            ax.grid(alpha=0.3)
+            if param == "l2":
+                ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")
     fig.suptitle(title)
     fig.tight_layout()
     save_figure(fig, path)
     plt.close(fig)
 
 
+def _floats(text: str, option: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError as err:
+        raise SystemExit(f"{option} expects comma-separated numbers such as 0,0.2,0.4, got {text!r}") from err
+    if not values or any(v < 0 for v in values):
+        raise SystemExit(f"{option} expects non-negative numbers, got {text!r}")
+    return values
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--app", choices=["survival", "review_sentiment"], required=True, help="which case study")
-    parser.add_argument("--dropouts", default="0,0.2,0.4,0.6", help="dropout rates (with L2 = 0)")
-    parser.add_argument("--l2s", default="0,1e-5,1e-4,1e-3,1e-2", help="L2 strengths (with dropout = 0)")
+    parser.add_argument("--dropouts", default="0,0.2,0.4,0.6,0.8,0.9", help="dropout rates (with L2 = 0)")
+    parser.add_argument("--l2s", default="0,1e-5,1e-4,1e-3,1e-2,1e-1,1", help="L2 strengths (with dropout = 0)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="fixed epochs per model (default 40 survival, 6 sentiment)")
+    parser.add_argument("--normalization", choices=["batch", "none", "both"], default="both",
+                        help="survival only: batch normalization in the hidden layers as in the application "
+                             "('batch'), none, or both sweeps (default; L2 on a layer followed by batch norm "
+                             "barely constrains the function, so the L2 sweep differs between the two)")
     parser.add_argument("--max-rows", type=int, default=None, help="subsample the data (default: all rows)")
     parser.add_argument("--seed", type=int, default=42, help="split and training seed")
-    parser.add_argument("--out-dir", default=str(RESULTS), help="where the CSV and PNG go")
+    parser.add_argument("--out-dir", default=str(RESULTS), help="where the CSV, PNG and JSON go")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    dropouts = [float(v) for v in args.dropouts.split(",")]
-    l2s = [float(v) for v in args.l2s.split(",")]
+    dropouts = _floats(args.dropouts, "--dropouts")
+    l2s = _floats(args.l2s, "--l2s")
+    if any(d >= 1 for d in dropouts):
+        raise SystemExit(f"--dropouts must be < 1, got {args.dropouts!r}")
     epochs = args.epochs or (40 if args.app == "survival" else 6)
-    factory = survival_runner if args.app == "survival" else sentiment_runner
-    run, info = factory(epochs=epochs, seed=args.seed, max_rows=args.max_rows)
+    if args.app == "survival":
+        norms: list[str | None] = {"batch": ["batch"], "none": [None], "both": ["batch", None]}[args.normalization]
+        factory: Any = survival_runner
+    else:
+        norms, factory = [None], sentiment_runner
     configs = [("none", 0.0, 0.0)] + [("dropout", d, 0.0) for d in dropouts if d > 0] + \
               [("l2", 0.0, v) for v in l2s if v > 0]
-    records = []
-    for sweep, dropout, l2 in configs:
-        started = time.perf_counter()
-        scores = run(dropout, l2)
-        records.append({"sweep": sweep, "dropout": dropout, "l2": l2, **{k: round(v, 5) for k, v in scores.items()},
-                        "seconds": round(time.perf_counter() - started, 1)})
-        log.info("%s dropout=%g l2=%g: %s", args.app, dropout, l2, records[-1])
+    records, infos = [], []
+    started_all = time.perf_counter()
+    for norm in norms:
+        run, info = factory(epochs=epochs, seed=args.seed, max_rows=args.max_rows, normalization=norm)
+        infos.append(info)
+        label = "-" if args.app != "survival" else (norm or "none")
+        for sweep, dropout, l2 in configs:
+            started = time.perf_counter()
+            scores = run(dropout, l2)
+            records.append({"normalization": label, "sweep": sweep, "dropout": dropout, "l2": l2,
+                            **{k: round(v, 5) for k, v in scores.items()},
+                            "gap_train_val": round(scores["train"] - scores["val"], 5),
+                            "seconds": round(time.perf_counter() - started, 1)})
+            log.info("%s %s dropout=%g l2=%g: %s", args.app, label, dropout, l2, records[-1])
     table = pd.DataFrame(records)
-    table.insert(0, "score", info["score"])
+    table.insert(0, "score", infos[0]["score"])
     out = Path(args.out_dir)
-    from shared.artifacts import write_csv
+    from shared.artifacts import write_csv, write_json
 
     write_csv(out / f"regularization_{args.app}.csv", table)
-    plot(table, info["score"], f"{args.app}: {info['model']}", out / f"regularization_{args.app}.png")
-    print(info)
+    models = "; ".join(dict.fromkeys(i["model"] for i in infos))
+    write_json(out / f"regularization_{args.app}.json",
+               {"app": args.app, "data": infos[0]["data"], "models": [i["model"] for i in infos],
+                "score": infos[0]["score"], "sizes": infos[0]["sizes"], "split": "stratified 60/20/20, seed "
+                f"{args.seed}", "epochs": epochs, "max_rows": args.max_rows,
+                "command": " ".join(["python benchmarks/regularization.py", *(sys.argv[1:] if argv is None else argv)]),
+                "wall_time_s": round(time.perf_counter() - started_all, 1)})
+    plot(table, infos[0]["score"], f"{args.app}, {infos[0]['data']}: {epochs} epochs each, no early stopping",
+         out / f"regularization_{args.app}.png")
+    print(models)
     print(table.to_string(index=False))
     return 0
 

@@ -26,6 +26,7 @@ examples:
   deepcases fit --data cancer.csv --target target --task classification
   deepcases fit --data visits.csv --target days --event-column died --task survival
   deepcases fit --data sales.csv --target units --time-column date --task forecast --window 28 --horizon 7
+  deepcases fit --data cancer.csv --target target --tune random --trials 10   # nested hyperparameter search
   deepcases fit --print-config > fit.yaml    # edit, then: deepcases fit --config fit.yaml"""
 
 
@@ -64,6 +65,14 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParse
                          "date spacing, e.g. daily 7, monthly 12)")
     cv.add_argument("--text-encoder", default=S, choices=("cnn", "lstm", "gru"),
                     help=f"text: encoder of the NLP family (default {d.text_encoder})")
+    search = parser.add_argument_group("hyperparameter search (nested in the cross-validation)")
+    search.add_argument("--tune", default=S, choices=("random", "grid", "bayes"),
+                        help="search learning rate, batch size, units, layers, dropout and L2 (shared/fit/tuning.py) "
+                             "inside each fold's training rows (inner validation split), retrain the best on the "
+                             "fold and score it once on the fold's test rows: a <model>_tuned row beside the "
+                             "default one; the final model uses the best of a last search on all rows")
+    search.add_argument("--trials", type=int, default=S, help=f"trials per search (default {d.trials}); the cost is "
+                        "(folds + 1) x trials trainings")
     run = parser.add_argument_group("run")
     run.add_argument("--name", default=S, help="run folder name under --runs-dir (default fit_<data file stem>)")
     run.add_argument("--seed", type=int, default=S,

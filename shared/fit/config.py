@@ -51,6 +51,9 @@ class FitConfig:
     max_tokens: int = 20000
     sequence_length: int = 100
     embedding_dim: int = 64
+    # hyperparameter search (nested inside the cross-validation; see shared/fit/tuning.py)
+    tune: str | None = None                 # None (no search), "random", "grid" or "bayes"
+    trials: int = 10                        # trials per search
     # run
     name: str | None = None                 # run folder runs/<name>/<run-id>; default fit_<data file stem>
     seed: int = 42
@@ -77,7 +80,8 @@ class FitConfig:
 FIELDS: dict[str, dataclasses.Field] = {f.name: f for f in dataclasses.fields(FitConfig)}
 _INT_TUPLES = ("hidden_units", "rnn_units")
 _POSITIVE_INTS = ("folds", "epochs", "batch_size", "window", "horizon", "max_tokens", "sequence_length",
-                  "embedding_dim")
+                  "embedding_dim", "trials")
+TUNE_METHODS = ("random", "grid", "bayes")
 
 
 def validate(config: FitConfig) -> None:
@@ -114,6 +118,8 @@ def validate(config: FitConfig) -> None:
                              f"number, got {value!r}")
     if config.cell not in ("lstm", "gru"):
         raise ValueError(f"cell must be 'lstm' or 'gru', got {config.cell!r}")
+    if config.tune is not None and config.tune not in TUNE_METHODS:
+        raise ValueError(f"tune must be one of {list(TUNE_METHODS)} (or null for no search), got {config.tune!r}")
     if config.text_encoder not in ("lstm", "gru", "cnn"):
         raise ValueError(f"text_encoder must be 'lstm', 'gru' or 'cnn', got {config.text_encoder!r}")
     if config.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

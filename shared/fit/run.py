@@ -93,6 +93,10 @@ def run_fit(config: FitConfig, *, frame: pd.DataFrame | None = None, verbose: in
     prepared, schema = load_and_check(config, frame)      # every input error is raised here, before training
     runner = RUNNERS[prepared.task](prepared, schema, config, verbose=verbose)
     runner.splits()                                        # too-short series and similar fail before training too
+    if config.tune:
+        from .tuning import check_inner_splits
+
+        check_inner_splits(runner, seed=config.seed)       # so does a fold too small for an inner validation split
     app = config.app_name
     run = start_run(app, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
     dataset = fingerprint_frame(prepared.frame, name=Path(config.data).name if config.data else app,
@@ -104,6 +108,13 @@ def run_fit(config: FitConfig, *, frame: pd.DataFrame | None = None, verbose: in
     log.info("task %s, %d rows; %s", prepared.task, len(prepared.frame), runner.protocol())
 
     folds, deep_models = cross_validate_models(runner, seed=config.seed)
+    search = None
+    if config.tune:   # nested inside the folds above: each fold's search sees only its training rows
+        from .tuning import nested_search
+
+        search = nested_search(runner, config, run.path / "tuning", splits=runner.splits(),
+                               deep_name=deep_models[0].name)
+        folds = pd.concat([folds, search.fold_rows], ignore_index=True)
     write_csv(run.path / "folds.csv", folds)
     write_csv(run.path / "oof_predictions.csv", runner.oof_frame())
     for i, model in enumerate(deep_models):
@@ -112,15 +123,19 @@ def run_fit(config: FitConfig, *, frame: pd.DataFrame | None = None, verbose: in
 
     result = CaseStudyResult(app=app, protocol=runner.protocol(), dataset=dataset)
     note = f"mean ± std over {config.folds} folds"
+    tuned_note = (f"{note}; per fold, the best of {config.trials} {config.tune}-search trials scored on an inner "
+                  f"validation split of the fold's training rows, retrained on them, scored once on the test rows")
     for row in summarize(folds, runner.metrics):
-        result.add(row["name"], row["kind"], row["metrics"], std=row["std"], note=note,
+        result.add(row["name"], row["kind"], row["metrics"], std=row["std"],
+                   note=tuned_note if row["name"].endswith("_tuned") and search is not None else note,
                    seeds=[config.seed] if row["kind"] == "deep" else None)
 
-    best = [m.best_epoch for m in deep_models]
+    best = [m.best_epoch for m in (deep_models if search is None else search.fold_models)]
     epochs = max(1, int(round(float(np.median(best)))))
-    log.info("final %s on all %d rows for %d epochs (median best epoch over the folds)", deep_models[0].name,
-             len(prepared.frame), epochs)
-    final = runner.final_model(epochs, config.seed)
+    log.info("final %s on all %d rows for %d epochs (median best epoch over the folds)%s", deep_models[0].name,
+             len(prepared.frame), epochs, "" if search is None else f", tuned: {search.summary['best']}")
+    final_runner = runner if search is None else search.runner(runner)
+    final = final_runner.final_model(epochs, config.seed)
     run.save_model(final.model)
     run.write_history(final.history, "history")
     write_json(run.path / "preprocessing.json", {"task": prepared.task, **runner.saved_state(final)})
@@ -128,7 +143,18 @@ def run_fit(config: FitConfig, *, frame: pd.DataFrame | None = None, verbose: in
                          "columns": {c.name: c.kind for c in schema.columns if c.role == "feature"},
                          "notes": prepared.notes})
     _figures(run, runner, deep_models, result)
+    if search is not None:
+        _tuning_figure(run, runner, search)
+        result.extra["tuning"] = search.summary
     return finish_run(app, run, [result], started=started, results_file=config.results_file)
+
+
+def _tuning_figure(run: Any, runner: Runner, search: Any) -> None:
+    from shared.viz import plot_tuning_scores
+
+    run.save_figure(plot_tuning_scores(search.trials, search.names, score_name=search.summary["score"],
+                                       direction=search.summary["direction"], log_params=("learning_rate", "l2"),
+                                       group="search"), "tuning_scores")
 
 
 def _figures(run: Any, runner: Runner, deep_models: list[Any], result: Any) -> None:

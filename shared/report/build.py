@@ -23,8 +23,9 @@ from typing import Any
 from ..artifacts import DEFAULT_RUNS_ROOT, atomic_path, write_text
 from . import html as H
 from .runs import RunInfo, find_runs, is_run_dir, load_run, relative
-from .tables import (Headline, environment_summary, find_reference, format_number, headline, reference_table,
-                     result_title, results_table, text_notes, valid_models)
+from .tables import (Headline, Table, environment_summary, find_reference, format_number, headline,
+                     reference_table, result_title, results_table, text_notes, valid_models)
+from .tuning import number as _number
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class _Page:
         self.slug = slug
         self.out_dir = out_dir
         self.file = f"{slug}.html"
+        self.tuning_file = f"{slug}-tuning.html" if run.tuning is not None else None
         self.assets = out_dir / "assets" / slug
         self.figures: list[tuple[str, str]] = []  # (href relative to out_dir, file name)
         self.charts: list[tuple[str, str]] = []
@@ -183,6 +185,8 @@ def _results_section(run: RunInfo) -> str:
             parts.append(f"<p><strong>{H.e(key.capitalize())}</strong></p><ul>"
                          + "".join(f"<li>{H.e(t)}</li>" for t in sentences) + "</ul>")
         shown = {k for k, _ in notes} | ({found[0]} if found is not None else set())
+        if run.tuning is not None:
+            shown.add("tuning")  # it has its own page
         others = {k: v for k, v in extra.items() if k not in shown}
         if others:
             parts.append("<details><summary>More results (extra)</summary>" + H.any_json(others) + "</details>")
@@ -210,6 +214,8 @@ def _run_page(page: _Page, pages: list[_Page], generated: str, description: str)
         items = "".join(f"<li>{_headline_html(h)}</li>" for h in page.headlines)
         parts.append(f"<ul>{items}</ul>")
     parts.append(_results_section(run))
+    if page.tuning_file:
+        parts.append(_tuning_link(page))
 
     parts.append("<h2 id=\"figures\">Figures</h2>")
     if page.figures:
@@ -247,6 +253,109 @@ def _run_page(page: _Page, pages: list[_Page], generated: str, description: str)
     if run.has_logs:
         parts.append(f"<p>TensorBoard: <code>tensorboard --logdir {H.e(run.path / 'logs')}</code></p>")
     return H.page(f"deepcases — {run.app}", "\n".join(p for p in parts if p), nav=_nav(pages, page),
+                  generated=generated)
+
+
+def _tuning_blurb(info: Any) -> str:
+    method = info.summary.get("method")
+    bits = [f"{method} search" if method else "search"]
+    if info.rows:
+        bits.append(f"{info.completed} of {len(info.rows)} trials completed")
+    elif info.summary.get("completed_trials") is not None:
+        bits.append(f"{info.summary['completed_trials']} trials completed")
+    score = _number(info.summary.get("best_val_score"))
+    if score is not None:
+        bits.append(f"best {info.summary.get('score') or 'validation score'} {format_number(score)}")
+    return ", ".join(bits)
+
+
+def _tuning_link(page: _Page) -> str:
+    info = page.run.tuning
+    best = info.best
+    config = ", ".join(f"{k} = {_cell(v)}" for k, v in best.items()) if best else "not recorded"
+    return (f"<h2 id=\"tuning\">Hyperparameter search</h2><p>{H.e(_tuning_blurb(info))}; best configuration: "
+            f"<code>{H.e(config)}</code>. <a href=\"{H.e(page.tuning_file)}\">Trial table, score against each "
+            f"hyperparameter and the tuned result →</a></p>")
+
+
+def _cell(value: Any) -> str:
+    """A hyperparameter value or score for display: floats to 6 significant digits, the rest as is."""
+    if isinstance(value, bool) or value is None:
+        return "–" if value is None else str(value)
+    if isinstance(value, int):
+        return str(value)
+    text = str(value).strip()
+    number = _number(text)
+    if number is None or (isinstance(value, str) and text.lstrip("-").isdigit()):
+        return text or "–"
+    return format(number, ".6g")
+
+
+def _trial_table(info: Any) -> Table:
+    group = [info.group] if info.group else []
+    columns = ["best", *group, "trial", "status", "score", *info.params]
+    rows, emphasis, kinds = [], set(), []
+    score_col = columns.index("score")
+    for i, record in enumerate(info.rows):
+        best = i in info.best_rows
+        rows.append(["★" if best else "", *(record.get(c, "") for c in group), record.get("trial", str(i)),
+                     record.get("status", ""), _cell(record.get("score", "")),
+                     *(_cell(record.get(p, "")) for p in info.params)])
+        kinds.append("best" if best else "")
+        if best:
+            emphasis.add((i, score_col))
+    return Table(columns, rows, emphasis, kinds)
+
+
+def _tuning_page(page: _Page, pages: list[_Page], generated: str) -> str:
+    run, info = page.run, page.run.tuning
+    parts = [f"<h1>{H.e(run.app)} — hyperparameter search</h1>",
+             f"<p class=\"sub\">Run <code>{H.e(run.run_id)}</code>. The search scored each trial on validation "
+             f"data carved out of the training part only; the best configuration was then retrained and evaluated "
+             f"once on test. <a href=\"{H.e(page.file)}\">← back to the {H.e(run.app)} page</a></p>"]
+    parts.append(H.problems([p for p in run.problems if "tuning" in p or "trials" in p]))
+    better = {"min": "lower is better", "max": "higher is better"}.get(info.direction or "", "direction unknown")
+    summary = {k: v for k, v in info.summary.items() if k != "best"}
+    summary.setdefault("score", "validation score")
+    summary["direction"] = better
+    if info.rows:
+        summary["trials in trials.csv"] = f"{len(info.rows)} ({info.completed} completed)"
+    parts.append("<h2 id=\"best\">Best configuration</h2>")
+    best = info.best
+    parts.append(H.key_values({k: _cell(v) for k, v in best.items()}) if best
+                 else "<p class=\"muted\">Not recorded (no extra['tuning']['best'] in metrics.json and no single "
+                      "best trial).</p>")
+    parts.append("<h3>Search</h3>" + H.key_values(summary))
+    for result in run.results:
+        deep = [m for m in valid_models(result) if m.get("kind") == "deep"]
+        if any(str(m["name"]).endswith("_tuned") for m in deep):
+            table = results_table({**result, "models": deep}, notes=False)
+            parts.append(f"<h2 id=\"tuned\">Tuned against default on test — {H.e(result_title(result))}</h2>")
+            parts.append(H.table(table, caption="The *_tuned row is the best configuration retrained and evaluated "
+                                                "once on test; the other rows use the default settings. Baselines "
+                                                "are on the application page."))
+    parts.append("<h2 id=\"scores\">Validation score against each hyperparameter</h2>")
+    hrefs = {name: href for href, name in page.figures}
+    shown = [f for f in info.figures if f.name in hrefs]
+    if shown:
+        parts.append("<div class=\"figures wide\">" + "".join(
+            f"<figure><a href=\"{H.e(hrefs[f.name])}\"><img src=\"{H.e(hrefs[f.name])}\" "
+            f"alt=\"{H.e(_caption(f.name))}\" loading=\"eager\"></a><figcaption>{H.e(_caption(f.name))}"
+            f"</figcaption></figure>" for f in shown) + "</div>")
+    else:
+        parts.append("<p class=\"muted\">No figure (figures/tuning_scores.png is not in the run).</p>")
+    parts.append("<h2 id=\"trials\">Trials</h2>")
+    if info.rows:
+        link = (f" (<a href=\"{H.e(relative(info.trials_path, page.out_dir))}\">trials.csv</a>)"
+                if info.trials_path is not None else "")
+        star = ("★ and bold: the best completed trial" + (f" of each {info.group}" if info.group else "")
+                + f" ({better})") if info.best_rows else "no best trial marked (the score direction is unknown)"
+        parts.append(f"<p class=\"muted\">Every trial with its hyperparameters and validation score{link}; "
+                     f"{H.e(star)}.</p>")
+        parts.append(H.table(_trial_table(info), kinds_column=None))
+    else:
+        parts.append("<p class=\"muted\">No trial table (see the problems above).</p>")
+    return H.page(f"deepcases — {run.app} tuning", "\n".join(p for p in parts if p), nav=_nav(pages, page),
                   generated=generated)
 
 
@@ -310,8 +419,12 @@ def _index_page(pages: list[_Page], problems: list[str], generated: str, roots: 
                 thumb = f"<a href=\"{H.e(p.file)}\"><img src=\"{H.e(href)}\" alt=\"{H.e(_caption(name))}\"></a>"
             desc = descriptions.get(p.run.app, "")
             counts = f"{len(p.figures)} figure(s), {len(p.charts)} interactive chart(s)"
+            tuned = (f"<div><a href=\"{H.e(p.tuning_file)}\">hyperparameter search</a> "
+                     f"<span class=\"muted\">({H.e(_tuning_blurb(p.run.tuning))})</span></div>"
+                     if p.tuning_file else "")
             cards.append(f"<div class=\"card\"><h3><a href=\"{H.e(p.file)}\">{H.e(p.run.app)}</a></h3>"
-                         f"<div class=\"muted\">{H.e(desc)}</div><div class=\"muted\">{H.e(counts)}</div>{thumb}</div>")
+                         f"<div class=\"muted\">{H.e(desc)}</div><div class=\"muted\">{H.e(counts)}</div>{tuned}"
+                         f"{thumb}</div>")
         parts.append("<h2>Applications</h2><div class=\"cards\">" + "".join(cards) + "</div>")
     seen = {p.run.app for p in pages}
     missing = [a for a in _known_apps() if a not in seen]
@@ -346,9 +459,9 @@ def build_report(run_dirs_or_roots: Sequence[str | Path] | str | Path | None = N
     pages, used = [], set()
     for run in sorted(runs, key=lambda r: (_order(r.app), r.app, r.run_id)):
         slug = _slug(run.app if per_app[run.app] == 1 else f"{run.app}--{run.run_id}")
-        while slug in used or slug == "index":
+        while slug in used or f"{slug}-tuning" in used or slug == "index":
             slug += "-x"
-        used.add(slug)
+        used.update((slug, f"{slug}-tuning"))
         pages.append(_Page(run, slug, out))
     generated = f"Generated {_dt.datetime.now().isoformat(timespec='seconds')} by `deepcases report`; " \
                 f"static files, no network needed."
@@ -356,6 +469,10 @@ def build_report(run_dirs_or_roots: Sequence[str | Path] | str | Path | None = N
     for page in pages:
         page.copy_assets()
         write_text(out / page.file, _run_page(page, pages, generated, descriptions.get(page.run.app, "")))
+        if page.tuning_file:
+            write_text(out / page.tuning_file, _tuning_page(page, pages, generated))
+        elif (out / f"{page.slug}-tuning.html").is_file():  # an earlier build's page for a run no longer tuned
+            (out / f"{page.slug}-tuning.html").unlink()
     index = write_text(out / "index.html", _index_page(pages, problems, generated, [str(p) for p in paths],
                                                        descriptions))
     log.info("report: %s (%d run(s), %d problem(s))", index, len(pages),

@@ -41,6 +41,8 @@ div.scroll { overflow-x:auto; max-width:100%; }
 p.caption { font-size:13px; margin:-8px 0 12px; }
 ul.model-notes { font-size:13px; color:var(--muted); margin-top:0; }
 tr.deep td { background:var(--deep); }
+tr.best td { background:#e6f4ea; }
+.figures.wide { grid-template-columns:1fr; }
 .kind { display:inline-block; font-size:11px; padding:1px 7px; border-radius:10px; background:#e4e7eb; color:#333; }
 .kind.deep { background:#1f6feb; color:#fff; }
 table.kv td:first-child { color:var(--muted); white-space:nowrap; }

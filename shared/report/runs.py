@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .tables import as_results, is_number
+from .tuning import load_tuning
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class RunInfo:
     problems: list[str] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
     has_logs: bool = False
+    tuning: Any = None  # shared.report.tuning.TuningInfo when the run holds hyperparameter-search results
 
     def problem(self, message: str) -> None:
         self.problems.append(message)
@@ -221,6 +223,7 @@ def load_run(path: str | Path, *, newer_unfinished: list[Path] | None = None) ->
     except OSError:
         run.files = []
     run.has_logs = (path / "logs").is_dir()
+    run.tuning = load_tuning(path, run.results, run.figures, run.problem)
     for newer in newer_unfinished or []:
         run.notes.append(f"a newer run {newer.name} has no metrics.json (unfinished); showing the latest "
                          f"finished run instead")
