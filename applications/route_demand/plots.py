@@ -106,33 +106,3 @@ def learning_curves_figure(history: Mapping[str, Sequence[float]], *, title: str
 
     return plot_learning_curves(dict(history), metrics=["loss"], title=title)
 
-
-def tuning_figure(trials: pd.DataFrame, params: Sequence[str], *, score: str = "validation score",
-                  log_params: Sequence[str] = (), direction: str = "min") -> Any:
-    """One scatter panel per hyperparameter: each completed trial's validation score against its value."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    done = trials[trials["status"] == "COMPLETED"]
-    fig, axes = plt.subplots(1, len(params), figsize=(3.0 * len(params), 3.0), squeeze=False)
-    best = (done["score"].idxmin() if direction == "min" else done["score"].idxmax()) if not done.empty else None
-    for ax, name in zip(axes[0], params):
-        x = done[name]
-        numeric = pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x)
-        xs = x.astype(float) if numeric else x.astype(str)
-        ax.scatter(xs, done["score"], color="tab:blue", alpha=0.8)
-        if best is not None:
-            ax.scatter([xs.loc[best]], [done.loc[best, "score"]], color="tab:red", marker="*", s=120, label="best")
-        if name in log_params and numeric and (x > 0).all():
-            ax.set_xscale("log")
-        ax.set_xlabel(name)
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(score)
-    if best is not None:
-        axes[0][0].legend(fontsize=8, loc="upper left")
-    fig.suptitle(f"hyperparameter search: {len(done)} completed trials "
-                 f"({'lower' if direction == 'min' else 'higher'} is better)")
-    fig.tight_layout()
-    return fig

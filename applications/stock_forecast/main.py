@@ -3,6 +3,7 @@
     deepcases run stock_forecast                     # bundled S&P 500 1999-2018 (offline)
     deepcases run stock_forecast --ticker AAPL       # Yahoo Finance via yfinance, cached on disk
     deepcases run stock_forecast --source csv --path prices.csv --date-column Date --close-column Close
+    deepcases run stock_forecast --source parquet --path prices_parts/ --date-column Date --close-column Close
 
 Protocol (PROTOCOLS.md §Finance): chronological 70/15/15 split by row; a one-step-ahead forecast
 of every test day's close from all true history before it; RMSE, MAE, MAPE, MASE, directional
@@ -24,7 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shared.app import CaseStudyRun, add_common_arguments, configure_logging, finish_run, run_cli, start_run
+from shared.app import (CaseStudyRun, add_common_arguments, add_tuning_arguments, configure_logging, finish_run,
+                        run_cli, start_run)
+from shared.tuning import Choice, Float
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,18 @@ QUICK_ARGS = ["--source", "sample", "--seeds", "1", "--epochs", "6", "--patience
               "--units", "16", "--batch-size", "128", "--horizon", "5", "--forecast-next", "5"]
 FULL_ARGS = ["--source", "sample", "--seeds", "3", "--epochs", "60", "--patience", "8", "--window", "30",
              "--units", "32", "--horizon", "5", "--forecast-next", "10"]
+
+# The hyperparameter search space (``--tune``), declared once. Trials train the first of --models on the
+# training span (early stopping on the validation span, as the default run) and are scored by the one-step
+# MAE ratio to persistence over the validation span; the rows of the test span are cut off before the search.
+SEARCH_SPACE = [
+    Float("learning_rate", 3e-4, 1e-2, log=True),
+    Choice("batch_size", [32, 64, 128]),
+    Choice("units", [16, 32, 64]),
+    Choice("window", [10, 20, 30, 60]),
+    Float("dropout", 0.0, 0.4, step=0.1),
+    Choice("l2", [0.0, 1e-5, 1e-4, 1e-3]),
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +86,8 @@ class StockConfig:
     patience: int = 8
     seeds: int = 3
     forecast_next: int = 0
+    tune: str | None = None
+    trials: int = 10
     seed: int = 42
     runs_dir: str = "runs"
     run_id: str | None = None
@@ -91,11 +108,11 @@ def parse_args(argv: Sequence[str] | None = None) -> StockConfig:
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="\n\n".join(__doc__.split("\n\n")[1:]))
     g = parser.add_argument_group("data")
-    g.add_argument("--source", choices=["sample", "yfinance", "csv"], default=None,
+    g.add_argument("--source", choices=["sample", "yfinance", "csv", "parquet"], default=None,
                    help="where prices come from (default: yfinance when --ticker is given, else the bundled sample)")
     g.add_argument("--ticker", default=None, help="ticker symbol for --source yfinance, e.g. AAPL or ^GSPC")
     g.add_argument("--path", default=None, help="CSV file for --source csv (a date column and a close column, "
-                   "optional Open/High/Low/Volume)")
+                   "optional Open/High/Low/Volume), or a directory of Parquet files for --source parquet")
     g.add_argument("--date-column", default=d.date_column, help="date column of the CSV (default: Date)")
     g.add_argument("--close-column", default=d.close_column,
                    help="close column of the CSV, ideally split/dividend-adjusted (default: Close)")
@@ -127,17 +144,20 @@ def parse_args(argv: Sequence[str] | None = None) -> StockConfig:
                    help="after evaluation, refit the best model (by validation loss) on all data and forecast "
                         "the next N trading days with intervals (default: 0 = off)")
     add_common_arguments(parser)
+    add_tuning_arguments(parser)
     args = parser.parse_args(argv)
 
+    if args.trials < 1:
+        parser.error(f"--trials must be >= 1, got {args.trials}")
     source = args.source or ("yfinance" if args.ticker else "sample")
     if source == "yfinance" and not args.ticker:
         parser.error("--source yfinance needs --ticker SYMBOL, e.g. --ticker AAPL")
     if args.ticker and source != "yfinance":
         parser.error(f"--ticker applies to --source yfinance only, not --source {source}; drop one of them")
-    if source == "csv" and not args.path:
-        parser.error("--source csv needs --path FILE")
-    if args.path and source != "csv":
-        parser.error(f"--path applies to --source csv only, not --source {source}")
+    if source in ("csv", "parquet") and not args.path:
+        parser.error(f"--source {source} needs --path {'FILE' if source == 'csv' else 'DIR'}")
+    if args.path and source not in ("csv", "parquet"):
+        parser.error(f"--path applies to --source csv or parquet only, not --source {source}")
     bad_models = [m for m in args.models if m not in MODELS]
     if bad_models or not args.models:
         parser.error(f"--models must be a comma-separated subset of {','.join(MODELS)}, got {','.join(args.models)}")
@@ -163,8 +183,9 @@ def parse_args(argv: Sequence[str] | None = None) -> StockConfig:
                        window=args.window, horizon=args.horizon, interval=args.interval, units=args.units,
                        dropout=args.dropout, learning_rate=args.learning_rate, batch_size=args.batch_size,
                        epochs=args.epochs, patience=args.patience, seeds=args.seeds,
-                       forecast_next=args.forecast_next, seed=args.seed, runs_dir=args.runs_dir,
-                       run_id=args.run_id, log_level=args.log_level, results_file=args.results_file)
+                       forecast_next=args.forecast_next, tune=args.tune, trials=args.trials, seed=args.seed,
+                       runs_dir=args.runs_dir, run_id=args.run_id, log_level=args.log_level,
+                       results_file=args.results_file)
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,6 +232,47 @@ def _verdicts(result: Any, tests: dict[str, list[dict[str, Any]]], level: float)
         lines.append(f"{m.name}: MAE ratio to persistence {ratio:.4f}{spread}, "
                      f"paired test p(better) = {dm_p} — {verdict}; {direction}{cov}.")
     return lines
+
+
+def tuning_objective(config: StockConfig, frame: pd.DataFrame, *, train_end: int, verbose: int = 0
+                     ) -> tuple[Any, dict[str, Any]]:
+    """The ``--tune`` objective: hyperparameters -> one-step MAE ratio to persistence on the validation span.
+
+    ``frame`` holds the rows BEFORE the test span only (the caller cuts the test rows off, so no
+    trial can read them): rows ``< train_end`` train (scaler fitted there, as in the default run),
+    the rest is the validation span, used for early stopping and for the score. Each trial trains
+    the first of ``--models`` with seed ``--seed``. Returns the objective and the validation span.
+    """
+    from applications.stock_forecast.features import make_supervised
+    from applications.stock_forecast.models import NetSettings, predict_quantiles, quantile_levels, train_forecaster
+    from applications.stock_forecast.scoring import price_metrics
+
+    n = len(frame)
+    if not 0 < train_end < n:
+        raise ValueError(f"train_end must lie inside the {n} rows before the test span, got {train_end}")
+    train, val = np.arange(train_end), np.arange(train_end, n)
+    close = frame["close"].to_numpy(dtype=float)
+    quantiles = quantile_levels(config.interval)
+    mid = quantiles.index(0.5)
+    actual, previous = close[val], close[val - 1]
+
+    def objective(hp: dict[str, Any]) -> float:
+        data = make_supervised(frame, features=config.features, window=int(hp["window"]), horizon=config.horizon,
+                               train=train, val=val, test=val)  # "test" windows = every validation day
+        settings = NetSettings(units=int(hp["units"]), dropout=float(hp["dropout"]),
+                               learning_rate=float(hp["learning_rate"]), batch_size=int(hp["batch_size"]),
+                               epochs=config.epochs, patience=config.patience, l2=float(hp["l2"]))
+        model, _ = train_forecaster(config.models[0], x_train=data.x_train, y_train=data.y_train, x_val=data.x_val,
+                                    y_val=data.y_val, horizon=config.horizon, quantiles=quantiles, settings=settings,
+                                    seed=config.seed, verbose=verbose)
+        q = data.scaler.inverse_y(predict_quantiles(model, data.x_test))
+        point = previous * np.exp(q[:, 0, mid])
+        return price_metrics(actual, point, previous=previous, train_close=close[:train_end],
+                             persistence=previous)["mae_ratio_to_persistence"]
+
+    dates = frame["date"]
+    return objective, {"first": str(dates.iloc[train_end].date()), "last": str(dates.iloc[-1].date()),
+                       "days": int(len(val))}
 
 
 def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
@@ -332,6 +394,47 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
         averaged["dm_p_better_than_persistence"] = grouped["dm_p_better_than_persistence"].max()[
             "dm_p_better_than_persistence"].to_numpy()  # conservative: the largest p over seeds
         tables.append(averaged)
+
+    # ---- --tune: search on the rows before the test span, retrain the best config, test once ----
+    if config.tune:
+        from shared.tuning import tune
+        from shared.viz import plot_tuning_scores
+
+        kind = config.models[0]
+        objective, val_span = tuning_objective(config, frame.iloc[:val_end].reset_index(drop=True),
+                                               train_end=train_end, verbose=verbose)
+        search = tune(objective, SEARCH_SPACE, method=config.tune, trials=config.trials,
+                      directory=run.path / "tuning", direction="min", seed=config.seed)
+        best = search.best
+        tuned_settings = NetSettings(units=int(best["units"]), dropout=float(best["dropout"]),
+                                     learning_rate=float(best["learning_rate"]), batch_size=int(best["batch_size"]),
+                                     epochs=config.epochs, patience=config.patience, l2=float(best["l2"]))
+        tuned_data = make_supervised(frame, features=config.features, window=int(best["window"]), horizon=H,
+                                     train=train, val=val, test=test)
+        tuned_runs = []
+        for s in seeds:
+            model, _ = train_forecaster(kind, x_train=tuned_data.x_train, y_train=tuned_data.y_train,
+                                        x_val=tuned_data.x_val, y_val=tuned_data.y_val, horizon=H,
+                                        quantiles=quantiles, settings=tuned_settings, seed=s, verbose=verbose)
+            prices = previous[:, None, None] * np.exp(tuned_data.scaler.inverse_y(
+                predict_quantiles(model, tuned_data.x_test)))
+            tuned_runs.append(price_metrics(actual, prices[:, 0, mid], previous=previous, train_close=train_close,
+                                            persistence=persistence[:, 0], lower=prices[:, 0, 0],
+                                            upper=prices[:, 0, -1]))
+        mean, std = mean_and_std(tuned_runs)
+        result.add(f"{kind}_tuned", "deep", mean, seeds=seeds, std=std if len(seeds) > 1 else None,
+                   note=f"best of {config.trials} {config.tune}-search trials on validation MAE ratio to "
+                        f"persistence ({val_span['first']} … {val_span['last']}), retrained on the training span "
+                        "and evaluated once on test")
+        result.extra["tuning"] = {
+            "method": config.tune, "trials": config.trials, "model": kind,
+            "completed_trials": int((search.trials["status"] == "COMPLETED").sum()), "best": best,
+            "best_val_score": search.best_score, "score": "validation one-step MAE ratio to persistence",
+            "validation_span": val_span, "per_seed": tuned_runs,
+            "search_space": [p.name for p in SEARCH_SPACE], "directory": "tuning/"}
+        run.save_figure(plot_tuning_scores(search.trials, [p.name for p in SEARCH_SPACE],
+                                           score_name="validation MAE ratio to persistence",
+                                           log_params=("learning_rate", "l2")), "tuning_scores")
 
     for name, metrics in baseline_rows.items():
         result.add(name, "baseline", metrics)

@@ -4,6 +4,7 @@ survival forest, Kaplan–Meier and logistic regression (PROTOCOLS.md §Survival
     deepcases run survival                                   # SUPPORT, the full protocol
     deepcases run survival --dataset support whas500 gbsg2   # the three datasets, one results table each
     deepcases run survival --source csv --path cohort.csv --duration-column days --event-column died
+    deepcases run survival --source parquet --path cohort_parts/ --duration-column days --event-column died
     deepcases run survival --predict new.csv --model-dir runs/survival/<run-id> --days 30 90 180
 
 5-fold cross-validation stratified on the event (random_state 42); preprocessing fitted on each
@@ -23,8 +24,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from shared.app import (CaseStudyRun, add_common_arguments, configure_logging, finish_run, run_cli, start_run)
+from shared.app import (CaseStudyRun, add_common_arguments, add_tuning_arguments, configure_logging, finish_run,
+                        run_cli, start_run)
 from shared.artifacts import fingerprint_frame
+from shared.tuning import Choice, Float
 
 from .data import DATASETS, SurvivalData, load_csv, load_dataset, median_event_time
 
@@ -34,6 +37,20 @@ APP = "survival"
 QUICK_ARGS = ["--dataset", "support", "--folds", "2", "--seeds", "1", "--epochs", "40", "--patience", "6",
               "--rsf-trees", "20", "--importance-repeats", "1"]
 FULL_ARGS = ["--dataset", "support", "whas500", "gbsg2", "--seeds", "3", "--rsf-trees", "200"]
+
+# The hyperparameter search space of DeepSurv (``--tune``), declared once. Nested: in each outer fold, trials
+# train on an inner stratified TUNE_VALIDATION share of that fold's training patients and are scored by Harrell's
+# C on the rest of them; the best config is retrained on the whole training fold and scored once on its test fold.
+# Hidden layers taper: ``layers`` layers of units, units/2, ... (units 128, layers 2 = the default (128, 64)).
+SEARCH_SPACE = [
+    Float("learning_rate", 3e-4, 1e-2, log=True),
+    Choice("batch_size", [256, 512, 1024]),
+    Choice("units", [32, 64, 128]),
+    Choice("layers", [1, 2, 3]),
+    Float("dropout", 0.0, 0.5, step=0.1),
+    Choice("l2", [0.0, 1e-5, 1e-4, 1e-3]),
+]
+TUNE_VALIDATION = 0.2
 
 #: Reference numbers quoted from PROTOCOLS.md §Survival for display beside our own measurements
 #: (harrell_c, uno_c, ibs, auc_h, accuracy_h). Never used as results.
@@ -53,7 +70,7 @@ _REF_KEYS = ("harrell_c", "uno_c", "ibs", "auc_h", "accuracy_h")
 @dataclasses.dataclass(frozen=True)
 class SurvivalConfig:
     dataset: tuple[str, ...] = ("support",)
-    source: Literal["sample", "csv"] = "sample"
+    source: Literal["sample", "csv", "parquet"] = "sample"
     path: str | None = None
     duration_column: str | None = None
     event_column: str | None = None
@@ -77,6 +94,8 @@ class SurvivalConfig:
     days: tuple[float, ...] = (30.0, 90.0, 180.0)
     output: str | None = None
     id_column: str | None = None
+    tune: str | None = None
+    trials: int = 10
     seed: int = 42
     runs_dir: str = "runs"
     run_id: str | None = None
@@ -95,9 +114,11 @@ def parse_args(argv: Sequence[str] | None = None) -> SurvivalConfig:
     data.add_argument("--dataset", nargs="+", default=None, choices=DATASETS,
                       help="bundled dataset(s): support (SurvSet support2, default), whas500, gbsg2 "
                            "(scikit-survival); with --predict, which saved model of the run to use")
-    data.add_argument("--source", choices=["sample", "csv"], default="sample",
-                      help="sample = the bundled datasets (offline); csv = your own cohort (--path)")
-    data.add_argument("--path", help="CSV of your cohort: one row per patient (with --source csv)")
+    data.add_argument("--source", choices=["sample", "csv", "parquet"], default="sample",
+                      help="sample = the bundled datasets (offline); csv = your own cohort (--path); parquet = "
+                           "your cohort as a directory of Parquet files (or a large CSV), read in chunks")
+    data.add_argument("--path", help="CSV of your cohort: one row per patient (with --source csv), or a directory "
+                                     "of Parquet files (with --source parquet)")
     data.add_argument("--duration-column", help="column of follow-up times (positive, e.g. days) in --path")
     data.add_argument("--event-column", help="column of event indicators in --path (1 = event, 0 = censored)")
     data.add_argument("--horizon-days", type=float, default=None,
@@ -131,15 +152,18 @@ def parse_args(argv: Sequence[str] | None = None) -> SurvivalConfig:
     pred.add_argument("--output", help="where to write the predictions (default: FILE with .predictions.csv)")
     pred.add_argument("--id-column", help="a column of FILE to copy into the output to identify patients")
     add_common_arguments(parser)
+    add_tuning_arguments(parser)
     args = parser.parse_args(argv)
+    if args.trials < 1:
+        parser.error(f"--trials must be >= 1, got {args.trials}")
     if args.predict is not None:
         if args.model_dir is None:
             parser.error("--predict needs --model-dir (the run directory of an earlier case-study run)")
-    elif args.source == "csv":
+    elif args.source in ("csv", "parquet"):
         missing = [o for o, v in (("--path", args.path), ("--duration-column", args.duration_column),
                                   ("--event-column", args.event_column)) if v is None]
         if missing:
-            parser.error(f"--source csv needs {', '.join(missing)}")
+            parser.error(f"--source {args.source} needs {', '.join(missing)}")
     for name in ("epochs", "seeds", "importance_repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
@@ -159,7 +183,8 @@ def parse_args(argv: Sequence[str] | None = None) -> SurvivalConfig:
         dropout=args.dropout, l2=args.l2, learning_rate=args.learning_rate, batch_size=args.batch_size,
         epochs=args.epochs, patience=args.patience, rsf_trees=args.rsf_trees,
         importance_repeats=args.importance_repeats, predict=args.predict, model_dir=args.model_dir,
-        days=tuple(args.days), output=args.output, id_column=args.id_column, seed=args.seed,
+        days=tuple(args.days), output=args.output, id_column=args.id_column, tune=args.tune, trials=args.trials,
+        seed=args.seed,
         runs_dir=args.runs_dir, run_id=args.run_id, log_level=args.log_level, results_file=args.results_file)
 
 
@@ -167,6 +192,11 @@ def parse_args(argv: Sequence[str] | None = None) -> SurvivalConfig:
 def _load(config: SurvivalConfig) -> list[SurvivalData]:
     if config.source == "csv":
         datasets = [load_csv(config.path, duration_column=config.duration_column, event_column=config.event_column)]
+    elif config.source == "parquet":
+        from .data import load_parquet
+
+        datasets = [load_parquet(config.path, duration_column=config.duration_column,
+                                 event_column=config.event_column)]
     else:
         datasets = [load_dataset(name) for name in config.dataset]
     if config.max_rows is not None:
@@ -192,9 +222,47 @@ def _settings(config: SurvivalConfig) -> Any:
                        batch_size=config.batch_size, epochs=config.epochs, patience=config.patience)
 
 
+def _tuned_settings(config: SurvivalConfig, hp: dict[str, Any]) -> Any:
+    """The DeepSurv settings of one point of SEARCH_SPACE (epochs, patience, normalization from the config)."""
+    units, layers = int(hp["units"]), int(hp["layers"])
+    return dataclasses.replace(_settings(config), hidden_units=tuple(max(units // 2 ** i, 8) for i in range(layers)),
+                               dropout=float(hp["dropout"]), l2=float(hp["l2"]),
+                               learning_rate=float(hp["learning_rate"]), batch_size=int(hp["batch_size"]))
+
+
+def tuning_objective(config: SurvivalConfig, train_part: SurvivalData, *, verbose: int = 0
+                     ) -> tuple[Any, dict[str, int]]:
+    """The ``--tune`` objective: hyperparameters -> Harrell's C of DeepSurv on an inner validation share.
+
+    ``train_part`` holds the TRAINING patients of one outer fold only (the caller subsets them, so no
+    trial can see a test patient). They are split once, stratified on the event (seed ``--seed``):
+    ``TUNE_VALIDATION`` of them score the trials, the rest train them (the preprocessor is fitted on
+    that rest; DeepSurv carves its own early-stopping slice from it). Returns the objective and sizes.
+    """
+    from shared.evaluation.survival import harrell_c
+
+    from .features import SurvivalPreprocessor
+    from .models import _inner_split, train_deepsurv
+
+    fit, val = _inner_split(train_part.event, TUNE_VALIDATION, config.seed)
+    pre = SurvivalPreprocessor(train_part.numeric, train_part.categorical).fit(train_part.covariates.iloc[fit])
+    x_fit, x_val = pre.transform(train_part.covariates.iloc[fit]), pre.transform(train_part.covariates.iloc[val])
+
+    def objective(hp: dict[str, Any]) -> float:
+        ds = train_deepsurv(x_fit, train_part.time[fit], train_part.event[fit], settings=_tuned_settings(config, hp),
+                            seed=config.seed, verbose=verbose)
+        return float(harrell_c(train_part.event[val], train_part.time[val], ds.risk(x_val)))
+
+    return objective, {"fit": int(len(fit)), "validation": int(len(val))}
+
+
 def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, verbose: int = 0) -> Any:
     """Cross-validate the deep models and every baseline on one dataset; save figures and the bundle."""
+    import pandas as pd
+
+    from shared.artifacts import write_csv
     from shared.results import CaseStudyResult
+    from shared.viz import plot_tuning_scores
 
     from . import plots
     from .baselines import make_baselines
@@ -216,6 +284,9 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
     cal_label, cal_probs = [], {"DeepSurv 1 - S(H)": [], "horizon MLP": [], "Cox 1 - S(H)": []}
     histories: dict[str, dict[str, list[float]]] = {}
     importance: dict[str, Any] = {}
+    tuned_scores: list[list[dict]] = [[] for _ in seeds]
+    tuning_folds: list[dict[str, Any]] = []
+    trial_frames = []
 
     for fold, train, test, ctx in iter_folds(data.time, data.event, horizon=horizon):
         if fold >= config.folds:
@@ -268,6 +339,24 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
                             meta={"dataset": data.name, "horizon": horizon, "fold": 1, "seed": seed,
                                   "numeric": list(data.numeric), "categorical": list(data.categorical),
                                   "trained_on": "training part of protocol fold 1 (80 % of the patients)"})
+        if config.tune:  # nested: search inside this training fold, retrain the best on all of it, test once
+            from shared.tuning import tune
+
+            objective, sizes = tuning_objective(config, data.subset(train), verbose=verbose)
+            search = tune(objective, SEARCH_SPACE, method=config.tune, trials=config.trials,
+                          directory=run.path / "tuning" / f"{data.name}_fold{fold + 1}", direction="max",
+                          seed=config.seed)
+            tuned = _tuned_settings(config, search.best)
+            for s, seed in enumerate(seeds):
+                ds = train_deepsurv(x_tr, t_tr, e_tr, settings=tuned, seed=seed, verbose=verbose)
+                risk = ds.risk(x_te)
+                surv = ds.baseline.survival(risk, np.concatenate([ctx.grid, [horizon]]))
+                tuned_scores[s].append(score(ctx, Prediction(risk=risk, surv=surv[:, :-1],
+                                                             p_horizon=1.0 - surv[:, -1])))
+            tuning_folds.append({"fold": fold + 1, "best": search.best, "best_val_score": search.best_score,
+                                 "completed_trials": int((search.trials["status"] == "COMPLETED").sum()),
+                                 "inner_sizes": sizes, "hidden_units": list(tuned.hidden_units)})
+            trial_frames.append(search.trials.assign(dataset=data.name, fold=fold + 1))
         log.info("%s fold %d/%d: Cox C = %.4f, DeepSurv C = %.4f", data.name, fold + 1, config.folds,
                  base_scores["cox_ph"][-1]["harrell_c"], deep_scores["deepsurv"][0][-1]["harrell_c"])
 
@@ -284,6 +373,29 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
         result.add(name, "deep", mean, seeds=seeds, std=std, note=note + f"; std over folds, mean of {len(seeds)} seeds")
         result.extra.setdefault("seed_std", {})[name] = (
             {k: float(np.std([m[k] for m in seed_means])) for k in mean} if len(seeds) > 1 else None)
+    if config.tune:
+        per_fold = [{k: _mean_or_none([seed_scores[f][k] for seed_scores in tuned_scores]) for k in tuned_scores[0][f]}
+                    for f in range(len(tuned_scores[0]))]
+        mean, std = summarize(per_fold)
+        result.add("deepsurv_tuned", "deep", mean, seeds=seeds, std=std,
+                   note=f"nested search: best of {config.trials} {config.tune}-search trials per outer fold on "
+                        f"inner-validation Harrell's C (training patients only), retrained on the training fold, "
+                        f"tested once; std over folds, mean of {len(seeds)} seeds")
+        trials = pd.concat(trial_frames, ignore_index=True)
+        write_csv(run.path / "tuning" / f"{data.name}_trials.csv", trials)
+        result.extra["tuning"] = {
+            "method": config.tune, "trials": config.trials, "model": "deepsurv",
+            "scheme": f"nested: per outer fold, {1 - TUNE_VALIDATION:.0%} of its training patients train the "
+                      f"trials and {TUNE_VALIDATION:.0%} (stratified on the event) score them",
+            "score": "inner-validation Harrell's C", "per_fold": tuning_folds,
+            "best_val_score": float(np.mean([f["best_val_score"] for f in tuning_folds])),
+            "search_space": [p.name for p in SEARCH_SPACE], "directory": "tuning/"}
+        single = config.source != "sample" or len(config.dataset) == 1
+        run.save_figure(plot_tuning_scores(trials.assign(fold=[f"fold {f}" for f in trials["fold"]]),
+                                           [p.name for p in SEARCH_SPACE], score_name="inner-validation Harrell's C",
+                                           direction="max", group="fold", log_params=("learning_rate", "l2"),
+                                           title=f"{data.name}: DeepSurv search per outer fold (star = fold's best)"),
+                        "tuning_scores" if single else f"{data.name}_tuning_scores")
     for name, per_fold in base_scores.items():
         mean, std = summarize(per_fold)
         result.add(name, "baseline", mean, std=std, note=_baseline_note(name, config))
@@ -334,6 +446,14 @@ def run_case_study(config: SurvivalConfig, *, verbose: int = 0) -> CaseStudyRun:
     datasets = _load(config)
     run.write_data_info([{**fingerprint_frame(d.frame(), name=d.name), **d.summary()} for d in datasets])
     results = [evaluate_dataset(d, config, run, verbose=verbose) for d in datasets]
+    if config.tune:  # one table of every trial: dataset, outer fold, hyperparameters, inner-validation C
+        import pandas as pd
+
+        from shared.artifacts import write_csv
+
+        write_csv(run.path / "tuning" / "trials.csv",
+                  pd.concat([pd.read_csv(run.path / "tuning" / f"{d.name}_trials.csv") for d in datasets],
+                            ignore_index=True))
     return finish_run(APP, run, results, started=started, results_file=config.results_file)
 
 

@@ -20,6 +20,7 @@ from shared.viz.plots import (
     plot_metric_vs_param,
     plot_residuals,
     plot_roc_curves,
+    plot_tuning_scores,
     project_2d,
 )
 
@@ -38,5 +39,6 @@ __all__ = [
     "plot_metric_vs_param",
     "plot_residuals",
     "plot_roc_curves",
+    "plot_tuning_scores",
     "project_2d",
 ]

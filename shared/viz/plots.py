@@ -1195,3 +1195,74 @@ def plot_metric_vs_param(frame: pd.DataFrame, *, param: str, metrics: str | Sequ
         ax.legend(fontsize="small", loc="upper right")
 
     return _render(draw, path=path, figsize=(7.0, 4.2))
+
+
+# --------------------------------------------------------------------------- hyperparameter search
+
+
+def plot_tuning_scores(trials: pd.DataFrame, names: Sequence[str], *, score_name: str = "validation score",
+                       direction: str = "min", log_params: Sequence[str] = (), group: str | None = None,
+                       title: str | None = None, path: str | os.PathLike | None = None) -> Figure | Path:
+    """One scatter panel per hyperparameter: each completed trial's validation score against its value.
+
+    ``trials`` is a search's trial table (``shared.tuning.tune(...).trials`` or its ``trials.csv``):
+    columns ``status``, ``score`` and one per name in ``names``; only ``COMPLETED`` trials are drawn.
+    The best trial (lowest score for ``direction="min"``, highest for ``"max"``) is starred. With
+    ``group`` (a column, e.g. the outer fold of a nested search) each group gets its own colour and
+    its own star. ``log_params`` get a log x axis (symmetric-log when they include 0, e.g. L2 choices).
+    """
+    if not isinstance(trials, pd.DataFrame):
+        raise TypeError(f"trials must be a pandas DataFrame (the search's trials.csv), got {type(trials).__name__}")
+    names = [names] if isinstance(names, str) else list(names)
+    if not names:
+        raise ValueError("names is empty; pass the hyperparameter columns to plot, e.g. ['learning_rate']")
+    needed = ["status", "score", *names, *([group] if group is not None else [])]
+    missing = [c for c in needed if c not in trials.columns]
+    if missing:
+        raise ValueError(f"trials lacks column(s) {missing}; pass the search's trial table (columns "
+                         f"{list(map(str, trials.columns))}) and hyperparameter names among its columns")
+    if direction not in ("min", "max"):
+        raise ValueError(f"direction must be 'min' (lower score is better) or 'max', got {direction!r}")
+    _check_str("score_name", score_name)
+    _check_str("title", title, optional=True)
+    _check_path(path)
+    done = trials[trials["status"].astype(str) == "COMPLETED"]
+    if done.empty:
+        raise ValueError("trials has no COMPLETED trial to plot; run at least one successful trial")
+    done = done.assign(score=pd.to_numeric(done["score"], errors="coerce"))
+    from matplotlib.ticker import NullFormatter
+    groups = ([(None, done)] if group is None
+              else [(key, part) for key, part in done.groupby(group, sort=True)])
+    ncols = len(names)
+
+    def draw(fig: Figure, axes: np.ndarray) -> None:
+        for ax, name in zip(axes[0], names):
+            column = done[name]
+            numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+            order = sorted(column.astype(str).unique()) if not numeric else None
+            for i, (key, part) in enumerate(groups):
+                colour = OKABE_ITO[i % len(OKABE_ITO)]
+                x = (part[name].astype(float) if numeric
+                     else part[name].astype(str).map({v: j for j, v in enumerate(order)}))
+                ax.scatter(x, part["score"], color=colour, alpha=0.8, s=22, marker=_MARKERS[i % len(_MARKERS)],
+                           label=None if key is None else str(key))
+                best = part["score"].idxmin() if direction == "min" else part["score"].idxmax()
+                ax.scatter([x.loc[best]], [part.loc[best, "score"]], color=colour, edgecolor="black",
+                           marker="*", s=140, zorder=3, label="best" if key is None else None)
+            if not numeric:
+                ax.set_xticks(range(len(order)), order)
+            elif name in log_params and (column >= 0).all() and (column > 0).any():
+                if (column > 0).all():
+                    ax.set_xscale("log")
+                else:  # a zero among log-spaced choices (e.g. L2 0, 1e-5, 1e-4): linear around 0, log beyond
+                    ax.set_xscale("symlog", linthresh=float(column[column > 0].min()))
+                ax.xaxis.set_minor_formatter(NullFormatter())  # no overlapping 2x10^-3-style minor labels
+            ax.set_xlabel(name)
+            ax.grid(alpha=0.3)
+        axes[0][0].set_ylabel(score_name)
+        axes[0][0].legend(fontsize="small", loc="upper left")
+        better = "lower" if direction == "min" else "higher"
+        fig.suptitle(title or f"hyperparameter search: {len(done)} completed trials ({better} is better; "
+                              "star = best)")
+
+    return _render(draw, path=path, figsize=(max(3.0 * ncols, 4.0), 3.2), ncols=ncols)
