@@ -14,9 +14,7 @@ import dataclasses
 import time
 from collections.abc import Sequence
 
-import numpy as np
-
-from shared.app import CaseStudyRun, add_common_arguments, configure_logging, finish_run, start_run
+from shared.app import CaseStudyRun, add_common_arguments, cli_main, finish_run, start_run
 from shared.artifacts import fingerprint_frame
 from shared.data import stratified_split
 from shared.results import CaseStudyResult
@@ -103,13 +101,7 @@ def run_case_study(config: DigitsConfig, *, verbose: int = 0) -> CaseStudyRun:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    config = parse_args(argv)
-    configure_logging(config.log_level)
-    from shared.training import verbosity
-
-    outcome = run_case_study(config, verbose=verbosity())
-    print(outcome.summary_table())
-    return 0
+    return cli_main(APP, argv, parse_args=parse_args, run_case_study=run_case_study)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -114,6 +114,37 @@ def run_cli(app: str, body: Callable[[], int]) -> int:
         return 2
 
 
+def cli_main(app: str, argv: Sequence[str] | None, *, parse_args: Callable[[Sequence[str] | None], Any],
+             run_case_study: Callable[..., CaseStudyRun],
+             present: Callable[[CaseStudyRun], str | None] | None = None,
+             shortcut: Callable[[Any], str | None] | None = None) -> int:
+    """The body of every application's ``main(argv)``: parse, log, run, print the results table.
+
+    ``present(outcome)`` returns extra text to print after the table (verdicts, plans, ...);
+    ``shortcut(config)`` handles modes that do not run the case study (e.g. predicting with a saved
+    model): it returns the text to print, or ``None`` to run the case study. Input problems become
+    one clear line on stderr and exit code 2 (``run_cli``). Only entry points print.
+    """
+    def body() -> int:
+        from .training import verbosity
+
+        config = parse_args(argv)  # inside run_cli: an invalid option combination is one clear line too
+        configure_logging(config.log_level)
+        if shortcut is not None:
+            text = shortcut(config)
+            if text is not None:
+                print(text)
+                return 0
+        outcome = run_case_study(config, verbose=verbosity())
+        print(outcome.summary_table())
+        text = present(outcome) if present is not None else None
+        if text:
+            print(text)
+        return 0
+
+    return run_cli(app, body)
+
+
 def add_tuning_arguments(parser: argparse.ArgumentParser, *, default_trials: int = 10) -> argparse.ArgumentParser:
     """``--tune random|grid|bayes`` and ``--trials N`` for applications that declare a search space."""
     group = parser.add_argument_group("hyperparameter search (training/validation data only)")

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from shared.app import (CaseStudyRun, UserError, add_common_arguments, add_tuning_arguments, configure_logging,
-                        finish_run, run_cli, start_run)
+from shared.app import (CaseStudyRun, UserError, add_common_arguments, add_tuning_arguments, cli_main, finish_run,
+                        start_run)
 from shared.tuning import Choice, Float
 
 from . import text as textlib
@@ -705,25 +705,19 @@ def use_saved_model(config: SentimentConfig) -> str:
     return "\n".join(parts)
 
 
+def _saved_model_mode(config: SentimentConfig) -> str | None:
+    return use_saved_model(config) if config.model_dir is not None else None
+
+
+def _present(outcome: CaseStudyRun) -> str:
+    """The user's own predictions and explanations, when the run made some."""
+    paths = (outcome.run_dir.path / name for name in ("predictions.txt", "explanations.txt"))
+    return "\n".join(path.read_text(encoding="utf-8") for path in paths if path.is_file())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    config = parse_args(argv)
-    configure_logging(config.log_level)
-
-    def body() -> int:
-        from shared.training import verbosity
-
-        if config.model_dir is not None:
-            print(use_saved_model(config))
-            return 0
-        outcome = run_case_study(config, verbose=verbosity())
-        print(outcome.summary_table())
-        for name in ("predictions.txt", "explanations.txt"):
-            path = outcome.run_dir.path / name
-            if path.is_file():
-                print(path.read_text(encoding="utf-8"))
-        return 0
-
-    return run_cli(APP, body)
+    return cli_main(APP, argv, parse_args=parse_args, run_case_study=run_case_study, shortcut=_saved_model_mode,
+                    present=_present)
 
 
 if __name__ == "__main__":  # pragma: no cover

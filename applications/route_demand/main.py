@@ -28,8 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shared.app import (CaseStudyRun, add_common_arguments, add_tuning_arguments, configure_logging, finish_run,
-                        run_cli, start_run)
+from shared.app import CaseStudyRun, add_common_arguments, add_tuning_arguments, cli_main, finish_run, start_run
 from shared.tuning import Choice, Float
 
 log = logging.getLogger(__name__)
@@ -568,18 +567,7 @@ def describe(outcome: CaseStudyRun) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    config = parse_args(argv)
-    configure_logging(config.log_level)
-
-    def body() -> int:
-        from shared.training import verbosity
-
-        outcome = run_case_study(config, verbose=verbosity())
-        print(outcome.summary_table())
-        print(describe(outcome))
-        return 0
-
-    return run_cli(APP, body)
+    return cli_main(APP, argv, parse_args=parse_args, run_case_study=run_case_study, present=describe)
 
 
 if __name__ == "__main__":  # pragma: no cover

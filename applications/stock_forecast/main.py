@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shared.app import (CaseStudyRun, add_common_arguments, add_tuning_arguments, configure_logging, finish_run,
-                        run_cli, start_run)
+from shared.app import CaseStudyRun, add_common_arguments, add_tuning_arguments, cli_main, finish_run, start_run
 from shared.tuning import Choice, Float
 
 log = logging.getLogger(__name__)
@@ -547,27 +546,19 @@ def _markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _present(outcome: CaseStudyRun) -> str:
+    """The verdicts against the random walk, and the next days' forecast with its disclaimer."""
+    extra = outcome.results[0].extra
+    lines = list(extra.get("verdicts", []))
+    if "forecast_next" in extra:
+        fc = extra["forecast_next"]
+        lines += [f"\nNext {len(fc['days'])} trading days ({fc['model']}, refit on all data; weekdays, exchange "
+                  "holidays not skipped):", pd.DataFrame(fc["days"]).to_string(index=False), DISCLAIMER]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    config = parse_args(argv)
-    configure_logging(config.log_level)
-
-    def body() -> int:
-        from shared.training import verbosity
-
-        outcome = run_case_study(config, verbose=verbosity())
-        print(outcome.summary_table())
-        extra = outcome.results[0].extra
-        for line in extra.get("verdicts", []):
-            print(line)
-        if "forecast_next" in extra:
-            fc = extra["forecast_next"]
-            print(f"\nNext {len(fc['days'])} trading days ({fc['model']}, refit on all data; weekdays, exchange "
-                  "holidays not skipped):")
-            print(pd.DataFrame(fc["days"]).to_string(index=False))
-            print(DISCLAIMER)
-        return 0
-
-    return run_cli(APP, body)
+    return cli_main(APP, argv, parse_args=parse_args, run_case_study=run_case_study, present=_present)
 
 
 if __name__ == "__main__":  # pragma: no cover

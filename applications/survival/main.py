@@ -24,8 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from shared.app import (CaseStudyRun, add_common_arguments, add_tuning_arguments, configure_logging, finish_run,
-                        run_cli, start_run)
+from shared.app import CaseStudyRun, add_common_arguments, add_tuning_arguments, cli_main, finish_run, start_run
 from shared.artifacts import fingerprint_frame
 from shared.tuning import Choice, Float
 
@@ -457,25 +456,19 @@ def run_case_study(config: SurvivalConfig, *, verbose: int = 0) -> CaseStudyRun:
     return finish_run(APP, run, results, started=started, results_file=config.results_file)
 
 
+def _predict_mode(config: SurvivalConfig) -> str | None:
+    """``--predict FILE``: score new patients with a saved model instead of running the case study."""
+    if config.predict is None:
+        return None
+    from .predict import predict_file
+
+    target = predict_file(config.predict, model_dir=config.model_dir, days=config.days, output=config.output,
+                          dataset=config.predict_model, id_column=config.id_column)
+    return f"predictions written to {target}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    config = parse_args(argv)
-    configure_logging(config.log_level)
-
-    def body() -> int:
-        from shared.training import verbosity
-
-        if config.predict is not None:
-            from .predict import predict_file
-
-            target = predict_file(config.predict, model_dir=config.model_dir, days=config.days, output=config.output,
-                                  dataset=config.predict_model, id_column=config.id_column)
-            print(f"predictions written to {target}")
-            return 0
-        outcome = run_case_study(config, verbose=verbosity())
-        print(outcome.summary_table())
-        return 0
-
-    return run_cli(APP, body)
+    return cli_main(APP, argv, parse_args=parse_args, run_case_study=run_case_study, shortcut=_predict_mode)
 
 
 if __name__ == "__main__":  # pragma: no cover
