@@ -115,6 +115,15 @@ def is_complete(path: str | Path) -> bool:
         for item in items)
 
 
+def recorded_wall_time(path: str | Path) -> float:
+    """The application's own wall time stored in a complete results file (0.0 if it has none)."""
+    try:
+        times = [float(item["wall_time_s"]) for item in load_results(path) if item.get("wall_time_s") is not None]
+    except (FileNotFoundError, ValueError, OSError, TypeError):
+        return 0.0
+    return max(times, default=0.0)
+
+
 def _read_state(directory: Path) -> dict[str, Any]:
     path = directory / STATE_FILE
     try:
@@ -391,8 +400,9 @@ def reproduce(*, quick: bool = False, check: bool = False, only: Iterable[str] |
             previous = state["apps"].get(name, {})
             same_args = previous.get("args") in (None, args)
             if resume and is_complete(results_file) and same_args and previous.get("status") != "failed":
-                outcome = AppOutcome(name, "skipped", results_file, previous.get("wall_time_s") or 0.0,
-                                     run_dir=run_dir)
+                # the time the run that wrote the file took (from the state, else from the file itself)
+                outcome = AppOutcome(name, "skipped", results_file,
+                                     previous.get("wall_time_s") or recorded_wall_time(results_file), run_dir=run_dir)
                 say(f"{prefix}: skipped, {results_file} is already complete (--no-resume reruns it)")
             else:
                 if resume and is_complete(results_file) and not same_args:

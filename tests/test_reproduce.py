@@ -265,3 +265,18 @@ def test_an_interrupted_reproduce_continues_where_it_stopped(apps, tmp_path):
     code, out = run(tmp_path)
     assert code == 0 and len(first.calls) == 1 and "[1/2] first: skipped" in out
     assert (tmp_path / "results" / "second.json").is_file()
+
+
+def test_results_written_by_the_app_itself_are_skipped_with_their_own_wall_time(apps, tmp_path):
+    """An application run by hand with --results-file results/<app>.json: reproduce keeps it and
+    shows the wall time that run recorded, not 0 s."""
+    app = make_app("one")
+    apps(one=app)
+    result = CaseStudyResult(app="one", protocol="P1", dataset={"name": "one-data", "rows": 10})
+    result.add("net", "deep", {"rmse": 0.5, "mae": 0.4})
+    result.wall_time_s = 1234.5
+    write_results(tmp_path / "results" / "one.json", [result])
+    code, out = run(tmp_path)
+    assert code == 0 and app.calls == [] and "[1/1] one: skipped" in out
+    readme = (tmp_path / "results" / "README.md").read_text(encoding="utf-8")
+    assert "| one | done | 1234 s |" in readme or "| one | done | 1,234 s |" in readme, readme[:800]
