@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shared.app import (CaseStudyRun, UserError, add_common_arguments, add_tuning_arguments, configure_logging,
-                        finish_run, run_cli, start_run)
+from shared.app import (CaseStudyRun, UserError, add_common_arguments, add_tuning_arguments, cli_main, finish_run,
+                        start_run)
 from shared.artifacts import RunDir, fingerprint_frame, write_csv
 from shared.results import CaseStudyResult, mean_and_std
 from shared.tuning import Choice, Float, tune
@@ -697,20 +697,13 @@ def run_case_study(config: RecommenderConfig, *, verbose: int = 0) -> Recommende
                           wall_time_s=outcome.wall_time_s, tables=tables)
 
 
+def _present(outcome: CaseStudyRun) -> str:
+    """The recommendation and similar-item tables asked for with --recommend / --similar."""
+    return "\n".join(f"\n{title}\n{table.to_string(index=False)}" for title, table in outcome.tables.items())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    config = parse_args(argv)
-    configure_logging(config.log_level)
-
-    def body() -> int:
-        from shared.training import verbosity
-
-        outcome = run_case_study(config, verbose=verbosity())
-        print(outcome.summary_table())
-        for title, table in outcome.tables.items():
-            print(f"\n{title}\n{table.to_string(index=False)}")
-        return 0
-
-    return run_cli(APP, body)
+    return cli_main(APP, argv, parse_args=parse_args, run_case_study=run_case_study, present=_present)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1230,7 +1230,7 @@ def plot_tuning_scores(trials: pd.DataFrame, names: Sequence[str], *, score_name
     if done.empty:
         raise ValueError("trials has no COMPLETED trial to plot; run at least one successful trial")
     done = done.assign(score=pd.to_numeric(done["score"], errors="coerce"))
-    from matplotlib.ticker import NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
     groups = ([(None, done)] if group is None
               else [(key, part) for key, part in done.groupby(group, sort=True)])
     ncols = len(names)
@@ -1254,6 +1254,10 @@ def plot_tuning_scores(trials: pd.DataFrame, names: Sequence[str], *, score_name
             elif name in log_params and (column >= 0).all() and (column > 0).any():
                 if (column > 0).all():
                     ax.set_xscale("log")
+                    # ticks at 1, 2, 5 x 10^k so a range narrower than a decade still gets labels
+                    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+                    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+                    ax.tick_params(axis="x", labelrotation=30)
                 else:  # a zero among log-spaced choices (e.g. L2 0, 1e-5, 1e-4): linear around 0, log beyond
                     ax.set_xscale("symlog", linthresh=float(column[column > 0].min()))
                 ax.xaxis.set_minor_formatter(NullFormatter())  # no overlapping 2x10^-3-style minor labels

@@ -72,3 +72,13 @@ def test_no_completed_trial_or_not_a_frame():
         viz.plot_tuning_scores(failed, ["units"])
     with pytest.raises(TypeError, match="must be a pandas DataFrame"):
         viz.plot_tuning_scores({"units": [1]}, ["units"])
+
+
+def test_a_log_range_narrower_than_a_decade_still_has_tick_labels():
+    trials = _trials().assign(learning_rate=[2.1e-3, 2.8e-3, 4e-3, 6.4e-3])
+    fig = viz.plot_tuning_scores(trials, ["learning_rate"], log_params=["learning_rate"])
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    lo, hi = ax.get_xlim()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text() and lo <= t.get_position()[0] <= hi]
+    assert labels and all(label[0].isdigit() for label in labels), labels
