@@ -23,6 +23,20 @@ from .results import CaseStudyResult
 log = logging.getLogger(__name__)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """The options every application's config shares: those of ``add_common_arguments`` and
+    ``add_tuning_arguments``. Application configs subclass it (frozen dataclasses)."""
+
+    tune: str | None = None    # random | grid | bayes: search the application's SEARCH_SPACE
+    trials: int = 10
+    seed: int = 42
+    runs_dir: str = "runs"
+    run_id: str | None = None
+    log_level: str = "INFO"
+    results_file: str | None = None
+
+
 def add_common_arguments(parser: argparse.ArgumentParser, *, default_seed: int = 42) -> argparse.ArgumentParser:
     group = parser.add_argument_group("run")
     group.add_argument("--seed", type=int, default=default_seed,

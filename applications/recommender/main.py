@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shared.app import (CaseStudyRun, UserError, add_common_arguments, add_tuning_arguments, cli_main, finish_run,
-                        start_run)
+from shared.app import (CaseStudyRun, RunOptions, UserError, add_common_arguments, add_tuning_arguments, cli_main,
+                        finish_run, start_run)
 from shared.artifacts import RunDir, fingerprint_frame, write_csv
 from shared.results import CaseStudyResult, mean_and_std
 from shared.tuning import Choice, Float, tune
@@ -74,7 +74,7 @@ FULL_ARGS = ["--dataset", "all", "--protocol", "both", "--seeds", "3", "--map-me
 
 
 @dataclasses.dataclass(frozen=True)
-class RecommenderConfig:
+class RecommenderConfig(RunOptions):
     dataset: str = "all"                 # movielens | retail | all (ignored with --source csv)
     protocol: str = "both"               # A | B | both
     source: str = "sample"               # sample | csv | parquet (streamed, see stream.py)
@@ -117,13 +117,6 @@ class RecommenderConfig:
     recommend: str | None = None
     similar: str | None = None
     k: int = 10
-    tune: str | None = None          # random | grid | bayes: search SEARCH_SPACE for the Protocol A MF
-    trials: int = 10
-    seed: int = 42
-    runs_dir: str = "runs"
-    run_id: str | None = None
-    log_level: str = "INFO"
-    results_file: str | None = None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> RecommenderConfig:

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from shared.app import (CaseStudyRun, UserError, add_common_arguments, add_tuning_arguments, cli_main, finish_run,
-                        start_run)
+from shared.app import (CaseStudyRun, RunOptions, UserError, add_common_arguments, add_tuning_arguments, cli_main,
+                        finish_run, start_run)
 from shared.tuning import Choice, Float
 
 from . import text as textlib
@@ -58,7 +58,7 @@ TUNE_VALIDATION = 0.2
 
 
 @dataclasses.dataclass(frozen=True)
-class SentimentConfig:
+class SentimentConfig(RunOptions):
     # data
     source: str = "sample"
     path: str | None = None
@@ -85,8 +85,6 @@ class SentimentConfig:
     seeds: int = 1
     cv_folds: int = 0
     deep: DeepParams = DeepParams()
-    tune: str | None = None
-    trials: int = 10
     # baselines
     baseline_cv: int = 5
     # use of the trained model
@@ -96,12 +94,6 @@ class SentimentConfig:
     model_dir: str | None = None
     n_explain: int = 2
     map_points: int = 2000
-    # run
-    seed: int = 42
-    runs_dir: str = "runs"
-    run_id: str | None = None
-    log_level: str = "INFO"
-    results_file: str | None = None
 
     def pipeline(self) -> textlib.TextPipeline:
         return textlib.TextPipeline(tokenizer=self.tokenizer, lowercase=self.lowercase, negation=self.negation,

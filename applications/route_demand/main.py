@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shared.app import CaseStudyRun, add_common_arguments, add_tuning_arguments, cli_main, finish_run, start_run
+from shared.app import (CaseStudyRun, RunOptions, add_common_arguments, add_tuning_arguments, cli_main, finish_run,
+                        start_run)
 from shared.tuning import Choice, Float
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ SEARCH_SPACE = [
 
 
 @dataclasses.dataclass(frozen=True)
-class RouteDemandConfig:
+class RouteDemandConfig(RunOptions):
     source: str = "flights"
     path: str | None = None
     date_column: str = "date"
@@ -82,13 +83,6 @@ class RouteDemandConfig:
     plan: bool = False
     service_level: float = 0.9
     plan_rounding: str = "nearest"
-    tune: str | None = None
-    trials: int = 10
-    seed: int = 42
-    runs_dir: str = "runs"
-    run_id: str | None = None
-    log_level: str = "INFO"
-    results_file: str | None = None
 
     @property
     def seed_list(self) -> list[int]:

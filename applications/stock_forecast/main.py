@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shared.app import CaseStudyRun, add_common_arguments, add_tuning_arguments, cli_main, finish_run, start_run
+from shared.app import (CaseStudyRun, RunOptions, add_common_arguments, add_tuning_arguments, cli_main, finish_run,
+                        start_run)
 from shared.tuning import Choice, Float
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ SEARCH_SPACE = [
 
 
 @dataclasses.dataclass(frozen=True)
-class StockConfig:
+class StockConfig(RunOptions):
     source: str = "sample"
     ticker: str | None = None
     path: str | None = None
@@ -85,13 +86,6 @@ class StockConfig:
     patience: int = 8
     seeds: int = 3
     forecast_next: int = 0
-    tune: str | None = None
-    trials: int = 10
-    seed: int = 42
-    runs_dir: str = "runs"
-    run_id: str | None = None
-    log_level: str = "INFO"
-    results_file: str | None = None
 
 
 def _csv_list(text: str) -> tuple[str, ...]:

@@ -24,7 +24,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from shared.app import CaseStudyRun, add_common_arguments, add_tuning_arguments, cli_main, finish_run, start_run
+from shared.app import (CaseStudyRun, RunOptions, add_common_arguments, add_tuning_arguments, cli_main, finish_run,
+                        start_run)
 from shared.artifacts import fingerprint_frame
 from shared.tuning import Choice, Float
 
@@ -67,7 +68,7 @@ _REF_KEYS = ("harrell_c", "uno_c", "ibs", "auc_h", "accuracy_h")
 
 
 @dataclasses.dataclass(frozen=True)
-class SurvivalConfig:
+class SurvivalConfig(RunOptions):
     dataset: tuple[str, ...] = ("support",)
     source: Literal["sample", "csv", "parquet"] = "sample"
     path: str | None = None
@@ -93,13 +94,6 @@ class SurvivalConfig:
     days: tuple[float, ...] = (30.0, 90.0, 180.0)
     output: str | None = None
     id_column: str | None = None
-    tune: str | None = None
-    trials: int = 10
-    seed: int = 42
-    runs_dir: str = "runs"
-    run_id: str | None = None
-    log_level: str = "INFO"
-    results_file: str | None = None
 
     @property
     def seed_list(self) -> list[int]:
