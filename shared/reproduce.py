@@ -333,7 +333,9 @@ def write_readme(directory: str | Path, *, quick: bool, state: Mapping[str, Any]
                     f"{f'[{path.name}]({path.name})' if path.is_file() else '–'} |")
     lines += ["## Summary", "", *rows, ""]
     if total_wall_s is not None:
-        lines += [f"Wall time of the last `{command}`: {total_wall_s:.0f} s (skipped applications excluded).", ""]
+        recorded = sum(float(e["wall_time_s"]) for e in entries.values() if e.get("wall_time_s") is not None)
+        lines += [f"Wall time of the last `{command}`: {total_wall_s:.0f} s (skipped applications excluded); "
+                  f"the runs that wrote these results took {recorded:.0f} s together (the table above).", ""]
     for name in names:
         description = cli.APPLICATIONS.get(name, cli.EXAMPLES.get(name, ""))
         lines += _app_section(name, description, directory, entries.get(name),
