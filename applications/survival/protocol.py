@@ -75,7 +75,7 @@ class Prediction:
 def score(ctx: FoldContext, pred: Prediction) -> dict[str, float | None]:
     from sklearn.metrics import accuracy_score, roc_auc_score
 
-    from shared.evaluation.survival import harrell_c, uno_c
+    from shared.evaluation.survival import harrell_c, integrated_brier, uno_c
 
     out: dict[str, float | None] = {
         "harrell_c": harrell_c(ctx.test_event, ctx.test_time, pred.risk),
@@ -83,28 +83,14 @@ def score(ctx: FoldContext, pred: Prediction) -> dict[str, float | None]:
         "ibs": None, "auc_h": None, "accuracy_h": None,
     }
     if pred.surv is not None:
-        out["ibs"] = integrated_brier_clipped(ctx, pred.surv)
+        # shared integrated_brier caps follow-up past the grid itself (small folds)
+        out["ibs"] = integrated_brier(ctx.train_event, ctx.train_time, ctx.test_event, ctx.test_time,
+                                      np.clip(pred.surv, 0.0, 1.0), ctx.grid)
     if pred.p_horizon is not None:
         y, p = ctx.test_label[ctx.test_known], np.asarray(pred.p_horizon, dtype=float)[ctx.test_known]
         out["auc_h"] = float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else None
         out["accuracy_h"] = float(accuracy_score(y, p >= 0.5))
     return out
-
-
-def integrated_brier_clipped(ctx: FoldContext, surv: np.ndarray) -> float:
-    """The integrated Brier score with test follow-up past the grid capped just below the last training time.
-
-    A patient followed past the grid's last time counts as event-free at every grid time whatever
-    happens later, so capping their time (anywhere past the grid) leaves the score unchanged; but
-    scikit-survival estimates censoring weights at every test time and refuses times beyond the last
-    training time, which happens in small folds.
-    """
-    from shared.evaluation.survival import integrated_brier
-
-    cap = 0.5 * (ctx.grid[-1] + ctx.train_time.max())
-    time = np.where(ctx.test_time > cap, cap, ctx.test_time)
-    return integrated_brier(ctx.train_event, ctx.train_time, ctx.test_event, time, np.clip(surv, 0.0, 1.0),
-                            ctx.grid)
 
 
 def summarize(per_fold: list[dict[str, float | None]]) -> tuple[dict[str, float], dict[str, float]]:
