@@ -34,6 +34,7 @@ from shared.tuning import Choice, Float, tune
 
 from .data import Interactions
 from .models import MF_OPTIMIZERS
+from .sequential import ARCHITECTURES as SEQ_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,22 @@ class RecommenderConfig(RunOptions):
     patience: int = 3
     ease: bool = True
     ease_grid: tuple[float, ...] = (100.0, 300.0, 1000.0)
+    als: bool = True
+    als_factors: tuple[int, ...] = (64, 128)
+    als_regularization: tuple[float, ...] = (1.0, 10.0)
+    als_alpha: tuple[float, ...] = (1.0, 5.0)
+    als_iterations: int = 15
+    seq_models: tuple[str, ...] = ("gru4rec", "sasrec")
+    max_len: int = 50
+    seq_dim: int = 64
+    seq_blocks: int = 2
+    seq_heads: int = 2
+    seq_dropout: float = 0.2
+    seq_learning_rate: float = 1e-3
+    seq_batch_size: int = 64
+    seq_epochs: int = 50
+    seq_patience: int = 5
+    seq_all_windows: bool = True
     knn_neighbours: int = 200
     map_method: str = "pca"
     recommend: str | None = None
@@ -177,6 +194,30 @@ def parse_args(argv: Sequence[str] | None = None) -> RecommenderConfig:
     m.add_argument("--ease-grid", type=float, nargs="+", default=list(d.ease_grid),
                    help="EASE lambdas tried on the validation split")
     m.add_argument("--knn-neighbours", type=int, default=d.knn_neighbours, help="neighbours of the pruned item-kNN")
+    m.add_argument("--no-als", dest="als", action="store_false", help="skip the implicit-ALS baseline")
+    m.add_argument("--als-factors", type=int, nargs="+", default=list(d.als_factors),
+                   help="implicit-ALS latent factors tried on the validation split")
+    m.add_argument("--als-regularization", type=float, nargs="+", default=list(d.als_regularization),
+                   help="implicit-ALS L2 values tried on the validation split")
+    m.add_argument("--als-alpha", type=float, nargs="+", default=list(d.als_alpha),
+                   help="implicit-ALS confidence weights (1 + alpha * x) tried on the validation split")
+    m.add_argument("--als-iterations", type=int, default=d.als_iterations, help="implicit-ALS sweeps")
+    s_ = parser.add_argument_group("sequential models (Protocol B)")
+    s_.add_argument("--seq-models", nargs="*", choices=list(SEQ_MODELS), default=list(d.seq_models),
+                    help="next-item models to train (none: pass the option without a value)")
+    s_.add_argument("--max-len", type=int, default=d.max_len,
+                    help="latest training interactions a sequential model reads per user")
+    s_.add_argument("--seq-dim", type=int, default=d.seq_dim, help="item embedding / hidden size")
+    s_.add_argument("--seq-blocks", type=int, default=d.seq_blocks, help="GRU layers or transformer blocks")
+    s_.add_argument("--seq-heads", type=int, default=d.seq_heads, help="attention heads (SASRec)")
+    s_.add_argument("--seq-dropout", type=float, default=d.seq_dropout, help="dropout of the sequential models")
+    s_.add_argument("--seq-learning-rate", type=float, default=d.seq_learning_rate, help="Adam learning rate")
+    s_.add_argument("--seq-batch-size", type=int, default=d.seq_batch_size, help="sequences per batch")
+    s_.add_argument("--seq-epochs", type=int, default=d.seq_epochs,
+                    help="maximum epochs (early stopping on validation NDCG@10)")
+    s_.add_argument("--seq-patience", type=int, default=d.seq_patience, help="early-stopping patience (epochs)")
+    s_.add_argument("--seq-latest-window", dest="seq_all_windows", action="store_false",
+                    help="train on each user's latest --max-len items only (default: every window of the history)")
     o = parser.add_argument_group("use and output")
     o.add_argument("--recommend", default=None, metavar="USER", help="print top-k unseen items for this user id")
     o.add_argument("--similar", default=None, metavar="ITEM", help="print the nearest items to this item id")
@@ -186,7 +227,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RecommenderConfig:
     add_common_arguments(parser)
     a = parser.parse_args(argv)
     for name in ("seeds", "mf_factors", "mf_batch_size", "mf_epochs", "tt_dim", "tt_batch_size", "tt_epochs", "k",
-                 "knn_neighbours"):
+                 "knn_neighbours", "max_len", "seq_dim", "seq_blocks", "seq_heads", "seq_batch_size", "seq_epochs",
+                 "als_iterations"):
         if getattr(a, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(a, name)}")
     if a.max_users is not None and a.max_users < 2:
@@ -210,6 +252,17 @@ def parse_args(argv: Sequence[str] | None = None) -> RecommenderConfig:
         parser.error(check_stream_arguments(a))
     if any(v <= 0 for v in a.ease_grid):
         parser.error("--ease-grid values must be > 0")
+    if any(v < 1 for v in a.als_factors) or any(v < 0 for v in a.als_regularization) or \
+            any(v <= 0 for v in a.als_alpha):
+        parser.error("--als-factors must be >= 1, --als-regularization >= 0 and --als-alpha > 0")
+    if not 0.0 <= a.seq_dropout < 1.0:
+        parser.error(f"--seq-dropout must be in [0, 1), got {a.seq_dropout}")
+    if a.seq_learning_rate <= 0:
+        parser.error(f"--seq-learning-rate must be > 0, got {a.seq_learning_rate}")
+    if a.seq_patience < 0:
+        parser.error(f"--seq-patience must be >= 0, got {a.seq_patience}")
+    if "sasrec" in a.seq_models and a.seq_dim % a.seq_heads:
+        parser.error(f"--seq-dim ({a.seq_dim}) must be a multiple of --seq-heads ({a.seq_heads}) for sasrec")
     if a.trials < 1:
         parser.error(f"--trials must be >= 1, got {a.trials}")
     if a.tune is not None:
@@ -233,6 +286,12 @@ def parse_args(argv: Sequence[str] | None = None) -> RecommenderConfig:
         tt_l2=a.tt_l2, tt_learning_rate=a.tt_learning_rate, tt_batch_size=a.tt_batch_size, tt_epochs=a.tt_epochs,
         tt_temperature=a.tt_temperature, tt_logq=a.tt_logq, patience=a.patience, ease=a.ease,
         ease_grid=tuple(float(v) for v in a.ease_grid), knn_neighbours=a.knn_neighbours, map_method=a.map_method,
+        als=a.als, als_factors=tuple(a.als_factors), als_regularization=tuple(float(v) for v in a.als_regularization),
+        als_alpha=tuple(float(v) for v in a.als_alpha), als_iterations=a.als_iterations,
+        seq_models=tuple(dict.fromkeys(a.seq_models)), max_len=a.max_len, seq_dim=a.seq_dim,
+        seq_blocks=a.seq_blocks, seq_heads=a.seq_heads, seq_dropout=a.seq_dropout,
+        seq_learning_rate=a.seq_learning_rate, seq_batch_size=a.seq_batch_size, seq_epochs=a.seq_epochs,
+        seq_patience=a.seq_patience, seq_all_windows=a.seq_all_windows,
         recommend=a.recommend, similar=a.similar, k=a.k, tune=a.tune, trials=a.trials, seed=a.seed,
         runs_dir=a.runs_dir, run_id=a.run_id, log_level=a.log_level, results_file=a.results_file)
 
@@ -478,7 +537,7 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     from shared.training import set_seed, standard_callbacks
 
     from . import plots
-    from .baselines import EASE, ItemKNN, MostPopular
+    from .baselines import EASE, ImplicitALS, ItemKNN, MostPopular
     from .evaluate import K, evaluate_ranker, list_statistics
     from .indexing import IdIndex
     from .models import TwoTowerRanker, TwoTowerSettings, ranking_callback
@@ -569,6 +628,40 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     lists["two_tower"] = per_seed[0].top
     stats.append({"model": "two_tower", "kind": "deep", **s})
 
+    als_choice = None
+    if config.als:
+        started = time.perf_counter()
+        als_choice = _tune_als(config, fx, v_rows, v_held)
+        chosen = als_choice["chosen"]
+        add("implicit_als", "baseline",
+            evaluate_ranker(ImplicitALS(**chosen, iterations=config.als_iterations, seed=config.seed).fit(x).score,
+                            x, rows, held),
+            note=f"implicit {_version('implicit')} ALS, {chosen['factors']} factors, regularization "
+                 f"{chosen['regularization']:g}, alpha {chosen['alpha']:g}: chosen on validation NDCG@10")
+        timings["implicit_als_s"] = round(time.perf_counter() - started, 1)
+
+    sequential: dict[str, Any] = {}
+    if config.seq_models:
+        from .sequential_protocol import SplitData, run_sequential
+
+        split = SplitData(train=train, fit=fit, users=users, items=items, f_users=f_users, f_items=f_items, x=x,
+                          fx=fx, rows=rows, held=held, v_rows=v_rows, v_held=v_held)
+        for arch in config.seq_models:
+            started = time.perf_counter()
+            seq = run_sequential(seq_settings(config, arch), split, seeds=_seeds(config), refit=config.refit,
+                                 verbose=verbose)
+            timings[f"{arch}_s"] = round(time.perf_counter() - started, 1)
+            sequential[arch] = seq
+            mean, std = mean_and_std([{**o.metrics, "coverage@10": list_statistics(o.top, popularity)["coverage"]}
+                                      for o in seq.per_seed])
+            result.add(arch, "deep", mean, seeds=_seeds(config), std=std,
+                       note=f"next-item, full softmax over {len(items)} items, tied embeddings; max-len "
+                            f"{config.max_len}, dim {config.seq_dim}, {config.seq_blocks} "
+                            f"{'GRU layer(s)' if arch == 'gru4rec' else 'causal attention block(s)'}, dropout "
+                            f"{config.seq_dropout:g}; epochs by validation NDCG@10 {seq.best_epochs}")
+            lists[arch] = seq.per_seed[0].top
+            stats.append({"model": arch, "kind": "deep", **list_statistics(seq.per_seed[0].top, popularity)})
+
     result.extra.update({
         "split": "leave-last-out per user (latest timestamp, ties -> larger item id), full ranking over all items "
                  "not in the user's training set; items unseen in training rank last",
@@ -576,8 +669,14 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
         "held_out_items_unseen_in_training": n_unknown, "min_interactions": config.min_interactions,
         "validation": "the same leave-last-out applied to the training part (tuning only)",
         "two_tower_best_epochs": best_epochs, "two_tower_refit_on_full_train": config.refit,
-        "per_seed": [o.metrics for o in per_seed], "ease": ease_choice, "list_statistics": stats,
-        "timings": timings})
+        "per_seed": [o.metrics for o in per_seed], "ease": ease_choice, "implicit_als": als_choice,
+        "list_statistics": stats, "timings": timings,
+        "sequential": {arch: {"best_epochs": q.best_epochs, "per_seed": [o.metrics for o in q.per_seed],
+                              "best_validation_ndcg@10": max(q.history["val_ndcg@10"]),
+                              "seconds_per_epoch": round(q.seconds_per_epoch, 2),
+                              "all_user_ranking_s": round(q.ranking_s, 2),
+                              "settings": dataclasses.asdict(seq_settings(config, arch))}
+                       for arch, q in sequential.items()}})
     if config.tune:
         result.extra["tuning"] = {"method": config.tune, "tuned": False,
                                   "reason": "--tune searches the Protocol A MF only; the two-tower model keeps its "
@@ -605,7 +704,73 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
                            title=f"Where recommendations come from ({ds.name})")
     m_x = x if config.refit else fx
     serving = Recommender(m_users, m_items, model.user_embeddings(), item_vectors, m_x, ds.items)
+    if sequential:
+        serving = _sequential_outputs(run, ds, config, sequential, train, users, tag)
     return result, serving
+
+
+def seq_settings(config: RecommenderConfig, architecture: str) -> Any:
+    """The sequential-model settings of ``config`` for one architecture."""
+    from .sequential import SequentialSettings
+
+    return SequentialSettings(architecture=architecture, max_len=config.max_len, dim=config.seq_dim,
+                              blocks=config.seq_blocks, heads=config.seq_heads, dropout=config.seq_dropout,
+                              learning_rate=config.seq_learning_rate, batch_size=config.seq_batch_size,
+                              epochs=config.seq_epochs, patience=config.seq_patience,
+                              all_windows=config.seq_all_windows)
+
+
+def _tune_als(config: RecommenderConfig, fx: Any, v_rows: np.ndarray, v_held: np.ndarray) -> dict[str, Any]:
+    """Grid over factors x regularization x alpha on the validation split (fit part only); best NDCG@10."""
+    import itertools
+
+    from .baselines import ImplicitALS
+    from .evaluate import evaluate_ranker
+
+    scores = []
+    for f, reg, alpha in itertools.product(config.als_factors, config.als_regularization, config.als_alpha):
+        model = ImplicitALS(factors=f, regularization=reg, alpha=alpha, iterations=config.als_iterations,
+                            seed=config.seed).fit(fx)
+        ndcg = evaluate_ranker(model.score, fx, v_rows, v_held).metrics["ndcg@10"]
+        scores.append({"factors": int(f), "regularization": float(reg), "alpha": float(alpha),
+                       "validation_ndcg@10": ndcg})
+    best = max(scores, key=lambda r: (r["validation_ndcg@10"], -r["factors"]))
+    return {"chosen": {k: best[k] for k in ("factors", "regularization", "alpha")}, "grid": scores}
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:  # pragma: no cover
+        return "?"
+
+
+def _sequential_outputs(run: RunDir, ds: Interactions, config: RecommenderConfig, sequential: dict[str, Any],
+                        train: pd.DataFrame, users: Any, tag: str) -> Any:
+    """Save each sequential model and its curves; serve the one with the best validation NDCG@10."""
+    from . import plots
+    from .indexing import interaction_matrix
+    from .recommend import Recommender
+
+    for arch, seq in sequential.items():
+        run.save_model(seq.model.model, f"{arch}_{tag}")
+        run.write_history(seq.history, f"history_{arch}_{tag}")
+        plots.learning_curves(run, seq.history, name=f"learning_curves_{arch}_{tag}",
+                              title=f"{arch} (Protocol B, {ds.name}): stage-1 learning curves")
+    arch = max(sequential, key=lambda a: max(sequential[a].history["val_ndcg@10"]))
+    seq = sequential[arch]
+    m_items = seq.item_index
+    cols = m_items.transform(train["item"])
+    known = cols >= 0
+    m_x = interaction_matrix(users.transform(train["user"])[known], cols[known], n_users=len(users),
+                             n_items=len(m_items))
+    item_vectors = seq.model.item_embeddings()
+    _item_maps(run, ds, m_items, item_vectors, np.asarray(m_x.sum(axis=0)).ravel(), name=f"item_map_{arch}_{tag}",
+               title=f"{arch} item embeddings ({ds.name})", config=config)
+    log.info("--recommend/--similar use %s (best validation NDCG@10 of the sequential models)", arch)
+    return Recommender(users, m_items, seq.user_states, item_vectors, m_x, ds.items)
 
 
 def _log_prob(x: Any) -> np.ndarray:
