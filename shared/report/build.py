@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import registry
 from ..artifacts import DEFAULT_RUNS_ROOT, atomic_path, write_text
 from . import html as H
 from .runs import RunInfo, find_runs, is_run_dir, load_run, relative
@@ -34,19 +35,11 @@ _EXTERNAL_SCRIPT = re.compile(r"<script[^>]+src\s*=\s*[\"']\s*(https?:)?//", re.
 
 
 def _descriptions() -> dict[str, str]:
-    try:
-        from ..cli import APPLICATIONS, EXAMPLES
-    except ImportError:  # pragma: no cover - the CLI is part of the package
-        return {}
-    return {**APPLICATIONS, **EXAMPLES}
+    return {**registry.APPLICATIONS, **registry.EXAMPLES}
 
 
 def _known_apps() -> list[str]:
-    try:
-        from ..cli import APPLICATIONS
-    except ImportError:  # pragma: no cover
-        return []
-    return list(APPLICATIONS)
+    return list(registry.APPLICATIONS)
 
 
 def default_out_dir(paths: Sequence[str | Path]) -> Path:
