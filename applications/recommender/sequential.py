@@ -3,7 +3,7 @@
 Both read a user's training items in time order (``sequences.py``: tokens = item position + 1,
 0 = padding, left-padded) and predict the next item at EVERY position. The encoder maps tokens
 (batch, max_len) to hidden states (batch, max_len, dim); the score of item j after position t is
-``h_t · E_j`` with E the model's own input item embedding (tied weights: one table to learn, and
+``h_t · E_j + b_j`` with E the model's own input item embedding (tied weights: one table to learn, and
 the hidden state lives in the item space, so ``--similar`` and the item map use the same vectors).
 
 Loss: FULL softmax over the whole catalogue (no sampling), cross-entropy at each non-padding
@@ -49,7 +49,7 @@ class SequentialSettings:
     batch_size: int = 64
     epochs: int = 50
     patience: int = 5
-    all_windows: bool = True     # train on every window of a long history, not only the latest
+    all_windows: bool = False    # also train on the earlier windows of a long history
 
     def __post_init__(self) -> None:
         if self.architecture not in ARCHITECTURES:
@@ -148,15 +148,19 @@ def _next_item_loss_layer(embedding: Any) -> Any:
         def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
             return None
 
+        def build(self, hidden_shape: Any, targets_shape: Any = None) -> None:
+            # a per-item output bias learns popularity directly (the dot product then models taste only)
+            self.bias = self.add_weight(shape=(int(table[0].input_dim),), initializer="zeros", name="item_bias")
+
         def call(self, hidden: Any, targets: Any, mask: Any = None) -> Any:  # padding handled via targets
             targets = tf.cast(targets, "int32")
             mask = targets > 0
             h = tf.boolean_mask(hidden, mask)
             t = tf.boolean_mask(targets, mask)
             weights = tf.convert_to_tensor(table[0].embeddings)
-            logits = tf.matmul(h, weights, transpose_b=True)
-            pad = tf.one_hot(tf.zeros_like(t), tf.shape(weights)[0], on_value=-1e9, off_value=0.0)
-            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=t, logits=logits + pad)
+            pad = tf.one_hot(0, tf.shape(weights)[0], on_value=-1e9, off_value=0.0)  # padding: never predicted
+            logits = tf.matmul(h, weights, transpose_b=True) + (tf.convert_to_tensor(self.bias) + pad)[None, :]
+            ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=t, logits=logits)
             rows = tf.where(mask)[:, 0]
             return tf.math.unsorted_segment_sum(ce, rows, tf.shape(targets)[0])
 
@@ -187,7 +191,8 @@ class SequentialRanker:
         self.embedding = _find_layer(self.model, embedding_layer_name(settings.architecture))
         tokens = k.Input((settings.max_len,), dtype="int32", name="tokens")
         targets = k.Input((settings.max_len,), dtype="int32", name="targets")
-        loss = _next_item_loss_layer(self.embedding)(self.model(tokens), targets)
+        self.output_layer = _next_item_loss_layer(self.embedding)
+        loss = self.output_layer(self.model(tokens), targets)
         self.trainer = k.Model({"tokens": tokens, "targets": targets}, loss, name=f"{self.name}_trainer")
         self.trainer.compile(optimizer=k.optimizers.Adam(settings.learning_rate), loss=_passthrough_loss)
 
@@ -215,9 +220,13 @@ class SequentialRanker:
     def item_embeddings(self) -> np.ndarray:
         return np.asarray(self.embedding.get_weights()[0][1:], dtype=np.float32)
 
+    def item_bias(self) -> np.ndarray:
+        """(n_items,) output bias of each item (padding dropped)."""
+        return np.asarray(self.output_layer.get_weights()[0][1:], dtype=np.float32)
+
     def scorer(self, history: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         """``score(rows)`` over item positions from the users' histories, computed in one batched pass."""
-        scores = self.user_states(history) @ self.item_embeddings().T
+        scores = self.user_states(history) @ self.item_embeddings().T + self.item_bias()[None, :]
 
         def score(rows: np.ndarray) -> np.ndarray:
             return scores[np.asarray(rows, np.int64)]

@@ -70,7 +70,7 @@ def _columns_scorer(model: Any, history: np.ndarray, model_items: IdIndex, items
     col = model_items.transform(items.ids)
     known = col >= 0
     scores = np.full((len(states), len(items)), -np.inf, dtype=np.float32)
-    scores[:, known] = states @ emb[col[known]].T
+    scores[:, known] = states @ emb[col[known]].T + model.item_bias()[col[known]][None, :]
 
     def score(rows: np.ndarray) -> np.ndarray:
         return scores[np.asarray(rows, np.int64)]
@@ -99,7 +99,8 @@ def run_sequential(settings: Any, split: SplitData, *, seeds: list[int], refit: 
         stage1 = SequentialRanker(n_items=len(s.f_items), settings=settings)
 
         def validation_scores(rows: np.ndarray, model: Any = stage1) -> np.ndarray:  # fit histories, every epoch
-            return model.user_states(fit_seq.history[np.asarray(rows, np.int64)]) @ model.item_embeddings().T
+            states = model.user_states(fit_seq.history[np.asarray(rows, np.int64)])
+            return states @ model.item_embeddings().T + model.item_bias()[None, :]
 
         callbacks = [ranking_callback(validation_scores, s.fx, s.v_rows, s.v_held, k=K),
                      *standard_callbacks(None, monitor="val_ndcg@10", mode="max", patience=settings.patience,

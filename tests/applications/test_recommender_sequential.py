@@ -100,9 +100,12 @@ def test_ranking_one_user_by_hand_excludes_seen_and_unknown_items():
         def item_embeddings(self):
             return np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=np.float32)  # model items a, b, c
 
+        def item_bias(self):
+            return np.array([0.5, 0.0, 0.0], dtype=np.float32)
+
     model_items, items = IdIndex(["a", "b", "c"]), IdIndex(["a", "b", "c", "d"])  # "d" unknown to the model
     score = _columns_scorer(Fixed(), np.zeros((1, 4), np.int32), model_items, items)
-    assert score(np.array([0])).tolist() == [[1.0, 2.0, 3.0, -np.inf]]  # u·a = 1, u·b = 2, u·c = 3
+    assert score(np.array([0])).tolist() == [[1.5, 2.0, 3.0, -np.inf]]  # u·a + 0.5, u·b = 2, u·c = 3
     seen = interaction_matrix(np.array([0]), np.array([2]), n_users=1, n_items=4)  # the user has c
     assert rank_top_k(score, seen, np.array([0]), k=3).tolist() == [[1, 0, 3]]  # b, a, then d last
     outcome = evaluate_ranker(score, seen, np.array([0]), np.array([0]), k=1)  # held-out a is 2nd: a miss at 1
@@ -161,16 +164,18 @@ def test_full_softmax_loss_matches_a_hand_computed_cross_entropy():
                                                                      blocks=1, dropout=0.0))
     tokens = np.array([[0, 1, 2], [3, 1, 2]], np.int32)
     targets = np.array([[0, 2, 3], [1, 2, 3]], np.int32)
-    per_row = ranker.trainer({"tokens": tokens, "targets": targets}, training=False).numpy()
     hidden = ranker.model(tokens, training=False).numpy()
     table = ranker.embedding.get_weights()[0]  # (4, dim): row 0 = padding, never a prediction
+    bias = np.array([9.0, 0.3, -0.2, 0.1], np.float32)  # the padding bias must not matter either
+    ranker.output_layer.set_weights([bias])
+    per_row = ranker.trainer({"tokens": tokens, "targets": targets}, training=False).numpy()
     expected = []
     for r in range(2):
         total = 0.0
         for t in range(3):
             if targets[r, t] == 0:
                 continue
-            logits = hidden[r, t] @ table[1:].T
+            logits = hidden[r, t] @ table[1:].T + bias[1:]
             total += np.log(np.exp(logits).sum()) - logits[targets[r, t] - 1]
         expected.append(total)
     np.testing.assert_allclose(per_row, expected, rtol=1e-5)
