@@ -36,6 +36,7 @@ from typing import Any
 
 from . import registry
 from .artifacts import environment, write_json, write_text
+from .verdict import RULE as VERDICT_RULE
 
 log = logging.getLogger(__name__)
 
@@ -252,9 +253,9 @@ def compare_results(app: str, committed: Sequence[Mapping[str, Any]],
 
 
 def _app_section(name: str, description: str, directory: Path, entry: Mapping[str, Any] | None,
-                 available: bool) -> list[str]:
-    from .report.tables import (environment_summary, find_reference, markdown, reference_table, result_title,
-                                results_table, text_notes)
+                 available: bool, full_dir: Path | None = None) -> list[str]:
+    from .report.tables import (environment_summary, find_reference, format_number, headlines, markdown,
+                                reference_table, result_title, results_table, same_protocol, text_notes)
 
     lines = [f"## {name}", "", f"{description}", ""] if description else [f"## {name}", ""]
     path = directory / f"{name}.json"
@@ -273,8 +274,20 @@ def _app_section(name: str, description: str, directory: Path, entry: Mapping[st
         items = load_results(path)
     except (ValueError, OSError) as err:
         return lines + [f"Cannot read `{path.name}`: {err}", ""]
+    full: list[dict[str, Any]] = []
+    if full_dir is not None and (full_dir / f"{name}.json").is_file():
+        try:
+            full = load_results(full_dir / f"{name}.json")
+        except (ValueError, OSError):
+            full = []
     for item in items:
         lines += [f"### {result_title(item)}", ""]
+        for h in headlines(item, same_protocol(item, full)):
+            if h.deep is not None and h.baseline is not None:
+                lines.append(f"- Headline, `{h.metric}`: best deep {h.deep[0]} {format_number(h.deep[1])} vs "
+                             f"strongest baseline {h.baseline[0]} {format_number(h.baseline[1])}: **{h.verdict}**")
+        if lines[-1] != "":
+            lines += ["", f"_{VERDICT_RULE}_", ""]
         dataset = item.get("dataset")
         if isinstance(dataset, Mapping):
             bits = [f"{k}: {dataset[k]}" for k in ("name", "rows") if k in dataset]
@@ -338,7 +351,7 @@ def write_readme(directory: str | Path, *, quick: bool, state: Mapping[str, Any]
     for name in names:
         description = registry.describe(name)
         lines += _app_section(name, description, directory, entries.get(name),
-                              available=_safe_available(name))
+                              available=_safe_available(name), full_dir=directory.parent if quick else None)
     return write_text(directory / "README.md", "\n".join(lines).rstrip() + "\n")
 
 
