@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import RunDir, write_text
+from .contract import ApplicationContractError, check_application  # noqa: F401 - re-exported
 from .options import add_options, option
 from .results import CaseStudyResult
 
@@ -179,10 +180,3 @@ def add_tuning_arguments(parser: argparse.ArgumentParser, *, default_trials: int
     parser.set_defaults(trials=default_trials)
     return parser
 
-
-def check_application(module: Any) -> None:
-    """Raise ``ApplicationContractError`` naming the first rule of the application contract that
-    ``module`` breaks (see shared/contract.py)."""
-    from .contract import check_application as check
-
-    check(module)
