@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import RunDir, write_text
+from .errors import InputFileNotFound, UserError  # noqa: F401 - re-exported: applications import them from here
 from .results import CaseStudyResult
 
 log = logging.getLogger(__name__)
@@ -110,19 +111,16 @@ def finish_run(app: str, run: RunDir, results: Sequence[CaseStudyResult], *, sta
     return outcome
 
 
-class UserError(Exception):
-    """A problem with the user's input or environment, reported without a traceback by the CLI."""
-
-
 def run_cli(app: str, body: Callable[[], int]) -> int:
     """Run an entry point's body; input problems become one clear line on stderr and exit code 2.
 
-    ``UserError``, ``ValueError``, ``TypeError`` and ``FileNotFoundError`` raised by loaders and
-    validation carry messages that name the problem and the fix, so no traceback is shown.
+    Only ``UserError`` (raised by loaders and validation with a message that names the problem and
+    the fix) is shown without a traceback. Anything else is a bug, not the user's fault: it keeps
+    its traceback and Python's exit code 1.
     """
     try:
         return int(body() or 0)
-    except (UserError, ValueError, TypeError, FileNotFoundError) as err:
+    except UserError as err:
         log.debug("input error", exc_info=True)
         print(f"deepcases {app}: error: {err}", file=sys.stderr)
         return 2

@@ -390,7 +390,7 @@ def tuning_objective(config: RecommenderConfig, users: np.ndarray, items: np.nda
 
     users, items, ratings = np.asarray(users), np.asarray(items), np.asarray(ratings)
     if not len(users) == len(items) == len(ratings):
-        raise ValueError(f"users, items and ratings must have the same length, got {len(users)}, {len(items)}, "
+        raise UserError(f"users, items and ratings must have the same length, got {len(users)}, {len(items)}, "
                          f"{len(ratings)}")
     fit_pos, val_pos = random_validation(len(ratings), fraction=TUNE_VALIDATION, seed=config.seed)
     base = mf_settings(config)
@@ -500,7 +500,7 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     log.info("Protocol B on %s: %d users evaluated, %d items in training, %d held-out items unseen in training",
              ds.name, len(rows), len(items), n_unknown)
     if len(items) < K + 1:
-        raise ValueError(f"{ds.name}: only {len(items)} items in training; top-{K} ranking needs more items")
+        raise UserError(f"{ds.name}: only {len(items)} items in training; top-{K} ranking needs more items")
     popularity = np.asarray(x.sum(axis=0)).ravel()
     result = CaseStudyResult(app=APP, protocol="B", dataset=_dataset_info(ds))
     lists: dict[str, np.ndarray] = {}

@@ -28,6 +28,7 @@ import pandas as pd
 from shared.app import (CaseStudyRun, RunOptions, add_common_arguments, add_tuning_arguments, cli_main, finish_run,
                         start_run)
 from shared.tuning import Choice, Float
+from shared.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +243,7 @@ def tuning_objective(config: StockConfig, frame: pd.DataFrame, *, train_end: int
 
     n = len(frame)
     if not 0 < train_end < n:
-        raise ValueError(f"train_end must lie inside the {n} rows before the test span, got {train_end}")
+        raise UserError(f"train_end must lie inside the {n} rows before the test span, got {train_end}")
     train, val = np.arange(train_end), np.arange(train_end, n)
     close = frame["close"].to_numpy(dtype=float)
     quantiles = quantile_levels(config.interval)
@@ -510,7 +511,7 @@ def _forecast_next(config: StockConfig, frame: pd.DataFrame, kind: str, best_epo
     first = first_valid_day(raw)
     origins = np.arange(first + config.window, len(frame) - N + 1)
     if len(origins) < 2:
-        raise ValueError(f"--forecast-next {N} leaves no training windows; use a smaller N or a longer series")
+        raise UserError(f"--forecast-next {N} leaves no training windows; use a smaller N or a longer series")
     targets = cumulative_targets(close, origins, N)
     scaler = TrainScaler.fit(raw, targets, train_end=len(frame), first_day=first)
     scaled = scaler.transform_x(np.nan_to_num(raw, nan=0.0))
