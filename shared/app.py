@@ -39,6 +39,9 @@ class CommonOptions:
                             group="run")
     results_file: str | None = option(None, group="run", help="also write the results (PROTOCOLS.md format) to "
                                                               "this file, e.g. results/APP.json")
+    encoding: str = option("utf-8", group="run", metavar="CODEC",
+                           help="text encoding of CSV inputs (default utf-8); e.g. latin-1, cp1252 (Windows) or "
+                                "mac_roman for files from older tools")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

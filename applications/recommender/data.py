@@ -203,14 +203,14 @@ def load_retail(path: str | Path = RETAIL_FILE) -> Interactions:
 # ----------------------------------------------------------------------------------------------- user CSV
 def load_csv(path: str | Path, *, user_col: str = "user", item_col: str = "item", value_col: str | None = "rating",
              time_col: str = "timestamp", explicit: bool = True, rating_range: tuple[float, float] = (0.5, 5.0),
-             label_col: str | None = None) -> Interactions:
+             label_col: str | None = None, encoding: str = "utf-8") -> Interactions:
     """A user file of interactions: user, item, rating (explicit) or quantity (implicit), timestamp.
 
     Timestamps may be Unix seconds or date strings. Duplicate (user, item) rows are resolved
     explicitly: explicit ratings keep the latest rating, implicit rows sum the value and keep the
     first time (see :func:`deduplicate`).
     """
-    raw = read_table(path, what="interactions file")
+    raw = read_table(path, what="interactions file", encoding=encoding)
     needed = [user_col, item_col, time_col] + ([value_col] if value_col else [])
     if explicit and not value_col:
         raise UserError("explicit feedback needs a rating column; pass --value-col NAME or use --feedback implicit")

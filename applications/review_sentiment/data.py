@@ -85,7 +85,7 @@ def load_sample(path: str | Path | None = None) -> Corpus:
 
 
 def load_csv(path: str | Path, *, text_column: str = "text", label_column: str = "label",
-             positive_label: str | None = None) -> Corpus:
+             positive_label: str | None = None, encoding: str = "utf-8") -> Corpus:
     """Any labelled texts from a CSV (or Parquet) file: binary or multi-class.
 
     Errors name the problem and the fix: a missing column, empty texts, missing labels, a class
@@ -93,7 +93,7 @@ def load_csv(path: str | Path, *, text_column: str = "text", label_column: str =
     counted. Classes are sorted (numerically when all labels are numbers); for two classes
     ``positive_label`` names the one that gets id 1 (the positive class of ROC-AUC and VADER).
     """
-    frame = read_table(path, what="text CSV")
+    frame = read_table(path, what="text CSV", encoding=encoding)
     return corpus_from_frame(frame, text_column=text_column, label_column=label_column,
                              positive_label=positive_label, name=Path(path).name)
 

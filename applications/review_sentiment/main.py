@@ -243,7 +243,7 @@ def load_corpus(config: SentimentConfig):  # noqa: ANN201 - returns data.Corpus
         if config.path is None:
             raise UserError("--source csv needs --path FILE (a CSV with a text and a label column)")
         corpus = data.load_csv(config.path, text_column=config.text_column, label_column=config.label_column,
-                               positive_label=config.positive_label)
+                               positive_label=config.positive_label, encoding=config.encoding)
     else:
         corpus = data.load_sample()
     return data.stratified_subsample(corpus, config.max_rows, seed=config.seed)

@@ -261,7 +261,8 @@ def load_flights_parquet(path: str | Path, *, top_routes: int | None = 50, chunk
 
 
 def load_csv(path: str | Path, *, date_column: str = "date", series_column: str = "series",
-             demand_column: str = "demand", covariates: Sequence[str] = (), fill_gaps: bool = True) -> DemandPanel:
+             demand_column: str = "demand", covariates: Sequence[str] = (), fill_gaps: bool = True,
+             encoding: str = "utf-8") -> DemandPanel:
     """A long CSV (one row per series and day) as a :class:`DemandPanel`.
 
     Checks: the columns exist, dates parse, one row per (series, date), demand numeric and
@@ -269,7 +270,7 @@ def load_csv(path: str | Path, *, date_column: str = "date", series_column: str 
     date of the file) are filled with 0 demand (covariates: the series' previous value, else 0)
     and counted per series; ``fill_gaps=False`` makes a missing day an error instead.
     """
-    frame = read_table(path, what="demand CSV")
+    frame = read_table(path, what="demand CSV", encoding=encoding)
     return panel_from_long(frame, name=Path(path).name, date_column=date_column, series_column=series_column,
                            demand_column=demand_column, covariates=covariates, fill_gaps=fill_gaps)
 

@@ -204,7 +204,7 @@ def load_panel(config: RouteDemandConfig) -> Any:
             raise UserError("--source csv needs --path FILE")
         return load_csv(config.path, date_column=config.date_column, series_column=config.series_column,
                         demand_column=config.demand_column, covariates=config.covariates,
-                        fill_gaps=config.fill_gaps)
+                        fill_gaps=config.fill_gaps, encoding=config.encoding)
     if config.covariates:
         raise UserError("--covariates applies to --source csv only")
     if config.source == "parquet":

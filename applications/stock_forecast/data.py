@@ -158,10 +158,10 @@ def load_sample(*, start: str | None = None, end: str | None = None) -> pd.DataF
 
 
 def load_csv(path: str | Path, *, date_column: str = "Date", close_column: str = "Close",
-             start: str | None = None, end: str | None = None) -> pd.DataFrame:
+             start: str | None = None, end: str | None = None, encoding: str = "utf-8") -> pd.DataFrame:
     """A user's CSV with a date column and a close column (names configurable) plus optional
     Open/High/Low/Volume columns (matched case-insensitively)."""
-    raw = read_table(path, what="price file")
+    raw = read_table(path, what="price file", encoding=encoding)
     what = f"price file {path}"
     hint = ("pass --date-column and --close-column with the names in your file")
     require_columns(raw, [date_column, close_column], what=what, hint=hint)
@@ -316,7 +316,8 @@ def load_yfinance(ticker: str, *, start: str | None = None, end: str | None = No
 
 def load_prices(*, source: str = "sample", ticker: str | None = None, path: str | Path | None = None,
                 date_column: str = "Date", close_column: str = "Close", start: str | None = None,
-                end: str | None = None, cache_dir: str | Path | None = None) -> tuple[pd.DataFrame, str]:
+                end: str | None = None, cache_dir: str | Path | None = None,
+                encoding: str = "utf-8") -> tuple[pd.DataFrame, str]:
     """Load prices from the chosen source; returns (frame, dataset name)."""
     if source not in SOURCES:
         raise UserError(f"source must be one of {list(SOURCES)}, got {source!r}")
@@ -325,7 +326,8 @@ def load_prices(*, source: str = "sample", ticker: str | None = None, path: str 
     if source == "csv":
         if path is None:
             raise UserError("--source csv needs --path FILE (a CSV with a date column and a close column)")
-        return load_csv(path, date_column=date_column, close_column=close_column, start=start, end=end), \
+        return load_csv(path, date_column=date_column, close_column=close_column, start=start, end=end,
+                        encoding=encoding), \
             f"csv:{Path(path).name}"
     if source == "parquet":
         if path is None:

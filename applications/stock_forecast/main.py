@@ -287,7 +287,8 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
     started = time.perf_counter()
     frame, dataset_name = load_prices(source=config.source, ticker=config.ticker, path=config.path,
                                       date_column=config.date_column, close_column=config.close_column,
-                                      start=config.start, end=config.end, cache_dir=config.cache_dir)
+                                      start=config.start, end=config.end, cache_dir=config.cache_dir,
+                                      encoding=config.encoding)
     require_length(frame, window=config.window, horizon=config.horizon, fractions=FRACTIONS,
                    what=f"{dataset_name} ({frame['date'].min().date()} … {frame['date'].max().date()})")
     n = len(frame)

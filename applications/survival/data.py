@@ -221,9 +221,9 @@ def load_dataset(name: str) -> SurvivalData:
 
 
 def load_csv(path: str | Path, *, duration_column: str, event_column: str,
-             categorical: list[str] | None = None) -> SurvivalData:
+             categorical: list[str] | None = None, encoding: str = "utf-8") -> SurvivalData:
     """A user's cohort: one row per patient, a duration column, a 0/1 event column, covariates."""
-    frame = read_table(path, what="survival CSV")
+    frame = read_table(path, what="survival CSV", encoding=encoding)
     return validate_survival_frame(frame, duration=duration_column, event=event_column,
                                    what=f"survival CSV {path}", name=Path(path).stem, categorical=categorical)
 

@@ -5,24 +5,51 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import codecs
+
 import numpy as np
 import pandas as pd
+
 from ..errors import InputFileNotFound, UserError
 
+#: encodings worth naming when a CSV is not UTF-8 (legacy Western files, in order of how often they occur)
+LEGACY_ENCODINGS = ("latin-1", "cp1252", "mac_roman")
 
-def read_table(path: str | Path, *, what: str = "data file") -> pd.DataFrame:
-    """Read a CSV (optionally compressed) or Parquet file/directory with clear errors."""
+
+def check_encoding(encoding: str) -> str:
+    """``encoding`` if Python knows it, else a UserError naming --encoding and common choices."""
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError) as err:
+        raise UserError(f"unknown text encoding {encoding!r}; pass --encoding with a Python codec name such as "
+                        f"utf-8, {', '.join(LEGACY_ENCODINGS)}") from err
+    return encoding
+
+
+def decoding_error(err: UnicodeDecodeError, path: Path, *, what: str, encoding: str) -> UserError:
+    """The clear error for a CSV that is not in ``encoding``: the byte, where, and the option that fixes it."""
+    byte = err.object[err.start:err.start + 1].hex() if isinstance(err.object, bytes) else "?"
+    return UserError(f"{what} {path} is not {encoding} text (byte 0x{byte} at position {err.start}); pass its "
+                     f"encoding with --encoding, e.g. --encoding {LEGACY_ENCODINGS[0]} "
+                     f"(or {', '.join(LEGACY_ENCODINGS[1:])} for Windows and old Mac files)")
+
+
+def read_table(path: str | Path, *, what: str = "data file", encoding: str = "utf-8") -> pd.DataFrame:
+    """Read a CSV (optionally compressed; text in ``encoding``) or Parquet file/directory with clear errors."""
     path = Path(path)
+    check_encoding(encoding)
     if not path.exists():
         raise InputFileNotFound(f"{what} not found: {path}; check the --path argument")
     try:
         if path.is_dir() or path.suffix == ".parquet":
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path)
+            frame = pd.read_csv(path, encoding=encoding)
     except pd.errors.EmptyDataError as err:
         raise UserError(f"{what} {path} is empty; pass a file with a header row and data rows") from err
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+    except UnicodeDecodeError as err:
+        raise decoding_error(err, path, what=what, encoding=encoding) from err
+    except pd.errors.ParserError as err:
         raise UserError(f"{what} {path} could not be parsed as CSV ({err}); check the delimiter and encoding") \
             from err
     return require_non_empty(frame, what=f"{what} {path}")
