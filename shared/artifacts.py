@@ -139,8 +139,9 @@ def fingerprint_frame(frame: pd.DataFrame, *, name: str, time_column: str | None
     info: dict[str, Any] = {"name": name, "rows": int(len(frame)), "columns": [str(c) for c in frame.columns],
                             "fingerprint": f"sha256:{digest}"}
     if time_column is not None and time_column in frame and len(frame):
-        times = pd.to_datetime(frame[time_column])
-        info["date_range"] = [times.min().date().isoformat(), times.max().date().isoformat()]
+        times = pd.to_datetime(frame[time_column]).dropna()
+        if len(times):  # a file without times (e.g. ratings for Protocol A) has no date range
+            info["date_range"] = [times.min().date().isoformat(), times.max().date().isoformat()]
     return info
 
 

@@ -202,22 +202,39 @@ def load_retail(path: str | Path = RETAIL_FILE) -> Interactions:
 
 # ----------------------------------------------------------------------------------------------- user CSV
 def load_csv(path: str | Path, *, user_col: str = "user", item_col: str = "item", value_col: str | None = "rating",
-             time_col: str = "timestamp", explicit: bool = True, rating_range: tuple[float, float] = (0.5, 5.0),
-             label_col: str | None = None, encoding: str = "utf-8") -> Interactions:
+             time_col: str | None = "timestamp", explicit: bool = True, rating_range: tuple[float, float] = (0.5, 5.0),
+             label_col: str | None = None, encoding: str = "utf-8", require_time: bool = True) -> Interactions:
     """A user file of interactions: user, item, rating (explicit) or quantity (implicit), timestamp.
 
-    Timestamps may be Unix seconds or date strings. Duplicate (user, item) rows are resolved
-    explicitly: explicit ratings keep the latest rating, implicit rows sum the value and keep the
-    first time (see :func:`deduplicate`).
+    Timestamps may be Unix seconds or date strings. Only Protocol B (hold out each user's latest
+    interaction) needs them: with ``require_time=False`` (Protocol A alone) a file without the time
+    column loads with empty timestamps, and ``time_col=None`` (``--time-col none``) says there is none.
+    Duplicate (user, item) rows are resolved explicitly: explicit ratings keep the latest rating (the
+    last row of the file when there are no times), implicit rows sum the value and keep the first time
+    (see :func:`deduplicate`).
     """
     raw = read_table(path, what="interactions file", encoding=encoding)
-    needed = [user_col, item_col, time_col] + ([value_col] if value_col else [])
+    if time_col is not None and time_col.lower() == "none":
+        time_col = None
+    if time_col is not None and time_col not in raw.columns:
+        if require_time:
+            raise UserError(f"interactions file {path} has no time column {time_col!r} (found {list(raw.columns)}); "
+                            "Protocol B holds out each user's latest interaction, so it needs a time column: name "
+                            "it with --time-col NAME, or run --protocol A (rating prediction needs no times)")
+        log.info("interactions file %s has no %r column; Protocol A needs no times, so none are used", path, time_col)
+        time_col = None
+    if time_col is None and require_time:
+        raise UserError("Protocol B holds out each user's latest interaction, so it needs a time column: name it "
+                        "with --time-col NAME, or run --protocol A (rating prediction needs no times)")
+    needed = [user_col, item_col] + ([time_col] if time_col else []) + ([value_col] if value_col else [])
     if explicit and not value_col:
         raise UserError("explicit feedback needs a rating column; pass --value-col NAME or use --feedback implicit")
     require_columns(raw, needed, what=f"interactions file {path}",
-                    hint="name the columns with --user-col/--item-col/--value-col/--time-col")
+                    hint="name the columns with --user-col/--item-col/--value-col/--time-col"
+                         + ("" if require_time else " (--time-col none: the file has no times)"))
     frame = pd.DataFrame({"user": raw[user_col], "item": raw[item_col],
-                          "value": raw[value_col] if value_col else 1.0, "timestamp": raw[time_col]})
+                          "value": raw[value_col] if value_col else 1.0,
+                          "timestamp": raw[time_col] if time_col else pd.NaT})
     frame = validate_interactions(frame, explicit=explicit, rating_range=rating_range if explicit else None,
                                   what=f"interactions file {path}")
     items = pd.DataFrame(index=pd.Index(np.sort(frame["item"].unique()), name="item"))
@@ -233,6 +250,8 @@ def load_csv(path: str | Path, *, user_col: str = "user", item_col: str = "item"
 
 # ----------------------------------------------------------------------------------------------- validation
 def _parse_times(values: pd.Series, *, what: str, fmt: str | None = None) -> pd.Series:
+    if values.isna().all():  # no time column (Protocol A only): stays empty
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
     elif pd.api.types.is_numeric_dtype(values):

@@ -254,7 +254,8 @@ def load_datasets(config: RecommenderConfig) -> list[Interactions]:
         sets = [data.load_csv(config.path, user_col=config.user_col, item_col=config.item_col,
                               value_col=config.value_col, time_col=config.time_col,
                               explicit=config.feedback == "explicit", rating_range=config.rating_range,
-                              label_col=config.label_col, encoding=config.encoding)]
+                              label_col=config.label_col, encoding=config.encoding,
+                              require_time=config.protocol != "A")]
     else:
         names = ["movielens", "retail"] if config.dataset == "all" else [config.dataset]
         sets = [data.load_movielens() if n == "movielens" else data.load_retail() for n in names]
