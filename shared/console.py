@@ -89,7 +89,15 @@ def _restore() -> None:
         thread.join(timeout=2.0)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through cli_main, which marks the run "interrupted"
+
+
 def console_entry(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
-    """``raise SystemExit(console_entry(main))`` in a ``__main__`` block: quiet the noise, then run."""
+    """``raise SystemExit(console_entry(main))`` in a ``__main__`` block: quiet the noise, turn SIGTERM
+    into a clean exit (the run is marked interrupted; rerun the same command to resume), then run."""
+    import signal
+
     quiet_native_logs(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, _terminated)
     return int(main(argv) or 0)
