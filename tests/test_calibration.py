@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from shared.calibration import adaptive_conformal_thresholds, conformal_quantile, fit_cqr
-from shared.evaluation import interval_coverage_score
+from shared.evaluation import interval_coverage
 
 Z90 = 1.2815515655446004  # standard normal 90 % quantile
 
@@ -29,11 +29,11 @@ def test_cqr_brings_a_too_narrow_band_to_nominal_and_keeps_the_median():
     rng = np.random.default_rng(0)
     y_cal, q_cal = _too_narrow(4000, rng)
     y_test, q_test = _too_narrow(20000, rng)
-    raw = interval_coverage_score(y_test, q_test[:, 0], q_test[:, -1])
+    raw = interval_coverage(y_test, q_test[:, 0], q_test[:, -1])
     assert raw < 0.55  # half-width band of a normal: about 0.52
     cal = fit_cqr(y_cal, q_cal, [0.1, 0.5, 0.9], span_end=4000)
     out = cal.apply(q_test, first_test=4000)
-    assert interval_coverage_score(y_test, out[:, 0], out[:, -1]) == pytest.approx(0.80, abs=0.015)
+    assert interval_coverage(y_test, out[:, 0], out[:, -1]) == pytest.approx(0.80, abs=0.015)
     np.testing.assert_array_equal(out[:, 1], q_test[:, 1])  # the point forecast is untouched
     # each tail on its own is calibrated: the upper shift is about (1 - 0.5) * z90
     assert cal.shifts[0, 2] == pytest.approx(0.5 * Z90, abs=0.08)
@@ -47,7 +47,7 @@ def test_cqr_narrows_a_too_wide_band_without_crossing_the_median():
     cal = fit_cqr(y_cal, q_cal, [0.1, 0.5, 0.9])
     y_test, q_test = _too_narrow(10000, rng, shrink=3.0)
     out = cal.apply(q_test)
-    assert interval_coverage_score(y_test, out[:, 0], out[:, -1]) == pytest.approx(0.80, abs=0.02)
+    assert interval_coverage(y_test, out[:, 0], out[:, -1]) == pytest.approx(0.80, abs=0.02)
     assert np.all(out[:, 0] <= out[:, 1]) and np.all(out[:, 1] <= out[:, 2])
 
 
@@ -70,9 +70,9 @@ def test_cqr_per_group_and_scale():
     y2, q2, level2 = sample(20000)
     out = cal.apply(q2, scale=level2)
     for lead in range(2):
-        assert interval_coverage_score(y2[:, lead], out[:, lead, 0], out[:, lead, 2]) == pytest.approx(0.8, abs=0.02)
+        assert interval_coverage(y2[:, lead], out[:, lead, 0], out[:, lead, 2]) == pytest.approx(0.8, abs=0.02)
     small = level2[:, 0] == 1.0
-    assert interval_coverage_score(y2[small, 1], out[small, 1, 0], out[small, 1, 2]) == pytest.approx(0.8, abs=0.03)
+    assert interval_coverage(y2[small, 1], out[small, 1, 0], out[small, 1, 2]) == pytest.approx(0.8, abs=0.03)
 
 
 def test_calibration_span_must_end_before_the_test_span():

@@ -9,7 +9,6 @@ from .crossval import cross_validate, summarize_folds
 from .intervals import (
     coverage_by_group,
     coverage_by_horizon,
-    interval_coverage_score,
     interval_metrics,
     interval_score_error,
     mean_interval_width,
@@ -49,7 +48,6 @@ __all__ = [
     "hit_rate_at_k",
     "integrated_brier",
     "interval_coverage",
-    "interval_coverage_score",
     "interval_metrics",
     "interval_score_error",
     "mae",

