@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["conformal_quantile", "QuantileCalibrator", "fit_cqr", "adaptive_conformal_thresholds",
-           "one_sided_scores"]
+           "one_sided_scores", "uncross_quantiles"]
 
 
 def conformal_quantile(scores: Any, level: float) -> float:
@@ -84,7 +84,7 @@ def _check_quantiles(quantiles: Sequence[float]) -> tuple[tuple[float, ...], int
     return qs, point
 
 
-def _uncross(q: np.ndarray, point: int) -> np.ndarray:
+def uncross_quantiles(q: np.ndarray, point: int) -> np.ndarray:
     """Keep the quantiles ordered without moving the point (median) level."""
     q = q.copy()
     for j in range(point - 1, -1, -1):
@@ -133,7 +133,7 @@ class QuantileCalibrator:
         scale = np.broadcast_to(np.asarray(scale, dtype=float), q.shape[:-1])[..., None]
         shifts = self.shifts if self.grouped else self.shifts[0]
         out = q + shifts * scale
-        out = _uncross(out, self.point_index)
+        out = uncross_quantiles(out, self.point_index)
         if lower_bound is not None:
             out = np.maximum(out, lower_bound)
         return out

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from shared.calibration import QuantileCalibrator, adaptive_conformal_thresholds, fit_cqr, one_sided_scores
+from shared.calibration import (QuantileCalibrator, adaptive_conformal_thresholds, fit_cqr, one_sided_scores,
+                                uncross_quantiles)
 from shared.evaluation import coverage_by_group, interval_metrics
 
 from .features import training_origins
@@ -95,11 +96,7 @@ def aci_quantiles(actual: np.ndarray, q: np.ndarray, calibration: Calibration, v
                                                    gamma=gamma, delay=delay)
             sign = 1.0 if tau > 0.5 else -1.0
             out[:, :, h, j] = q[:, :, h, j] + sign * thr[:, None] * level[None, :]
-    for j in range(point - 1, -1, -1):
-        out[..., j] = np.minimum(out[..., j], out[..., j + 1])
-    for j in range(point + 1, len(qs)):
-        out[..., j] = np.maximum(out[..., j], out[..., j - 1])
-    return np.maximum(out, 0.0)
+    return np.maximum(uncross_quantiles(out, point), 0.0)
 
 
 def interval_report(actual: np.ndarray, q: np.ndarray, quantiles: Sequence[float]) -> dict[str, float]:

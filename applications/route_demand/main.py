@@ -391,7 +391,7 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
                 point_forecasts[family] = q[..., forecaster.point_index]
                 deep[family] = {"quantiles": q, "calibrated": q_cal, "point_index": forecaster.point_index,
                                 "level": forecaster.scaler.level, "cal_origins": cal.origins,
-                                "shifts": cal.calibrator.shifts}
+                                "shifts": cal.calibrator.shifts, "calibration": cal}
         mean, std = mean_and_std(per_seed)
         mean_cal, std_cal = mean_and_std(per_seed_cal)
         ensemble = None
@@ -538,6 +538,15 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
         "coverage_by_route": by_route.round(4).to_dict(orient="index"),
         "model": primary, "seed": config.seed,
     }
+    # ACI across the rolling origins, for comparison (not a table row: on the flights protocol it did not beat CQR)
+    from .calibrate import aci_quantiles, interval_report
+
+    aci = {}
+    for gamma in (0.005, 0.05):
+        q_aci = aci_quantiles(actual, q, deep[primary]["calibration"], values, end=first, quantiles=config.quantiles,
+                              level=deep[primary]["level"], origin_step=config.origin_step, gamma=gamma)
+        aci[f"gamma_{gamma}"] = {k: round(v, 4) for k, v in interval_report(actual, q_aci, config.quantiles).items()}
+    result.extra["calibration"]["aci_for_comparison"] = aci
     write_csv(run.path / "coverage_by_lead.csv", by_lead, index=True)
     write_csv(run.path / "coverage_by_route.csv", by_route.rename_axis("series"), index=True)
 

@@ -29,6 +29,8 @@ from shared.app import (CaseStudyRun, RunOptions, add_common_arguments, add_tuni
                         start_run)
 from shared.tuning import Choice, Float
 
+from applications.stock_forecast.calibrate import ACI_GAMMA
+
 log = logging.getLogger(__name__)
 
 APP = "stock_forecast"
@@ -330,11 +332,12 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
         lower = None if fc.lower is None else fc.lower[:, 0]
         upper = None if fc.upper is None else fc.upper[:, 0]
         baseline_rows[name] = price_metrics(actual, fc.point[:, 0], previous=previous, train_close=train_close,
-                                            persistence=persistence[:, 0], lower=lower, upper=upper)
+                                            persistence=persistence[:, 0], lower=lower, upper=upper,
+                                            level=config.interval)
         tests[name] = [{**direction_tests(actual, fc.point[:, 0], previous),
                         **diebold_mariano(actual, fc.point[:, 0], persistence[:, 0])}]
         tables.append(multi_step_table(name, actual_h, previous, fc.point, persistence, train_close=train_close,
-                                       lower=fc.lower, upper=fc.upper))
+                                       lower=fc.lower, upper=fc.upper, level=config.interval))
 
     # ---- deep models, several seeds ------------------------------------------------------------
     settings = NetSettings(units=config.units, dropout=config.dropout, learning_rate=config.learning_rate,
@@ -342,11 +345,19 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
     seeds = [config.seed + i for i in range(config.seeds)]
     mid = quantiles.index(0.5)
     deep: dict[str, dict[str, Any]] = {}
+    calibration_timing: dict[str, list[dict[str, float]]] = {}
     predictions = pd.DataFrame({"date": dates[origins].dt.strftime("%Y-%m-%d").to_numpy(), "actual": actual,
                                 "previous_close": previous,
                                 **{f"{k}": v.point[:, 0] for k, v in base_fc.items()}})
+    from applications.stock_forecast.calibrate import calibrate_log_quantiles
+    from applications.stock_forecast.features import cumulative_targets
+
+    y_val_log = cumulative_targets(close, data.val_origins, H)  # every validation target lies before val_end
+    y_test_log = cumulative_targets(close, origins, H)
     for kind in config.models:
         per_seed, seed_tables, val_losses, epochs_used = [], [], [], []
+        per_seed_cal: dict[str, list[dict[str, float]]] = {"cqr": [], "aci": []}
+        cal_tables: dict[str, list[pd.DataFrame]] = {"cqr": [], "aci": []}
         for s in seeds:
             log.info("training %s (seed %d) on %d windows", kind, s, len(data.x_train))
             tick = time.perf_counter()
@@ -358,10 +369,29 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
             prices = previous[:, None, None] * np.exp(q)
             point, lower, upper = prices[:, :, mid], prices[:, :, 0], prices[:, :, -1]
             metrics = price_metrics(actual, point[:, 0], previous=previous, train_close=train_close,
-                                    persistence=persistence[:, 0], lower=lower[:, 0], upper=upper[:, 0])
+                                    persistence=persistence[:, 0], lower=lower[:, 0], upper=upper[:, 0],
+                                    level=config.interval)
             per_seed.append(metrics)
             seed_tables.append(multi_step_table(kind, actual_h, previous, point, persistence,
-                                                train_close=train_close, lower=lower, upper=upper))
+                                                train_close=train_close, lower=lower, upper=upper,
+                                                level=config.interval))
+            # calibrated intervals: CQR on the validation span, ACI through the test span (median unchanged)
+            q_val = data.scaler.inverse_y(predict_quantiles(model, data.x_val))
+            calibrated = calibrate_log_quantiles(q_val, y_val_log, q, y_test_log, quantiles, val_end=val_end,
+                                                 test_start=int(origins[0]))
+            cal_prices = {}
+            for method in ("cqr", "aci"):
+                p_cal = previous[:, None, None] * np.exp(getattr(calibrated, method))
+                cal_prices[method] = p_cal
+                per_seed_cal[method].append(price_metrics(
+                    actual, point[:, 0], previous=previous, train_close=train_close, persistence=persistence[:, 0],
+                    lower=p_cal[:, 0, 0], upper=p_cal[:, 0, -1], level=config.interval))
+                cal_tables[method].append(multi_step_table(f"{kind}_{method}", actual_h, previous, point, persistence,
+                                                           train_close=train_close, lower=p_cal[:, :, 0],
+                                                           upper=p_cal[:, :, -1], level=config.interval))
+            calibration_timing.setdefault(kind, []).append(
+                {"cqr_s": round(calibrated.seconds_cqr, 4), "aci_s": round(calibrated.seconds_aci, 4),
+                 "aci_s_per_origin": calibrated.seconds_aci / len(origins)})
             tests.setdefault(kind, []).append({**direction_tests(actual, point[:, 0], previous), "seed": s,
                                                **diebold_mariano(actual, point[:, 0], persistence[:, 0])})
             val_losses.append(float(min(history["val_loss"])))
@@ -375,18 +405,31 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
                 predictions[f"{kind}"] = point[:, 0]
                 predictions[f"{kind}_lower"] = lower[:, 0]
                 predictions[f"{kind}_upper"] = upper[:, 0]
+                for method, p_cal in cal_prices.items():
+                    predictions[f"{kind}_{method}_lower"] = p_cal[:, 0, 0]
+                    predictions[f"{kind}_{method}_upper"] = p_cal[:, 0, -1]
+                deep[kind]["calibrated"] = cal_prices
+                deep[kind]["cqr_shifts"] = calibrated.shifts
                 run.save_figure(plots.learning_curve_figure(history, model=kind, seed=s), f"learning_curves_{kind}")
         mean, std = mean_and_std(per_seed)
         deep[kind].update(per_seed=per_seed, val_loss=float(np.mean(val_losses)), best_epochs=epochs_used,
                           mean=mean, std=std)
         result.add(kind, "deep", mean, seeds=seeds, std=std if len(seeds) > 1 else None,
-                   note=f"best epochs {epochs_used}; mean val loss {np.mean(val_losses):.4f}")
-        step_frame = pd.concat(seed_tables)
-        grouped = step_frame.groupby(["model", "step"], as_index=False)
-        averaged = grouped.mean(numeric_only=True)
-        averaged["dm_p_better_than_persistence"] = grouped["dm_p_better_than_persistence"].max()[
-            "dm_p_better_than_persistence"].to_numpy()  # conservative: the largest p over seeds
-        tables.append(averaged)
+                   note=f"best epochs {epochs_used}; mean val loss {np.mean(val_losses):.4f}; raw quantile interval")
+        notes = {"cqr": "the same forecasts, interval calibrated by CQR per step on the validation span",
+                 "aci": f"the same forecasts, interval by ACI (gamma {ACI_GAMMA}) from the CQR scores, updated daily "
+                        "through the test span with the misses already known"}
+        for method in ("cqr", "aci"):
+            mean_c, std_c = mean_and_std(per_seed_cal[method])
+            result.add(f"{kind}_{method}", "deep", mean_c, seeds=seeds, std=std_c if len(seeds) > 1 else None,
+                       note=notes[method])
+        for frames in (seed_tables, *cal_tables.values()):
+            step_frame = pd.concat(frames)
+            grouped = step_frame.groupby(["model", "step"], as_index=False)
+            averaged = grouped.mean(numeric_only=True)
+            averaged["dm_p_better_than_persistence"] = grouped["dm_p_better_than_persistence"].max()[
+                "dm_p_better_than_persistence"].to_numpy()  # conservative: the largest p over seeds
+            tables.append(averaged)
 
     # ---- --tune: search on the rows before the test span, retrain the best config, test once ----
     if config.tune:
@@ -413,7 +456,7 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
                 predict_quantiles(model, tuned_data.x_test)))
             tuned_runs.append(price_metrics(actual, prices[:, 0, mid], previous=previous, train_close=train_close,
                                             persistence=persistence[:, 0], lower=prices[:, 0, 0],
-                                            upper=prices[:, 0, -1]))
+                                            upper=prices[:, 0, -1], level=config.interval))
         mean, std = mean_and_std(tuned_runs)
         result.add(f"{kind}_tuned", "deep", mean, seeds=seeds, std=std if len(seeds) > 1 else None,
                    note=f"best of {config.trials} {config.tune}-search trials on validation MAE ratio to "
@@ -446,6 +489,15 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
         "direction_tests": tests,
         "per_seed": {k: v["per_seed"] for k, v in deep.items()},
         "multi_step": multi.round(6).to_dict(orient="records"),
+        "calibration": {
+            "method": ("CQR (Romano et al. 2019), one shift per horizon step and quantile level in log-return "
+                       f"units, on the validation span ({split_info['validation']['first']} … "
+                       f"{split_info['validation']['last']}: before the test span); ACI (Gibbs & Candès 2021, "
+                       f"gamma {ACI_GAMMA}) from those scores through the test span, step k known after k days"),
+            "nominal_coverage": config.interval,
+            "cqr_shifts_log_return": {k: np.round(v["cqr_shifts"], 6).tolist() for k, v in deep.items()},
+            "timing": calibration_timing,
+        },
         "notes": ["mae_ratio_to_persistence below 1.00 beats the random walk on the same test days",
                   "interval_coverage/interval_width_pct: central interval at interval_level, one-step; "
                   "median_drift (not in PROTOCOLS.md) forecasts the training span's median k-day move and "

@@ -106,7 +106,7 @@ def interval_metrics(y_true: Any, quantile_preds: Any, quantiles: Sequence[float
     t, lo, hi = _bounds(y_true, lo, hi)
     return {f"{prefix}_coverage": interval_coverage(t, lo, hi),
             f"{prefix}_width": mean_interval_width(lo, hi),
-            f"{prefix}_score": interval_score_error(y_true, lo, hi, alpha=alpha),
+            f"{prefix}_score": interval_score_error(t, lo, hi, alpha=alpha),
             "pinball_loss": mean_pinball_error(y_true, preds, qs)}
 
 

@@ -37,6 +37,9 @@ def test_interval_metrics_uses_the_outer_band():
     assert out["interval_coverage"] == 0.5
     assert out["interval_score"] == pytest.approx(interval_score_error(Y, LO, HI, alpha=0.2))
     assert set(out) == {"interval_coverage", "interval_width", "interval_score", "pinball_loss"}
+    # any shape: (origins, series, horizon) cells score like the flattened ones
+    grid = interval_metrics(np.tile(Y, 3).reshape(3, 2, 2), np.tile(q, (3, 1)).reshape(3, 2, 2, 3), [0.1, 0.5, 0.9])
+    assert grid == pytest.approx(out)
 
 
 def test_coverage_by_horizon_groups_the_last_axis():
