@@ -100,6 +100,13 @@ class StockConfig(RunOptions):
     patience: int = option(8, group="model", help="early-stopping patience in epochs")
     seeds: int = option(3, group="model",
                         help="train each model with seeds SEED, SEED+1, ... and report mean ± std (default: 3)")
+    target: str = option("price", choices=["price", "volatility", "both"], group="target",
+                         help="price: next-day close (PROTOCOLS.md §Finance); volatility: next-day variance of "
+                              "returns against GARCH-type references (§Finance — volatility target); both: the two "
+                              "protocols, one result object each (default: price)")
+    vol_loss: str = option("parkinson", choices=["parkinson", "r2", "both"], group="target",
+                           help="volatility target: the proxy the networks' QLIKE loss is taken against "
+                                "(default: parkinson)")
     forecast_next: int = option(0, metavar="N", group="model",
                                 help="after evaluation, refit the best model (by validation loss) on all data and "
                                      "forecast the next N trading days with intervals (default: 0 = off)")
@@ -186,6 +193,21 @@ def _verdicts(result: Any, tests: dict[str, list[dict[str, Any]]], level: float)
     return lines
 
 
+def _coverage_lines(result: Any, level: float) -> list[str]:
+    """Raw vs calibrated interval coverage of each deep model on the test span."""
+    rows = {m.name: m.metrics for m in result.models}
+    lines = []
+    for name in [m.name for m in result.models if m.kind == "deep" and f"{m.name}_cqr" in rows]:
+        cov = {v: rows[k].get("interval_coverage") for v, k in (("raw", name), ("CQR", f"{name}_cqr"),
+                                                                   ("ACI", f"{name}_aci"))}
+        score = {v: rows[k].get("interval_score") for v, k in (("raw", name), ("CQR", f"{name}_cqr"),
+                                                                  ("ACI", f"{name}_aci"))}
+        lines.append(f"{name}: {round(100 * level)} % interval coverage on test " +
+                     ", ".join(f"{v} {c:.3f}" for v, c in cov.items() if c is not None) +
+                     " (interval score " + ", ".join(f"{v} {c:.1f}" for v, c in score.items() if c is not None) + ").")
+    return lines
+
+
 def tuning_objective(config: StockConfig, frame: pd.DataFrame, *, train_end: int, verbose: int = 0
                      ) -> tuple[Any, dict[str, Any]]:
     """The ``--tune`` objective: hyperparameters -> one-step MAE ratio to persistence on the validation span.
@@ -228,19 +250,11 @@ def tuning_objective(config: StockConfig, frame: pd.DataFrame, *, train_end: int
 
 
 def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
-    from shared.artifacts import fingerprint_frame, write_csv, write_json, write_text
+    """Load, split, then the price target, the volatility target, or both (one result object each)."""
+    from shared.artifacts import fingerprint_frame
     from shared.data import chronological_split
-    from shared.results import CaseStudyResult, mean_and_std
 
-    from applications.stock_forecast import plots
-    from applications.stock_forecast.baselines import (ArimaDrift, Drift, MedianDrift, Persistence,
-                                                       always_up_accuracy, direction_tests)
     from applications.stock_forecast.data import load_prices, require_length
-    from applications.stock_forecast.features import make_supervised
-    from applications.stock_forecast.models import (NetSettings, best_epoch, predict_quantiles, quantile_levels,
-                                                    train_forecaster)
-    from applications.stock_forecast.scoring import (diebold_mariano, horizon_targets, multi_step_table,
-                                                     price_metrics)
 
     started = time.perf_counter()
     frame, dataset_name = load_prices(source=config.source, ticker=config.ticker, path=config.path,
@@ -248,18 +262,46 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
                                       start=config.start, end=config.end, cache_dir=config.cache_dir)
     require_length(frame, window=config.window, horizon=config.horizon, fractions=FRACTIONS,
                    what=f"{dataset_name} ({frame['date'].min().date()} … {frame['date'].max().date()})")
-    n = len(frame)
+    train, val, test = chronological_split(len(frame), fractions=FRACTIONS)
+    train_end, val_end = int(train[-1]) + 1, int(val[-1]) + 1
+    run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
+    fingerprint = fingerprint_frame(frame, name=dataset_name, time_column="date")
+    run.write_data_info(fingerprint)
+    results = []
+    if config.target in ("price", "both"):
+        results.append(_price_study(config, frame, dataset_name, fingerprint, run, train=train, val=val, test=test,
+                                    verbose=verbose))
+    if config.target in ("volatility", "both"):
+        from applications.stock_forecast.vol_study import volatility_study
+
+        results.append(volatility_study(config, frame, fingerprint=fingerprint, run=run, train_end=train_end,
+                                        val_end=val_end, protocol_sample=_is_protocol_sample(config, frame), app=APP,
+                                        verbose=verbose))
+    return finish_run(APP, run, results, started=started, results_file=config.results_file)
+
+
+def _price_study(config: StockConfig, frame: pd.DataFrame, dataset_name: str, fingerprint: dict[str, Any], run: Any,
+                 *, train: np.ndarray, val: np.ndarray, test: np.ndarray, verbose: int = 0) -> Any:
+    """The price target (PROTOCOLS.md §Finance): deep quantile forecasters beside the random-walk baselines."""
+    from shared.artifacts import write_csv, write_json, write_text
+    from shared.results import CaseStudyResult, mean_and_std
+
+    from applications.stock_forecast import plots
+    from applications.stock_forecast.baselines import (ArimaDrift, Drift, MedianDrift, Persistence,
+                                                       always_up_accuracy, direction_tests)
+    from applications.stock_forecast.features import make_supervised
+    from applications.stock_forecast.models import (NetSettings, best_epoch, predict_quantiles, quantile_levels,
+                                                    train_forecaster)
+    from applications.stock_forecast.scoring import (diebold_mariano, horizon_targets, multi_step_table,
+                                                     price_metrics)
+
     close = frame["close"].to_numpy(dtype=float)
     dates = frame["date"]
-    train, val, test = chronological_split(n, fractions=FRACTIONS)
     train_end, val_end = int(train[-1]) + 1, int(val[-1]) + 1
     quantiles = quantile_levels(config.interval)
     H = config.horizon
     data = make_supervised(frame, features=config.features, window=config.window, horizon=H,
                            train=train, val=val, test=test)
-    run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
-    fingerprint = fingerprint_frame(frame, name=dataset_name, time_column="date")
-    run.write_data_info(fingerprint)
     write_json(run.path / "scaler.json", {  # what turns the saved models' outputs back into prices
         "features": list(config.features), "window": config.window, "horizon": config.horizon,
         "quantiles": list(quantiles), "fitted_on": "training span", **dataclasses.asdict(data.scaler),
@@ -470,7 +512,7 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
         ours = baseline_rows["persistence"]
         result.extra["persistence_vs_reference"] = {k: {"ours": round(ours[k], 4), "reference": v}
                                                     for k, v in ref.items()}
-    verdicts = _verdicts(result, tests, config.interval)
+    verdicts = _verdicts(result, tests, config.interval) + _coverage_lines(result, config.interval)
     result.extra["verdicts"] = verdicts
 
     # ---- figures --------------------------------------------------------------------------------
@@ -503,7 +545,7 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
         result.extra["forecast_next"] = {"model": featured, "disclaimer": DISCLAIMER,
                                          "days": future.round(4).to_dict(orient="records")}
     write_json(run.path / "verdicts.json", {"verdicts": verdicts, "disclaimer": DISCLAIMER})
-    return finish_run(APP, run, [result], started=started, results_file=config.results_file)
+    return result
 
 
 def _forecast_next(config: StockConfig, frame: pd.DataFrame, kind: str, best_epochs: list[int],
@@ -551,12 +593,14 @@ def _markdown(frame: pd.DataFrame) -> str:
 
 def _present(outcome: CaseStudyRun) -> str:
     """The verdicts against the random walk, and the next days' forecast with its disclaimer."""
-    extra = outcome.results[0].extra
-    lines = list(extra.get("verdicts", []))
-    if "forecast_next" in extra:
-        fc = extra["forecast_next"]
-        lines += [f"\nNext {len(fc['days'])} trading days ({fc['model']}, refit on all data; weekdays, exchange "
-                  "holidays not skipped):", pd.DataFrame(fc["days"]).to_string(index=False), DISCLAIMER]
+    lines = []
+    for result in outcome.results:
+        extra = result.extra
+        lines += list(extra.get("verdicts", []))
+        if "forecast_next" in extra:
+            fc = extra["forecast_next"]
+            lines += [f"\nNext {len(fc['days'])} trading days ({fc['model']}, refit on all data; weekdays, exchange "
+                      "holidays not skipped):", pd.DataFrame(fc["days"]).to_string(index=False), DISCLAIMER]
     return "\n".join(lines)
 
 

@@ -228,8 +228,12 @@ def diebold_mariano_losses(loss_model: np.ndarray, loss_reference: np.ndarray) -
     d = d[np.isfinite(d)]
     n = d.size
     var = float(np.var(d))
-    if n < 3 or var <= 0:
+    if n < 3:
         return {"dm_stat": 0.0, "p_better": 0.5, "p_two_sided": 1.0}
+    if var <= 0:  # the same difference every day: no doubt about its sign
+        mean = float(d.mean())
+        return {"dm_stat": float(np.sign(mean) * np.inf) if mean else 0.0,
+                "p_better": 0.0 if mean < 0 else (1.0 if mean > 0 else 0.5), "p_two_sided": 0.0 if mean else 1.0}
     t = float(d.mean() / math.sqrt(var / n) * math.sqrt((n - 1) / n))
     return {"dm_stat": t, "p_better": float(stats.t.cdf(t, df=n - 1)),
             "p_two_sided": float(2 * stats.t.sf(abs(t), df=n - 1))}
