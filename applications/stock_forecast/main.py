@@ -264,24 +264,34 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
                    what=f"{dataset_name} ({frame['date'].min().date()} … {frame['date'].max().date()})")
     train, val, test = chronological_split(len(frame), fractions=FRACTIONS)
     train_end, val_end = int(train[-1]) + 1, int(val[-1]) + 1
+    # inputs are built (and checked) before the run directory exists, so bad data leaves nothing half-written
+    supervised = vol_data = None
+    if config.target in ("price", "both"):
+        from applications.stock_forecast.features import make_supervised
+
+        supervised = make_supervised(frame, features=config.features, window=config.window, horizon=config.horizon,
+                                     train=train, val=val, test=test)
+    if config.target in ("volatility", "both"):
+        from applications.stock_forecast.volatility import volatility_data
+
+        vol_data = volatility_data(frame, train_end=train_end, val_end=val_end)
     run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
     fingerprint = fingerprint_frame(frame, name=dataset_name, time_column="date")
     run.write_data_info(fingerprint)
     results = []
-    if config.target in ("price", "both"):
-        results.append(_price_study(config, frame, dataset_name, fingerprint, run, train=train, val=val, test=test,
-                                    verbose=verbose))
-    if config.target in ("volatility", "both"):
+    if supervised is not None:
+        results.append(_price_study(config, frame, dataset_name, fingerprint, run, supervised, train=train, val=val,
+                                    test=test, verbose=verbose))
+    if vol_data is not None:
         from applications.stock_forecast.vol_study import volatility_study
 
-        results.append(volatility_study(config, frame, fingerprint=fingerprint, run=run, train_end=train_end,
-                                        val_end=val_end, protocol_sample=_is_protocol_sample(config, frame), app=APP,
-                                        verbose=verbose))
+        results.append(volatility_study(config, frame, vol_data, fingerprint=fingerprint, run=run,
+                                        protocol_sample=_is_protocol_sample(config, frame), app=APP, verbose=verbose))
     return finish_run(APP, run, results, started=started, results_file=config.results_file)
 
 
 def _price_study(config: StockConfig, frame: pd.DataFrame, dataset_name: str, fingerprint: dict[str, Any], run: Any,
-                 *, train: np.ndarray, val: np.ndarray, test: np.ndarray, verbose: int = 0) -> Any:
+                 data: Any, *, train: np.ndarray, val: np.ndarray, test: np.ndarray, verbose: int = 0) -> Any:
     """The price target (PROTOCOLS.md §Finance): deep quantile forecasters beside the random-walk baselines."""
     from shared.artifacts import write_csv, write_json, write_text
     from shared.results import CaseStudyResult, mean_and_std
@@ -300,8 +310,6 @@ def _price_study(config: StockConfig, frame: pd.DataFrame, dataset_name: str, fi
     train_end, val_end = int(train[-1]) + 1, int(val[-1]) + 1
     quantiles = quantile_levels(config.interval)
     H = config.horizon
-    data = make_supervised(frame, features=config.features, window=config.window, horizon=H,
-                           train=train, val=val, test=test)
     write_json(run.path / "scaler.json", {  # what turns the saved models' outputs back into prices
         "features": list(config.features), "window": config.window, "horizon": config.horizon,
         "quantiles": list(quantiles), "fitted_on": "training span", **dataclasses.asdict(data.scaler),

@@ -16,23 +16,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .volatility import (LOSS_COLUMNS, REFERENCE, daily_losses, diebold_mariano_losses, reference_forecasts,
-                         volatility_data, volatility_metrics)
+from .volatility import (LOSS_COLUMNS, REFERENCE, VolatilityData, daily_losses, diebold_mariano_losses,
+                         reference_forecasts, volatility_metrics)
 
 log = logging.getLogger(__name__)
 
 PROTOCOL = "finance volatility: next-day variance of % log returns, 70/15/15 by row (PROTOCOLS.md)"
 
 
-def volatility_study(config: Any, frame: pd.DataFrame, *, fingerprint: dict[str, Any], run: Any, train_end: int,
-                     val_end: int, protocol_sample: bool, app: str, verbose: int = 0) -> Any:
+def volatility_study(config: Any, frame: pd.DataFrame, data: VolatilityData, *, fingerprint: dict[str, Any],
+                     run: Any, protocol_sample: bool, app: str, verbose: int = 0) -> Any:
     from shared.artifacts import write_csv
     from shared.results import CaseStudyResult, mean_and_std
 
     from . import plots
     from .vol_model import predict_variance, train_vol_model, vol_windows
 
-    data = volatility_data(frame, train_end=train_end, val_end=val_end)
     result = CaseStudyResult(app=app, protocol=PROTOCOL, dataset=fingerprint)
     tick = time.perf_counter()
     refs = reference_forecasts(data)
@@ -88,7 +87,7 @@ def volatility_study(config: Any, frame: pd.DataFrame, *, fingerprint: dict[str,
     write_csv(run.path / "volatility_forecasts.csv", table)
     result.extra.update({
         "target": "volatility",
-        "split": {"train_end_row": train_end, "val_end_row": val_end, "test_days": int(data.test.size),
+        "split": {"train_end_row": data.train_end, "val_end_row": data.val_end, "test_days": int(data.test.size),
                   "first_test_day": str(test_dates.iloc[0].date()), "last_test_day": str(test_dates.iloc[-1].date())},
         "returns": "r_t = 100 ln(AdjClose_t / AdjClose_{t-1}) (%)",
         "proxies": "parkinson = (100 ln(High/Low))^2 / (4 ln 2); r2 = r_t^2",
