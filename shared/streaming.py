@@ -44,7 +44,10 @@ import pandas as pd
 
 from shared.data.pipelines import iter_parquet_batches, parquet_dataset
 
+from .options import option
+
 log = logging.getLogger(__name__)
+STREAM_GROUP = "streaming (--source parquet)"
 
 PARTS = ("train", "test")
 #: the punctuation keras' TextVectorization strips with "lower_and_strip_punctuation" / "strip_punctuation"
@@ -689,31 +692,35 @@ def fingerprint_source(source: str | Path, *, name: str | None = None) -> dict[s
 
 
 # ------------------------------------------------------------------------- command-line options
-def add_stream_arguments(group: Any) -> Any:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StreamOptions:
     """The options of an application's ``--source parquet`` path (split rule, chunk, shuffle buffer).
 
-    Add them to an argparse group; read them back with :func:`split_rule_from` and the
-    ``chunk_rows`` / ``shuffle_buffer`` attributes. Defaults fit the output of
-    ``data_scripts/generate_scale_data.py`` (a ``split`` column holding "train"/"test").
+    Application configs inherit them (``class Config(RunOptions, StreamOptions)``); read them back
+    with :func:`split_rule_from` and the ``chunk_rows`` / ``shuffle_buffer`` fields, check them with
+    :func:`check_stream_arguments`. Defaults fit the output of ``data_scripts/generate_scale_data.py``
+    (a ``split`` column holding "train"/"test").
     """
-    group.add_argument("--split-column", default="split",
-                       help="with --source parquet: column that labels each row's part; rows whose value is "
-                            "--train-value train, every other row is held out for testing")
-    group.add_argument("--train-value", default="train", help="with --source parquet: the training label")
-    group.add_argument("--hash-split", default=None, metavar="COLUMN",
-                       help="with --source parquet: split by a stable hash of this column instead (a row id "
-                            "for a random split, a user id for a split by user); see --test-fraction")
-    group.add_argument("--test-fraction", type=float, default=0.2,
-                       help="with --hash-split: share of the hashed values held out for testing")
-    group.add_argument("--chunk-rows", type=int, default=65536,
-                       help="with --source parquet: rows read per chunk (memory is one chunk + the buffer)")
-    group.add_argument("--shuffle-buffer", type=int, default=50000,
-                       help="with --source parquet: rows in the bounded shuffle buffer of the training stream")
-    return group
+
+    split_column: str = option("split", group=STREAM_GROUP,
+                               help="with --source parquet: column that labels each row's part; rows whose value is "
+                                    "--train-value train, every other row is held out for testing")
+    train_value: str = option("train", group=STREAM_GROUP, help="with --source parquet: the training label")
+    hash_split: str | None = option(None, metavar="COLUMN", group=STREAM_GROUP,
+                                    help="with --source parquet: split by a stable hash of this column instead (a "
+                                         "row id for a random split, a user id for a split by user); see "
+                                         "--test-fraction")
+    test_fraction: float = option(0.2, group=STREAM_GROUP,
+                                  help="with --hash-split: share of the hashed values held out for testing")
+    chunk_rows: int = option(65536, group=STREAM_GROUP,
+                             help="with --source parquet: rows read per chunk (memory is one chunk + the buffer)")
+    shuffle_buffer: int = option(50000, group=STREAM_GROUP,
+                                 help="with --source parquet: rows in the bounded shuffle buffer of the training "
+                                      "stream")
 
 
 def check_stream_arguments(args: Any) -> str | None:
-    """The first problem with the ``--source parquet`` options of parsed ``args`` (None when fine)."""
+    """The first problem with the ``--source parquet`` options of a config (None when fine)."""
     if args.chunk_rows < 1:
         return f"--chunk-rows must be >= 1, got {args.chunk_rows}"
     if args.shuffle_buffer < 0:
