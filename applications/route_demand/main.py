@@ -31,6 +31,7 @@ import pandas as pd
 from shared.app import CaseStudyRun, RunOptions, cli_main, finish_run, start_run
 from shared.options import comma_list, option, parse_config, require_at_least
 from shared.tuning import Choice, Float
+from shared.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -158,19 +159,19 @@ def load_panel(config: RouteDemandConfig) -> Any:
 
     if config.source == "csv":
         if not config.path:
-            raise ValueError("--source csv needs --path FILE")
+            raise UserError("--source csv needs --path FILE")
         return load_csv(config.path, date_column=config.date_column, series_column=config.series_column,
                         demand_column=config.demand_column, covariates=config.covariates,
-                        fill_gaps=config.fill_gaps)
+                        fill_gaps=config.fill_gaps, encoding=config.encoding)
     if config.covariates:
-        raise ValueError("--covariates applies to --source csv only")
+        raise UserError("--covariates applies to --source csv only")
     if config.source == "parquet":
         from .data import load_flights_parquet
 
         if not config.path:
-            raise ValueError("--source parquet needs --path DIR (the flights table as Parquet files)")
+            raise UserError("--source parquet needs --path DIR (the flights table as Parquet files)")
         if config.measure != "departures":
-            raise ValueError("--measure seats needs the planes table; with --source parquet only departures are "
+            raise UserError("--measure seats needs the planes table; with --source parquet only departures are "
                              "counted (use --source flights for seats)")
         return load_flights_parquet(config.path, top_routes=config.top_routes)
     return load_flights(top_routes=config.top_routes, measure=config.measure)
@@ -240,7 +241,7 @@ def tuning_objective(config: RouteDemandConfig, history: np.ndarray, calendar: n
     tune_end = end - config.val_days
     val_origins = np.arange(tune_end, end - config.horizon + 1, config.origin_step)
     if val_origins.size < 1:
-        raise ValueError(f"--val-days {config.val_days} is shorter than the horizon {config.horizon}; "
+        raise UserError(f"--val-days {config.val_days} is shorter than the horizon {config.horizon}; "
                          "tuning needs at least one validation window")
     names = [f"s{i}" for i in range(history.shape[0])]
 
@@ -603,4 +604,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    from shared.console import console_entry
+
+    raise SystemExit(console_entry(main))

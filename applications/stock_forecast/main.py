@@ -27,6 +27,7 @@ import pandas as pd
 from shared.app import CaseStudyRun, RunOptions, cli_main, finish_run, start_run
 from shared.options import comma_list, option, parse_config, require_at_least
 from shared.tuning import Choice, Float
+from shared.errors import UserError
 
 from .calibrate import ACI_GAMMA
 from .features import FEATURES
@@ -223,7 +224,7 @@ def tuning_objective(config: StockConfig, frame: pd.DataFrame, *, train_end: int
 
     n = len(frame)
     if not 0 < train_end < n:
-        raise ValueError(f"train_end must lie inside the {n} rows before the test span, got {train_end}")
+        raise UserError(f"train_end must lie inside the {n} rows before the test span, got {train_end}")
     train, val = np.arange(train_end), np.arange(train_end, n)
     close = frame["close"].to_numpy(dtype=float)
     quantiles = quantile_levels(config.interval)
@@ -259,7 +260,8 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
     started = time.perf_counter()
     frame, dataset_name = load_prices(source=config.source, ticker=config.ticker, path=config.path,
                                       date_column=config.date_column, close_column=config.close_column,
-                                      start=config.start, end=config.end, cache_dir=config.cache_dir)
+                                      start=config.start, end=config.end, cache_dir=config.cache_dir,
+                                      encoding=config.encoding)
     require_length(frame, window=config.window, horizon=config.horizon, fractions=FRACTIONS,
                    what=f"{dataset_name} ({frame['date'].min().date()} … {frame['date'].max().date()})")
     train, val, test = chronological_split(len(frame), fractions=FRACTIONS)
@@ -569,7 +571,7 @@ def _forecast_next(config: StockConfig, frame: pd.DataFrame, kind: str, best_epo
     first = first_valid_day(raw)
     origins = np.arange(first + config.window, len(frame) - N + 1)
     if len(origins) < 2:
-        raise ValueError(f"--forecast-next {N} leaves no training windows; use a smaller N or a longer series")
+        raise UserError(f"--forecast-next {N} leaves no training windows; use a smaller N or a longer series")
     targets = cumulative_targets(close, origins, N)
     scaler = TrainScaler.fit(raw, targets, train_end=len(frame), first_day=first)
     scaled = scaler.transform_x(np.nan_to_num(raw, nan=0.0))
@@ -617,4 +619,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    from shared.console import console_entry
+
+    raise SystemExit(console_entry(main))
