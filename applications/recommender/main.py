@@ -200,7 +200,8 @@ def load_datasets(config: RecommenderConfig) -> list[Interactions]:
         sets = [data.load_csv(config.path, user_col=config.user_col, item_col=config.item_col,
                               value_col=config.value_col, time_col=config.time_col,
                               explicit=config.feedback == "explicit", rating_range=config.rating_range,
-                              label_col=config.label_col)]
+                              label_col=config.label_col, encoding=config.encoding,
+                              require_time=config.protocol != "A")]
     else:
         names = ["movielens", "retail"] if config.dataset == "all" else [config.dataset]
         sets = [data.load_movielens() if n == "movielens" else data.load_retail() for n in names]
@@ -336,7 +337,7 @@ def tuning_objective(config: RecommenderConfig, users: np.ndarray, items: np.nda
 
     users, items, ratings = np.asarray(users), np.asarray(items), np.asarray(ratings)
     if not len(users) == len(items) == len(ratings):
-        raise ValueError(f"users, items and ratings must have the same length, got {len(users)}, {len(items)}, "
+        raise UserError(f"users, items and ratings must have the same length, got {len(users)}, {len(items)}, "
                          f"{len(ratings)}")
     fit_pos, val_pos = random_validation(len(ratings), fraction=TUNE_VALIDATION, seed=config.seed)
     base = mf_settings(config)
@@ -446,7 +447,7 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     log.info("Protocol B on %s: %d users evaluated, %d items in training, %d held-out items unseen in training",
              ds.name, len(rows), len(items), n_unknown)
     if len(items) < K + 1:
-        raise ValueError(f"{ds.name}: only {len(items)} items in training; top-{K} ranking needs more items")
+        raise UserError(f"{ds.name}: only {len(items)} items in training; top-{K} ranking needs more items")
     popularity = np.asarray(x.sum(axis=0)).ravel()
     result = CaseStudyResult(app=APP, protocol="B", dataset=_dataset_info(ds))
     lists: dict[str, np.ndarray] = {}
@@ -646,4 +647,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    from shared.console import console_entry
+
+    raise SystemExit(console_entry(main))
