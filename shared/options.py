@@ -149,6 +149,8 @@ def add_options(parser: argparse.ArgumentParser, cls: type) -> dict[str, Any]:
             default = list(default)  # what argparse itself would hold (and show with %(default)s)
         kwargs["default"] = defaults[field.name] = default
         flag = spec.flag or "--" + field.name.replace("_", "-")
+        if spec.flag and spec.metavar is None and spec.action in (None, "store", "append"):
+            kwargs["metavar"] = flag.lstrip("-").replace("-", "_").upper()  # argparse's, from the flag not the dest
         groups[spec.group].add_argument(flag, **kwargs)
     return defaults
 

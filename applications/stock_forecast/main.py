@@ -15,19 +15,23 @@ of the next ``--horizon`` days (median = forecast, outer quantiles = interval).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
-from shared.app import (CaseStudyRun, RunOptions, add_common_arguments, add_tuning_arguments, cli_main, finish_run,
-                        start_run)
+from shared.app import CaseStudyRun, RunOptions, cli_main, finish_run, start_run
+from shared.options import comma_list, option, parse_config, require_at_least
 from shared.tuning import Choice, Float
+from shared.errors import UserError
+
+from .calibrate import ACI_GAMMA
+from .features import FEATURES
+from .models import MODELS
 
 log = logging.getLogger(__name__)
 
@@ -65,120 +69,83 @@ SEARCH_SPACE = [
 
 @dataclasses.dataclass(frozen=True)
 class StockConfig(RunOptions):
-    source: str = "sample"
-    ticker: str | None = None
-    path: str | None = None
-    date_column: str = "Date"
-    close_column: str = "Close"
-    start: str | None = None
-    end: str | None = None
-    cache_dir: str | None = None
-    models: tuple[str, ...] = ("lstm", "gru", "cnn1d")
-    features: tuple[str, ...] = ("ret",)
-    window: int = 30
-    horizon: int = 1
-    interval: float = 0.9
-    units: int = 32
-    dropout: float = 0.1
-    learning_rate: float = 1e-3
-    batch_size: int = 64
-    epochs: int = 60
-    patience: int = 8
-    seeds: int = 3
-    forecast_next: int = 0
+    # --source: None on the command line, resolved by _validate (yfinance with --ticker, else sample)
+    source: str = option("sample", cli_default=None, choices=["sample", "yfinance", "csv", "parquet"], group="data",
+                         help="where prices come from (default: yfinance when --ticker is given, else the bundled "
+                              "sample)")
+    ticker: str | None = option(None, group="data", help="ticker symbol for --source yfinance, e.g. AAPL or ^GSPC")
+    path: str | None = option(None, group="data", help="CSV file for --source csv (a date column and a close column, "
+                              "optional Open/High/Low/Volume), or a directory of Parquet files for --source parquet")
+    date_column: str = option("Date", group="data", help="date column of the CSV (default: Date)")
+    close_column: str = option("Close", group="data",
+                               help="close column of the CSV, ideally split/dividend-adjusted (default: Close)")
+    start: str | None = option(None, group="data", help="first date to use, ISO format (default: all data)")
+    end: str | None = option(None, group="data", help="last date to use, ISO format (default: all data)")
+    cache_dir: str | None = option(None, group="data", help="yfinance download cache (default: "
+                                   "$DEEPCASES_CACHE/yfinance or ~/.cache/deepcases/yfinance)")
+    models: tuple[str, ...] = option(("lstm", "gru", "cnn1d"), type=comma_list, group="model",
+                                     help=f"comma-separated deep models among {','.join(MODELS)} (default: all)")
+    features: tuple[str, ...] = option(("ret",), type=comma_list, group="model",
+                                       help=f"comma-separated inputs per day among {','.join(FEATURES)}; 'ret' (log "
+                                            "return) first (default: ret)")
+    window: int = option(30, group="model", help="days of history per input window (default: 30)")
+    horizon: int = option(1, group="model", help="forecast the next N days from each origin; step 1 is the protocol's "
+                          "one-step table, all steps are scored in the multi-step table (default: 1)")
+    interval: float = option(0.9, group="model",
+                             help="central prediction-interval level from quantile outputs (default: 0.9)")
+    units: int = option(32, group="model", help="recurrent units / CNN filters (default: 32)")
+    dropout: float = option(0.1, group="model", help="dropout rate (default: 0.1)")
+    learning_rate: float = option(1e-3, group="model", help="Adam learning rate")
+    batch_size: int = option(64, group="model", help="training batch size (default: 64)")
+    epochs: int = option(60, group="model", help="maximum epochs; early stopping on validation")
+    patience: int = option(8, group="model", help="early-stopping patience in epochs")
+    seeds: int = option(3, group="model",
+                        help="train each model with seeds SEED, SEED+1, ... and report mean ± std (default: 3)")
+    target: str = option("price", choices=["price", "volatility", "both"], group="target",
+                         help="price: next-day close (PROTOCOLS.md §Finance); volatility: next-day variance of "
+                              "returns against GARCH-type references (§Finance — volatility target); both: the two "
+                              "protocols, one result object each (default: price)")
+    vol_loss: str = option("parkinson", choices=["parkinson", "r2", "both"], group="target",
+                           help="volatility target: the proxy the networks' QLIKE loss is taken against "
+                                "(default: parkinson)")
+    forecast_next: int = option(0, metavar="N", group="model",
+                                help="after evaluation, refit the best model (by validation loss) on all data and "
+                                     "forecast the next N trading days with intervals (default: 0 = off)")
 
 
-def _csv_list(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+def _validate(c: StockConfig, error: Callable[[str], NoReturn]) -> StockConfig:
+    """The checks across options; resolves --source and drops repeated --models/--features."""
+    require_at_least(c, error, 1, "trials")
+    source = c.source or ("yfinance" if c.ticker else "sample")
+    if source == "yfinance" and not c.ticker:
+        error("--source yfinance needs --ticker SYMBOL, e.g. --ticker AAPL")
+    if c.ticker and source != "yfinance":
+        error(f"--ticker applies to --source yfinance only, not --source {source}; drop one of them")
+    if source in ("csv", "parquet") and not c.path:
+        error(f"--source {source} needs --path {'FILE' if source == 'csv' else 'DIR'}")
+    if c.path and source not in ("csv", "parquet"):
+        error(f"--path applies to --source csv or parquet only, not --source {source}")
+    bad_models = [m for m in c.models if m not in MODELS]
+    if bad_models or not c.models:
+        error(f"--models must be a comma-separated subset of {','.join(MODELS)}, got {','.join(c.models)}")
+    bad = [f for f in c.features if f not in FEATURES]
+    if bad or not c.features or c.features[0] != "ret":
+        error(f"--features must start with 'ret' and use only {','.join(FEATURES)}, got {','.join(c.features)}")
+    require_at_least(c, error, 1, "window", "horizon", "units", "batch_size", "epochs", "seeds")
+    require_at_least(c, error, 0, "patience", "forecast_next")
+    if not 0.0 < c.interval < 1.0:
+        error(f"--interval must be in (0, 1), got {c.interval}; e.g. 0.9")
+    if not 0.0 <= c.dropout < 1.0:
+        error(f"--dropout must be in [0, 1), got {c.dropout}")
+    if c.learning_rate <= 0:
+        error(f"--learning-rate must be > 0, got {c.learning_rate}")
+    return dataclasses.replace(c, source=source, models=tuple(dict.fromkeys(c.models)),
+                               features=tuple(dict.fromkeys(c.features)))
 
 
 def parse_args(argv: Sequence[str] | None = None) -> StockConfig:
-    from applications.stock_forecast.features import FEATURES
-    from applications.stock_forecast.models import MODELS
-
-    d = StockConfig
-    parser = argparse.ArgumentParser(prog="deepcases run stock_forecast", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n\n".join(__doc__.split("\n\n")[1:]))
-    g = parser.add_argument_group("data")
-    g.add_argument("--source", choices=["sample", "yfinance", "csv", "parquet"], default=None,
-                   help="where prices come from (default: yfinance when --ticker is given, else the bundled sample)")
-    g.add_argument("--ticker", default=None, help="ticker symbol for --source yfinance, e.g. AAPL or ^GSPC")
-    g.add_argument("--path", default=None, help="CSV file for --source csv (a date column and a close column, "
-                   "optional Open/High/Low/Volume), or a directory of Parquet files for --source parquet")
-    g.add_argument("--date-column", default=d.date_column, help="date column of the CSV (default: Date)")
-    g.add_argument("--close-column", default=d.close_column,
-                   help="close column of the CSV, ideally split/dividend-adjusted (default: Close)")
-    g.add_argument("--start", default=None, help="first date to use, ISO format (default: all data)")
-    g.add_argument("--end", default=None, help="last date to use, ISO format (default: all data)")
-    g.add_argument("--cache-dir", default=None, help="yfinance download cache (default: $DEEPCASES_CACHE/yfinance "
-                   "or ~/.cache/deepcases/yfinance)")
-    g = parser.add_argument_group("model")
-    g.add_argument("--models", type=_csv_list, default=d.models,
-                   help=f"comma-separated deep models among {','.join(MODELS)} (default: all)")
-    g.add_argument("--features", type=_csv_list, default=d.features,
-                   help=f"comma-separated inputs per day among {','.join(FEATURES)}; 'ret' (log return) first "
-                        "(default: ret)")
-    g.add_argument("--window", type=int, default=d.window, help="days of history per input window (default: 30)")
-    g.add_argument("--horizon", type=int, default=d.horizon,
-                   help="forecast the next N days from each origin; step 1 is the protocol's one-step table, "
-                        "all steps are scored in the multi-step table (default: 1)")
-    g.add_argument("--interval", type=float, default=d.interval,
-                   help="central prediction-interval level from quantile outputs (default: 0.9)")
-    g.add_argument("--units", type=int, default=d.units, help="recurrent units / CNN filters (default: 32)")
-    g.add_argument("--dropout", type=float, default=d.dropout, help="dropout rate (default: 0.1)")
-    g.add_argument("--learning-rate", type=float, default=d.learning_rate, help="Adam learning rate")
-    g.add_argument("--batch-size", type=int, default=d.batch_size, help="training batch size (default: 64)")
-    g.add_argument("--epochs", type=int, default=d.epochs, help="maximum epochs; early stopping on validation")
-    g.add_argument("--patience", type=int, default=d.patience, help="early-stopping patience in epochs")
-    g.add_argument("--seeds", type=int, default=d.seeds,
-                   help="train each model with seeds SEED, SEED+1, ... and report mean ± std (default: 3)")
-    g.add_argument("--forecast-next", type=int, default=d.forecast_next, metavar="N",
-                   help="after evaluation, refit the best model (by validation loss) on all data and forecast "
-                        "the next N trading days with intervals (default: 0 = off)")
-    add_common_arguments(parser)
-    add_tuning_arguments(parser)
-    args = parser.parse_args(argv)
-
-    if args.trials < 1:
-        parser.error(f"--trials must be >= 1, got {args.trials}")
-    source = args.source or ("yfinance" if args.ticker else "sample")
-    if source == "yfinance" and not args.ticker:
-        parser.error("--source yfinance needs --ticker SYMBOL, e.g. --ticker AAPL")
-    if args.ticker and source != "yfinance":
-        parser.error(f"--ticker applies to --source yfinance only, not --source {source}; drop one of them")
-    if source in ("csv", "parquet") and not args.path:
-        parser.error(f"--source {source} needs --path {'FILE' if source == 'csv' else 'DIR'}")
-    if args.path and source not in ("csv", "parquet"):
-        parser.error(f"--path applies to --source csv or parquet only, not --source {source}")
-    bad_models = [m for m in args.models if m not in MODELS]
-    if bad_models or not args.models:
-        parser.error(f"--models must be a comma-separated subset of {','.join(MODELS)}, got {','.join(args.models)}")
-    bad = [f for f in args.features if f not in FEATURES]
-    if bad or not args.features or args.features[0] != "ret":
-        parser.error(f"--features must start with 'ret' and use only {','.join(FEATURES)}, "
-                     f"got {','.join(args.features)}")
-    for name in ("window", "horizon", "units", "batch_size", "epochs", "seeds"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    for name in ("patience", "forecast_next"):
-        if getattr(args, name) < 0:
-            parser.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
-    if not 0.0 < args.interval < 1.0:
-        parser.error(f"--interval must be in (0, 1), got {args.interval}; e.g. 0.9")
-    if not 0.0 <= args.dropout < 1.0:
-        parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
-    if args.learning_rate <= 0:
-        parser.error(f"--learning-rate must be > 0, got {args.learning_rate}")
-    return StockConfig(source=source, ticker=args.ticker, path=args.path, date_column=args.date_column,
-                       close_column=args.close_column, start=args.start, end=args.end, cache_dir=args.cache_dir,
-                       models=tuple(dict.fromkeys(args.models)), features=tuple(dict.fromkeys(args.features)),
-                       window=args.window, horizon=args.horizon, interval=args.interval, units=args.units,
-                       dropout=args.dropout, learning_rate=args.learning_rate, batch_size=args.batch_size,
-                       epochs=args.epochs, patience=args.patience, seeds=args.seeds,
-                       forecast_next=args.forecast_next, tune=args.tune, trials=args.trials, seed=args.seed,
-                       runs_dir=args.runs_dir, run_id=args.run_id, log_level=args.log_level,
-                       results_file=args.results_file)
+    return parse_config(StockConfig, argv, prog="deepcases run stock_forecast", description=__doc__.split("\n\n")[0],
+                        epilog="\n\n".join(__doc__.split("\n\n")[1:]), validate=_validate)
 
 
 # --------------------------------------------------------------------------------------------
@@ -227,6 +194,21 @@ def _verdicts(result: Any, tests: dict[str, list[dict[str, Any]]], level: float)
     return lines
 
 
+def _coverage_lines(result: Any, level: float) -> list[str]:
+    """Raw vs calibrated interval coverage of each deep model on the test span."""
+    rows = {m.name: m.metrics for m in result.models}
+    lines = []
+    for name in [m.name for m in result.models if m.kind == "deep" and f"{m.name}_cqr" in rows]:
+        cov = {v: rows[k].get("interval_coverage") for v, k in (("raw", name), ("CQR", f"{name}_cqr"),
+                                                                   ("ACI", f"{name}_aci"))}
+        score = {v: rows[k].get("interval_score") for v, k in (("raw", name), ("CQR", f"{name}_cqr"),
+                                                                  ("ACI", f"{name}_aci"))}
+        lines.append(f"{name}: {round(100 * level)} % interval coverage on test " +
+                     ", ".join(f"{v} {c:.3f}" for v, c in cov.items() if c is not None) +
+                     " (interval score " + ", ".join(f"{v} {c:.1f}" for v, c in score.items() if c is not None) + ").")
+    return lines
+
+
 def tuning_objective(config: StockConfig, frame: pd.DataFrame, *, train_end: int, verbose: int = 0
                      ) -> tuple[Any, dict[str, Any]]:
     """The ``--tune`` objective: hyperparameters -> one-step MAE ratio to persistence on the validation span.
@@ -242,7 +224,7 @@ def tuning_objective(config: StockConfig, frame: pd.DataFrame, *, train_end: int
 
     n = len(frame)
     if not 0 < train_end < n:
-        raise ValueError(f"train_end must lie inside the {n} rows before the test span, got {train_end}")
+        raise UserError(f"train_end must lie inside the {n} rows before the test span, got {train_end}")
     train, val = np.arange(train_end), np.arange(train_end, n)
     close = frame["close"].to_numpy(dtype=float)
     quantiles = quantile_levels(config.interval)
@@ -269,38 +251,67 @@ def tuning_objective(config: StockConfig, frame: pd.DataFrame, *, train_end: int
 
 
 def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
-    from shared.artifacts import fingerprint_frame, write_csv, write_json, write_text
+    """Load, split, then the price target, the volatility target, or both (one result object each)."""
+    from shared.artifacts import fingerprint_frame
     from shared.data import chronological_split
+
+    from applications.stock_forecast.data import load_prices, require_length
+
+    started = time.perf_counter()
+    frame, dataset_name = load_prices(source=config.source, ticker=config.ticker, path=config.path,
+                                      date_column=config.date_column, close_column=config.close_column,
+                                      start=config.start, end=config.end, cache_dir=config.cache_dir,
+                                      encoding=config.encoding)
+    require_length(frame, window=config.window, horizon=config.horizon, fractions=FRACTIONS,
+                   what=f"{dataset_name} ({frame['date'].min().date()} … {frame['date'].max().date()})")
+    train, val, test = chronological_split(len(frame), fractions=FRACTIONS)
+    train_end, val_end = int(train[-1]) + 1, int(val[-1]) + 1
+    # inputs are built (and checked) before the run directory exists, so bad data leaves nothing half-written
+    supervised = vol_data = None
+    if config.target in ("price", "both"):
+        from applications.stock_forecast.features import make_supervised
+
+        supervised = make_supervised(frame, features=config.features, window=config.window, horizon=config.horizon,
+                                     train=train, val=val, test=test)
+    if config.target in ("volatility", "both"):
+        from applications.stock_forecast.volatility import volatility_data
+
+        vol_data = volatility_data(frame, train_end=train_end, val_end=val_end)
+    run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
+    fingerprint = fingerprint_frame(frame, name=dataset_name, time_column="date")
+    run.write_data_info(fingerprint)
+    results = []
+    if supervised is not None:
+        results.append(_price_study(config, frame, dataset_name, fingerprint, run, supervised, train=train, val=val,
+                                    test=test, verbose=verbose))
+    if vol_data is not None:
+        from applications.stock_forecast.vol_study import volatility_study
+
+        results.append(volatility_study(config, frame, vol_data, fingerprint=fingerprint, run=run,
+                                        protocol_sample=_is_protocol_sample(config, frame), app=APP, verbose=verbose))
+    return finish_run(APP, run, results, started=started, results_file=config.results_file)
+
+
+def _price_study(config: StockConfig, frame: pd.DataFrame, dataset_name: str, fingerprint: dict[str, Any], run: Any,
+                 data: Any, *, train: np.ndarray, val: np.ndarray, test: np.ndarray, verbose: int = 0) -> Any:
+    """The price target (PROTOCOLS.md §Finance): deep quantile forecasters beside the random-walk baselines."""
+    from shared.artifacts import write_csv, write_json, write_text
     from shared.results import CaseStudyResult, mean_and_std
 
     from applications.stock_forecast import plots
     from applications.stock_forecast.baselines import (ArimaDrift, Drift, MedianDrift, Persistence,
                                                        always_up_accuracy, direction_tests)
-    from applications.stock_forecast.data import load_prices, require_length
     from applications.stock_forecast.features import make_supervised
     from applications.stock_forecast.models import (NetSettings, best_epoch, predict_quantiles, quantile_levels,
                                                     train_forecaster)
     from applications.stock_forecast.scoring import (diebold_mariano, horizon_targets, multi_step_table,
                                                      price_metrics)
 
-    started = time.perf_counter()
-    frame, dataset_name = load_prices(source=config.source, ticker=config.ticker, path=config.path,
-                                      date_column=config.date_column, close_column=config.close_column,
-                                      start=config.start, end=config.end, cache_dir=config.cache_dir)
-    require_length(frame, window=config.window, horizon=config.horizon, fractions=FRACTIONS,
-                   what=f"{dataset_name} ({frame['date'].min().date()} … {frame['date'].max().date()})")
-    n = len(frame)
     close = frame["close"].to_numpy(dtype=float)
     dates = frame["date"]
-    train, val, test = chronological_split(n, fractions=FRACTIONS)
     train_end, val_end = int(train[-1]) + 1, int(val[-1]) + 1
     quantiles = quantile_levels(config.interval)
     H = config.horizon
-    data = make_supervised(frame, features=config.features, window=config.window, horizon=H,
-                           train=train, val=val, test=test)
-    run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
-    fingerprint = fingerprint_frame(frame, name=dataset_name, time_column="date")
-    run.write_data_info(fingerprint)
     write_json(run.path / "scaler.json", {  # what turns the saved models' outputs back into prices
         "features": list(config.features), "window": config.window, "horizon": config.horizon,
         "quantiles": list(quantiles), "fitted_on": "training span", **dataclasses.asdict(data.scaler),
@@ -330,11 +341,12 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
         lower = None if fc.lower is None else fc.lower[:, 0]
         upper = None if fc.upper is None else fc.upper[:, 0]
         baseline_rows[name] = price_metrics(actual, fc.point[:, 0], previous=previous, train_close=train_close,
-                                            persistence=persistence[:, 0], lower=lower, upper=upper)
+                                            persistence=persistence[:, 0], lower=lower, upper=upper,
+                                            level=config.interval)
         tests[name] = [{**direction_tests(actual, fc.point[:, 0], previous),
                         **diebold_mariano(actual, fc.point[:, 0], persistence[:, 0])}]
         tables.append(multi_step_table(name, actual_h, previous, fc.point, persistence, train_close=train_close,
-                                       lower=fc.lower, upper=fc.upper))
+                                       lower=fc.lower, upper=fc.upper, level=config.interval))
 
     # ---- deep models, several seeds ------------------------------------------------------------
     settings = NetSettings(units=config.units, dropout=config.dropout, learning_rate=config.learning_rate,
@@ -342,11 +354,19 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
     seeds = [config.seed + i for i in range(config.seeds)]
     mid = quantiles.index(0.5)
     deep: dict[str, dict[str, Any]] = {}
+    calibration_timing: dict[str, list[dict[str, float]]] = {}
     predictions = pd.DataFrame({"date": dates[origins].dt.strftime("%Y-%m-%d").to_numpy(), "actual": actual,
                                 "previous_close": previous,
                                 **{f"{k}": v.point[:, 0] for k, v in base_fc.items()}})
+    from applications.stock_forecast.calibrate import calibrate_log_quantiles
+    from applications.stock_forecast.features import cumulative_targets
+
+    y_val_log = cumulative_targets(close, data.val_origins, H)  # every validation target lies before val_end
+    y_test_log = cumulative_targets(close, origins, H)
     for kind in config.models:
         per_seed, seed_tables, val_losses, epochs_used = [], [], [], []
+        per_seed_cal: dict[str, list[dict[str, float]]] = {"cqr": [], "aci": []}
+        cal_tables: dict[str, list[pd.DataFrame]] = {"cqr": [], "aci": []}
         for s in seeds:
             log.info("training %s (seed %d) on %d windows", kind, s, len(data.x_train))
             tick = time.perf_counter()
@@ -358,10 +378,29 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
             prices = previous[:, None, None] * np.exp(q)
             point, lower, upper = prices[:, :, mid], prices[:, :, 0], prices[:, :, -1]
             metrics = price_metrics(actual, point[:, 0], previous=previous, train_close=train_close,
-                                    persistence=persistence[:, 0], lower=lower[:, 0], upper=upper[:, 0])
+                                    persistence=persistence[:, 0], lower=lower[:, 0], upper=upper[:, 0],
+                                    level=config.interval)
             per_seed.append(metrics)
             seed_tables.append(multi_step_table(kind, actual_h, previous, point, persistence,
-                                                train_close=train_close, lower=lower, upper=upper))
+                                                train_close=train_close, lower=lower, upper=upper,
+                                                level=config.interval))
+            # calibrated intervals: CQR on the validation span, ACI through the test span (median unchanged)
+            q_val = data.scaler.inverse_y(predict_quantiles(model, data.x_val))
+            calibrated = calibrate_log_quantiles(q_val, y_val_log, q, y_test_log, quantiles, val_end=val_end,
+                                                 test_start=int(origins[0]))
+            cal_prices = {}
+            for method in ("cqr", "aci"):
+                p_cal = previous[:, None, None] * np.exp(getattr(calibrated, method))
+                cal_prices[method] = p_cal
+                per_seed_cal[method].append(price_metrics(
+                    actual, point[:, 0], previous=previous, train_close=train_close, persistence=persistence[:, 0],
+                    lower=p_cal[:, 0, 0], upper=p_cal[:, 0, -1], level=config.interval))
+                cal_tables[method].append(multi_step_table(f"{kind}_{method}", actual_h, previous, point, persistence,
+                                                           train_close=train_close, lower=p_cal[:, :, 0],
+                                                           upper=p_cal[:, :, -1], level=config.interval))
+            calibration_timing.setdefault(kind, []).append(
+                {"cqr_s": round(calibrated.seconds_cqr, 4), "aci_s": round(calibrated.seconds_aci, 4),
+                 "aci_s_per_origin": calibrated.seconds_aci / len(origins)})
             tests.setdefault(kind, []).append({**direction_tests(actual, point[:, 0], previous), "seed": s,
                                                **diebold_mariano(actual, point[:, 0], persistence[:, 0])})
             val_losses.append(float(min(history["val_loss"])))
@@ -375,18 +414,31 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
                 predictions[f"{kind}"] = point[:, 0]
                 predictions[f"{kind}_lower"] = lower[:, 0]
                 predictions[f"{kind}_upper"] = upper[:, 0]
+                for method, p_cal in cal_prices.items():
+                    predictions[f"{kind}_{method}_lower"] = p_cal[:, 0, 0]
+                    predictions[f"{kind}_{method}_upper"] = p_cal[:, 0, -1]
+                deep[kind]["calibrated"] = cal_prices
+                deep[kind]["cqr_shifts"] = calibrated.shifts
                 run.save_figure(plots.learning_curve_figure(history, model=kind, seed=s), f"learning_curves_{kind}")
         mean, std = mean_and_std(per_seed)
         deep[kind].update(per_seed=per_seed, val_loss=float(np.mean(val_losses)), best_epochs=epochs_used,
                           mean=mean, std=std)
         result.add(kind, "deep", mean, seeds=seeds, std=std if len(seeds) > 1 else None,
-                   note=f"best epochs {epochs_used}; mean val loss {np.mean(val_losses):.4f}")
-        step_frame = pd.concat(seed_tables)
-        grouped = step_frame.groupby(["model", "step"], as_index=False)
-        averaged = grouped.mean(numeric_only=True)
-        averaged["dm_p_better_than_persistence"] = grouped["dm_p_better_than_persistence"].max()[
-            "dm_p_better_than_persistence"].to_numpy()  # conservative: the largest p over seeds
-        tables.append(averaged)
+                   note=f"best epochs {epochs_used}; mean val loss {np.mean(val_losses):.4f}; raw quantile interval")
+        notes = {"cqr": "the same forecasts, interval calibrated by CQR per step on the validation span",
+                 "aci": f"the same forecasts, interval by ACI (gamma {ACI_GAMMA}) from the CQR scores, updated daily "
+                        "through the test span with the misses already known"}
+        for method in ("cqr", "aci"):
+            mean_c, std_c = mean_and_std(per_seed_cal[method])
+            result.add(f"{kind}_{method}", "deep", mean_c, seeds=seeds, std=std_c if len(seeds) > 1 else None,
+                       note=notes[method])
+        for frames in (seed_tables, *cal_tables.values()):
+            step_frame = pd.concat(frames)
+            grouped = step_frame.groupby(["model", "step"], as_index=False)
+            averaged = grouped.mean(numeric_only=True)
+            averaged["dm_p_better_than_persistence"] = grouped["dm_p_better_than_persistence"].max()[
+                "dm_p_better_than_persistence"].to_numpy()  # conservative: the largest p over seeds
+            tables.append(averaged)
 
     # ---- --tune: search on the rows before the test span, retrain the best config, test once ----
     if config.tune:
@@ -413,7 +465,7 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
                 predict_quantiles(model, tuned_data.x_test)))
             tuned_runs.append(price_metrics(actual, prices[:, 0, mid], previous=previous, train_close=train_close,
                                             persistence=persistence[:, 0], lower=prices[:, 0, 0],
-                                            upper=prices[:, 0, -1]))
+                                            upper=prices[:, 0, -1], level=config.interval))
         mean, std = mean_and_std(tuned_runs)
         result.add(f"{kind}_tuned", "deep", mean, seeds=seeds, std=std if len(seeds) > 1 else None,
                    note=f"best of {config.trials} {config.tune}-search trials on validation MAE ratio to "
@@ -446,6 +498,15 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
         "direction_tests": tests,
         "per_seed": {k: v["per_seed"] for k, v in deep.items()},
         "multi_step": multi.round(6).to_dict(orient="records"),
+        "calibration": {
+            "method": ("CQR (Romano et al. 2019), one shift per horizon step and quantile level in log-return "
+                       f"units, on the validation span ({split_info['validation']['first']} … "
+                       f"{split_info['validation']['last']}: before the test span); ACI (Gibbs & Candès 2021, "
+                       f"gamma {ACI_GAMMA}) from those scores through the test span, step k known after k days"),
+            "nominal_coverage": config.interval,
+            "cqr_shifts_log_return": {k: np.round(v["cqr_shifts"], 6).tolist() for k, v in deep.items()},
+            "timing": calibration_timing,
+        },
         "notes": ["mae_ratio_to_persistence below 1.00 beats the random walk on the same test days",
                   "interval_coverage/interval_width_pct: central interval at interval_level, one-step; "
                   "median_drift (not in PROTOCOLS.md) forecasts the training span's median k-day move and "
@@ -461,7 +522,7 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
         ours = baseline_rows["persistence"]
         result.extra["persistence_vs_reference"] = {k: {"ours": round(ours[k], 4), "reference": v}
                                                     for k, v in ref.items()}
-    verdicts = _verdicts(result, tests, config.interval)
+    verdicts = _verdicts(result, tests, config.interval) + _coverage_lines(result, config.interval)
     result.extra["verdicts"] = verdicts
 
     # ---- figures --------------------------------------------------------------------------------
@@ -494,7 +555,7 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
         result.extra["forecast_next"] = {"model": featured, "disclaimer": DISCLAIMER,
                                          "days": future.round(4).to_dict(orient="records")}
     write_json(run.path / "verdicts.json", {"verdicts": verdicts, "disclaimer": DISCLAIMER})
-    return finish_run(APP, run, [result], started=started, results_file=config.results_file)
+    return result
 
 
 def _forecast_next(config: StockConfig, frame: pd.DataFrame, kind: str, best_epochs: list[int],
@@ -510,7 +571,7 @@ def _forecast_next(config: StockConfig, frame: pd.DataFrame, kind: str, best_epo
     first = first_valid_day(raw)
     origins = np.arange(first + config.window, len(frame) - N + 1)
     if len(origins) < 2:
-        raise ValueError(f"--forecast-next {N} leaves no training windows; use a smaller N or a longer series")
+        raise UserError(f"--forecast-next {N} leaves no training windows; use a smaller N or a longer series")
     targets = cumulative_targets(close, origins, N)
     scaler = TrainScaler.fit(raw, targets, train_end=len(frame), first_day=first)
     scaled = scaler.transform_x(np.nan_to_num(raw, nan=0.0))
@@ -542,12 +603,14 @@ def _markdown(frame: pd.DataFrame) -> str:
 
 def _present(outcome: CaseStudyRun) -> str:
     """The verdicts against the random walk, and the next days' forecast with its disclaimer."""
-    extra = outcome.results[0].extra
-    lines = list(extra.get("verdicts", []))
-    if "forecast_next" in extra:
-        fc = extra["forecast_next"]
-        lines += [f"\nNext {len(fc['days'])} trading days ({fc['model']}, refit on all data; weekdays, exchange "
-                  "holidays not skipped):", pd.DataFrame(fc["days"]).to_string(index=False), DISCLAIMER]
+    lines = []
+    for result in outcome.results:
+        extra = result.extra
+        lines += list(extra.get("verdicts", []))
+        if "forecast_next" in extra:
+            fc = extra["forecast_next"]
+            lines += [f"\nNext {len(fc['days'])} trading days ({fc['model']}, refit on all data; weekdays, exchange "
+                      "holidays not skipped):", pd.DataFrame(fc["days"]).to_string(index=False), DISCLAIMER]
     return "\n".join(lines)
 
 
@@ -556,4 +619,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    from shared.console import console_entry
+
+    raise SystemExit(console_entry(main))
