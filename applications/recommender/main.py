@@ -76,7 +76,7 @@ TUNE_VALIDATION = 0.1
 
 QUICK_ARGS = ["--dataset", "movielens", "--protocol", "both", "--seeds", "1", "--mf-epochs", "12",
               "--tt-epochs", "6", "--no-refit", "--no-ease", "--no-als", "--seq-models", "gru4rec", "--max-len", "20",
-              "--seq-epochs", "3", "--seq-blocks", "1"]
+              "--seq-epochs", "3"]
 FULL_ARGS = ["--dataset", "all", "--protocol", "both", "--seeds", "3", "--map-method", "tsne"]
 
 
@@ -154,10 +154,12 @@ class RecommenderConfig(RunOptions, StreamOptions):  # StreamOptions: --source p
                                          help="next-item models to train (none: give the option no value)")
     max_len: int = option(50, group=SEQUENTIAL, help="latest training interactions a sequential model reads per user")
     seq_dim: int = option(64, group=SEQUENTIAL, help="item embedding / hidden size")
-    seq_blocks: int = option(2, group=SEQUENTIAL, help="GRU layers or transformer blocks")
-    seq_heads: int = option(2, group=SEQUENTIAL, help="attention heads (SASRec)")
+    gru_layers: int = option(1, group=SEQUENTIAL, help="GRU layers of gru4rec")
+    gru_learning_rate: float = option(1e-2, group=SEQUENTIAL, help="Adam learning rate of gru4rec")
+    sasrec_blocks: int = option(2, group=SEQUENTIAL, help="causal transformer blocks of sasrec")
+    sasrec_heads: int = option(2, group=SEQUENTIAL, help="attention heads of sasrec")
+    sasrec_learning_rate: float = option(5e-3, group=SEQUENTIAL, help="Adam learning rate of sasrec")
     seq_dropout: float = option(0.2, group=SEQUENTIAL, help="dropout of the sequential models")
-    seq_learning_rate: float = option(5e-3, group=SEQUENTIAL, help="Adam learning rate of the sequential models")
     seq_batch_size: int = option(32, group=SEQUENTIAL, help="sequences per batch")
     seq_epochs: int = option(60, group=SEQUENTIAL, help="maximum epochs (early stopping on validation NDCG@10)")
     seq_patience: int = option(10, group=SEQUENTIAL, help="early-stopping patience (epochs)")
@@ -174,17 +176,18 @@ class RecommenderConfig(RunOptions, StreamOptions):  # StreamOptions: --source p
 def _validate(c: RecommenderConfig, error: Callable[[str], NoReturn]) -> None:
     """The checks across options."""
     require_at_least(c, error, 1, "seeds", "mf_factors", "mf_batch_size", "mf_epochs", "tt_dim", "tt_batch_size",
-                     "tt_epochs", "k", "knn_neighbours", "max_len", "seq_dim", "seq_blocks", "seq_heads",
-                     "seq_batch_size", "seq_epochs", "als_iterations")
+                     "tt_epochs", "k", "knn_neighbours", "max_len", "seq_dim", "gru_layers", "sasrec_blocks",
+                     "sasrec_heads", "seq_batch_size", "seq_epochs", "als_iterations")
     require_at_least(c, error, 0, "seq_patience")
     if any(v < 1 for v in c.als_factors) or any(v < 0 for v in c.als_regularization) or any(v <= 0 for v in c.als_alpha):
         error("--als-factors must be >= 1, --als-regularization >= 0 and --als-alpha > 0")
     if not 0.0 <= c.seq_dropout < 1.0:
         error(f"--seq-dropout must be in [0, 1), got {c.seq_dropout}")
-    if c.seq_learning_rate <= 0:
-        error(f"--seq-learning-rate must be > 0, got {c.seq_learning_rate}")
-    if "sasrec" in c.seq_models and c.seq_dim % c.seq_heads:
-        error(f"--seq-dim ({c.seq_dim}) must be a multiple of --seq-heads ({c.seq_heads}) for sasrec")
+    for name in ("gru_learning_rate", "sasrec_learning_rate"):
+        if getattr(c, name) <= 0:
+            error(f"--{name.replace('_', '-')} must be > 0, got {getattr(c, name)}")
+    if "sasrec" in c.seq_models and c.seq_dim % c.sasrec_heads:
+        error(f"--seq-dim ({c.seq_dim}) must be a multiple of --sasrec-heads ({c.sasrec_heads}) for sasrec")
     if c.max_users is not None and c.max_users < 2:
         error(f"--max-users must be >= 2, got {c.max_users}")
     if c.min_interactions < 2:
@@ -589,9 +592,10 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
                                       for o in seq.per_seed])
             result.add(arch, "deep", mean, seeds=_seeds(config), std=std,
                        note=f"next-item, full softmax over {len(items)} items, tied embeddings; max-len "
-                            f"{config.max_len}, dim {config.seq_dim}, {config.seq_blocks} "
-                            f"{'GRU layer(s)' if arch == 'gru4rec' else 'causal attention block(s)'}, dropout "
-                            f"{config.seq_dropout:g}; epochs by validation NDCG@10 {seq.best_epochs}")
+                            f"{config.max_len}, dim {config.seq_dim}, "
+                            + (f"{config.gru_layers} GRU layer(s)" if arch == "gru4rec" else
+                               f"{config.sasrec_blocks} causal attention block(s)")
+                            + f", dropout {config.seq_dropout:g}; epochs by validation NDCG@10 {seq.best_epochs}")
             lists[arch] = seq.per_seed[0].top
             stats.append({"model": arch, "kind": "deep", **list_statistics(seq.per_seed[0].top, popularity)})
 
@@ -646,9 +650,12 @@ def seq_settings(config: RecommenderConfig, architecture: str) -> Any:
     """The sequential-model settings of ``config`` for one architecture."""
     from .sequential import SequentialSettings
 
+    gru = architecture == "gru4rec"
     return SequentialSettings(architecture=architecture, max_len=config.max_len, dim=config.seq_dim,
-                              blocks=config.seq_blocks, heads=config.seq_heads, dropout=config.seq_dropout,
-                              learning_rate=config.seq_learning_rate, batch_size=config.seq_batch_size,
+                              blocks=config.gru_layers if gru else config.sasrec_blocks, heads=config.sasrec_heads,
+                              dropout=config.seq_dropout,
+                              learning_rate=config.gru_learning_rate if gru else config.sasrec_learning_rate,
+                              batch_size=config.seq_batch_size,
                               epochs=config.seq_epochs, patience=config.seq_patience,
                               all_windows=config.seq_all_windows)
 

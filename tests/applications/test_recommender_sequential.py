@@ -77,7 +77,7 @@ def test_parse_args_validates_the_sequential_options():
     with pytest.raises(SystemExit):
         parse_args(["--seq-models", "bert4rec"])
     with pytest.raises(SystemExit):
-        parse_args(["--seq-models", "sasrec", "--seq-dim", "10", "--seq-heads", "3"])
+        parse_args(["--seq-models", "sasrec", "--seq-dim", "10", "--sasrec-heads", "3"])
     assert parse_args(["--seq-models"]).seq_models == ()
     assert parse_args(["--seq-models", "sasrec", "gru4rec", "sasrec"]).seq_models == ("sasrec", "gru4rec")
 
