@@ -177,7 +177,9 @@ class SequentialRanker:
 
     ``fit(inputs, targets)`` on ``sequences.build_sequences`` arrays; ``user_states(history)`` the last
     hidden state per user; ``item_embeddings()`` the (n_items, dim) item table (padding row dropped);
-    ``scorer(history)`` a Protocol B ``score(rows)`` function.
+    ``scorer(history)`` a Protocol B ``score(rows)`` function. ``model`` (the encoder, saved as
+    ``.keras``) maps tokens to states; scores also add ``item_bias()``, a weight of the trainer's
+    output layer (the run saves the encoder only).
     """
 
     def __init__(self, *, n_items: int, settings: SequentialSettings) -> None:
