@@ -63,7 +63,8 @@ class RunOptions(CommonOptions, TuneOptions):
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, *, default_seed: int = 42) -> argparse.ArgumentParser:
-    """The ``run`` options of :class:`CommonOptions` on a hand-written parser."""
+    """The ``run`` options of :class:`CommonOptions` on a hand-written argparse parser (configs that
+    subclass CommonOptions get them from ``shared.options.parse_config`` instead)."""
     add_options(parser, CommonOptions)
     parser.set_defaults(seed=default_seed)
     return parser
@@ -203,11 +204,3 @@ def cli_main(app: str, argv: Sequence[str] | None, *, parse_args: Callable[[Sequ
         return 0
 
     return run_cli(app, body)
-
-
-def add_tuning_arguments(parser: argparse.ArgumentParser, *, default_trials: int = 10) -> argparse.ArgumentParser:
-    """The options of :class:`TuneOptions` on a hand-written parser."""
-    add_options(parser, TuneOptions)
-    parser.set_defaults(trials=default_trials)
-    return parser
-
