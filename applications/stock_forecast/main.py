@@ -52,7 +52,7 @@ REFERENCE = {
 QUICK_ARGS = ["--source", "sample", "--seeds", "1", "--epochs", "6", "--patience", "3", "--window", "20",
               "--units", "16", "--batch-size", "128", "--horizon", "5", "--forecast-next", "5"]
 FULL_ARGS = ["--source", "sample", "--seeds", "3", "--epochs", "60", "--patience", "8", "--window", "30",
-             "--units", "32", "--horizon", "5", "--forecast-next", "10"]
+             "--units", "32", "--horizon", "5", "--forecast-next", "10", "--target", "both"]
 
 # The hyperparameter search space (``--tune``), declared once. Trials train the first of --models on the
 # training span (early stopping on the validation span, as the default run) and are scored by the one-step
@@ -105,9 +105,9 @@ class StockConfig(RunOptions):
                          help="price: next-day close (PROTOCOLS.md §Finance); volatility: next-day variance of "
                               "returns against GARCH-type references (§Finance — volatility target); both: the two "
                               "protocols, one result object each (default: price)")
-    vol_loss: str = option("parkinson", choices=["parkinson", "r2", "both"], group="target",
-                           help="volatility target: the proxy the networks' QLIKE loss is taken against "
-                                "(default: parkinson)")
+    vol_loss: str = option("both", choices=["parkinson", "r2", "both"], group="target",
+                           help="volatility target: the proxy the networks' QLIKE loss is taken against; both = the "
+                                "sum of the two QLIKEs (default: both)")
     forecast_next: int = option(0, metavar="N", group="model",
                                 help="after evaluation, refit the best model (by validation loss) on all data and "
                                      "forecast the next N trading days with intervals (default: 0 = off)")
