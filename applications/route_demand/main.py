@@ -13,7 +13,10 @@ holidays) is trained once on the days before the first origin (early stopping on
 ``--val-days`` of them) and then fed the true history at each origin; it is not refitted.
 Baselines on the same origins: naive, mean of the last 4 same weekdays, seasonal naive (7),
 ETS additive weekly (statsmodels) and AutoETS (statsforecast). ``--plan`` turns the forecast
-quantiles into departures to schedule per route and day for a service level.
+quantiles into departures to schedule per route and day for a service level. The deep models'
+quantiles are reported raw and calibrated (``_cqr``: conformalized quantile regression per lead
+day on the early-stopping span before the first origin, median unchanged); the plan uses the
+calibrated ones.
 """
 
 from __future__ import annotations
