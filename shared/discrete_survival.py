@@ -123,6 +123,27 @@ class TimeGrid:
         idx, e = self._index(t, e)
         return np.column_stack([idx, e.astype(float)]).astype("float32")
 
+    def empirical_logits(self, time: Any, event: Any, *, kind: str) -> np.ndarray:
+        """The ``(n_bins,)`` outputs of the best network that is the same for everyone (no covariates).
+
+        "hazard": logits of ``deaths_j / at_risk_j`` per interval (the life-table hazards; Kaplan–Meier
+        at the edges when every edge is an event time); "pmf": logits of the implied interval masses
+        relative to the "after the grid" mass. Hazards are clipped to [1e-4, 1 - 1e-4]. Used as the
+        initial output bias, so training starts from the population curve instead of h = 1/2 per bin.
+        """
+        y = self.encode(time, event)
+        bins = np.arange(self.n_bins)
+        at_risk = ((y[:, 0] + y[:, 1])[:, None] > bins).sum(0)
+        deaths = ((y[:, 1] == 1)[:, None] & (y[:, 0][:, None] == bins)).sum(0)
+        h = np.clip(deaths / np.maximum(at_risk, 1), 1e-4, 1 - 1e-4)
+        if kind == "hazard":
+            return np.log(h / (1 - h))
+        if kind == "pmf":
+            s = hazard_to_survival(h[None, :])[0]
+            f = np.append(-np.diff(s), s[-1])
+            return np.log(f[:-1]) - np.log(f[-1])
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+
     def survival(self, output: Any, times: Any, *, kind: str) -> np.ndarray:
         """S(times | x) ``(n, len(times))`` from the network's raw outputs ``(n, n_bins)``.
 
@@ -134,6 +155,15 @@ class TimeGrid:
         if not np.all(np.isfinite(grid)) or np.any(grid < 0):
             raise ValueError("times must be finite and >= 0 (in the units of the training durations)")
         return interpolate_constant_hazard(self.edges, at_edges, grid)
+
+    def survival_at_own_times(self, output: Any, times: Any, *, kind: str) -> np.ndarray:
+        """S(times[i] | x_i) ``(n,)``: each subject's curve at its own time (D-calibration needs it)."""
+        at_edges = self.survival_at_edges(output, kind=kind)
+        t = np.asarray(times, dtype=float).reshape(-1)
+        if t.size != len(at_edges) or not np.all(np.isfinite(t)) or np.any(t < 0):
+            raise ValueError(f"times must hold one finite time >= 0 per subject ({len(at_edges)}), got {t.size}")
+        rows = [interpolate_constant_hazard(self.edges, at_edges[i:i + 1], t[i:i + 1])[0, 0] for i in range(t.size)]
+        return np.asarray(rows, dtype=float)
 
     def survival_at_edges(self, output: Any, *, kind: str) -> np.ndarray:
         out = np.asarray(output, dtype=float)

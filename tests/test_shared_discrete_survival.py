@@ -107,6 +107,10 @@ def test_constant_network_set_to_empirical_hazards_reproduces_kaplan_meier_at_th
     f = np.append(-np.diff(s), s[-1])
     pmf_logits = np.tile(np.log(f[:-1]) - np.log(f[-1]), (2, 1))
     np.testing.assert_allclose(grid.survival(pmf_logits, grid.edges, kind="pmf")[1], s, atol=1e-10)
+    # TimeGrid.empirical_logits (the networks' initial output bias) is exactly this constant network
+    np.testing.assert_allclose(grid.empirical_logits(time, event, kind="hazard"), logits[0], atol=1e-10)
+    np.testing.assert_allclose(grid.survival(grid.empirical_logits(time, event, kind="pmf")[None], grid.edges,
+                                             kind="pmf")[0], s, atol=1e-10)
 
 
 def _fit_constant(loss, time, event, grid):
