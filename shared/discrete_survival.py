@@ -102,8 +102,10 @@ class TimeGrid:
             log.info("time grid: %d of %d quantile bins are distinct (tied event times)", edges.size - 1, n_bins)
         grid = cls(edges)
         idx, _ = grid._index(event_times, np.ones(event_times.size, bool))
-        if np.unique(idx).size < 2:  # pragma: no cover - the quantile edges put events in >= 2 bins
-            raise ValueError("all training events fall in one bin of the time grid; use more distinct event times")
+        if np.unique(idx).size < 2:  # e.g. most events tied at the last event time: every quantile is that time
+            raise ValueError(f"all {event_times.size} training events fall in one bin of the {n_bins}-quantile grid "
+                             f"(edges {edges.tolist()}): too many are tied at one time; pass a larger --time-bins "
+                             "or use a cohort whose events spread over more times")
         return grid
 
     def _index(self, t: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -173,6 +173,8 @@ def test_bad_grids_and_options_raise_with_the_fix():
         TimeGrid.from_training(time, event, n_bins=50)
     with pytest.raises(ValueError, match="one bin"):
         TimeGrid.from_training(np.array([5.0, 5.0, 7.0, 9.0]), np.array([1, 1, 0, 0]), n_bins=2)
+    with pytest.raises(ValueError, match="fall in one bin"):   # 3 of 4 events tied at the last time
+        TimeGrid.from_training(np.array([2.0, 9.0, 9.0, 9.0, 12.0]), np.array([1, 1, 1, 1, 0]), n_bins=2)
     with pytest.raises(ValueError, match="start at 0"):
         TimeGrid(np.array([1.0, 2.0]))
     grid = TimeGrid(np.array([0.0, 1.0, 2.0]))
