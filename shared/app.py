@@ -3,7 +3,9 @@
 An application module ``applications/<app>/main.py`` defines a frozen config dataclass,
 ``parse_args(argv) -> Config``, ``run_case_study(config) -> CaseStudyRun`` and
 ``main(argv=None) -> int``, plus ``QUICK_ARGS`` (the demo: bundled sample, quick settings) and
-``FULL_ARGS`` (the full protocol for ``deepcases reproduce``).
+``FULL_ARGS`` (the full protocol for ``deepcases reproduce``). Each option is declared once, as a
+field of the config (``shared.options.option``); ``shared.options.parse_config`` builds the parser
+from the fields. ``check_application(module)`` checks that contract.
 """
 
 from __future__ import annotations
@@ -18,35 +20,47 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import RunDir, write_text
+from .options import add_options, option
 from .results import CaseStudyResult
 
 log = logging.getLogger(__name__)
+TUNING_GROUP = "hyperparameter search (training/validation data only)"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class RunOptions:
-    """The options every application's config shares: those of ``add_common_arguments`` and
-    ``add_tuning_arguments``. Application configs subclass it (frozen dataclasses)."""
+class CommonOptions:
+    """The options of every entry point (group ``run``); configs subclass it or :class:`RunOptions`."""
 
-    tune: str | None = None    # random | grid | bayes: search the application's SEARCH_SPACE
-    trials: int = 10
-    seed: int = 42
-    runs_dir: str = "runs"
-    run_id: str | None = None
-    log_level: str = "INFO"
-    results_file: str | None = None
+    seed: int = option(42, help="one seed for every random source (Python, NumPy, TensorFlow, splits)", group="run")
+    runs_dir: str = option("runs", help="where run directories are written (default: runs)", group="run")
+    run_id: str | None = option(None, help="name of the run directory (default: a timestamp)", group="run")
+    log_level: str = option("INFO", help="logging verbosity", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                            group="run")
+    results_file: str | None = option(None, group="run", help="also write the results (PROTOCOLS.md format) to "
+                                                              "this file, e.g. results/APP.json")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TuneOptions:
+    """``--tune random|grid|bayes`` and ``--trials N``, for applications that declare a SEARCH_SPACE."""
+
+    tune: str | None = option(None, choices=["random", "grid", "bayes"], group=TUNING_GROUP,
+                              help="search the application's SEARCH_SPACE on the validation data, then retrain the "
+                                   "best configuration and evaluate it once on test")
+    trials: int = option(10, help="number of tuning trials", group=TUNING_GROUP)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunOptions(CommonOptions, TuneOptions):
+    """The options every application's config shares (``run`` and hyperparameter search). Application
+    configs subclass it (frozen dataclasses); a subclass re-declares one with a plain default to change
+    it for that application (``trials: int = 20``)."""
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, *, default_seed: int = 42) -> argparse.ArgumentParser:
-    group = parser.add_argument_group("run")
-    group.add_argument("--seed", type=int, default=default_seed,
-                       help="one seed for every random source (Python, NumPy, TensorFlow, splits)")
-    group.add_argument("--runs-dir", default="runs", help="where run directories are written (default: runs)")
-    group.add_argument("--run-id", default=None, help="name of the run directory (default: a timestamp)")
-    group.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                       help="logging verbosity")
-    group.add_argument("--results-file", default=None,
-                       help="also write the results (PROTOCOLS.md format) to this file, e.g. results/APP.json")
+    """The ``run`` options of :class:`CommonOptions` on a hand-written parser."""
+    add_options(parser, CommonOptions)
+    parser.set_defaults(seed=default_seed)
     return parser
 
 
@@ -160,10 +174,15 @@ def cli_main(app: str, argv: Sequence[str] | None, *, parse_args: Callable[[Sequ
 
 
 def add_tuning_arguments(parser: argparse.ArgumentParser, *, default_trials: int = 10) -> argparse.ArgumentParser:
-    """``--tune random|grid|bayes`` and ``--trials N`` for applications that declare a search space."""
-    group = parser.add_argument_group("hyperparameter search (training/validation data only)")
-    group.add_argument("--tune", choices=["random", "grid", "bayes"], default=None,
-                       help="search the application's SEARCH_SPACE on the validation data, then retrain the best "
-                            "configuration and evaluate it once on test")
-    group.add_argument("--trials", type=int, default=default_trials, help="number of tuning trials")
+    """The options of :class:`TuneOptions` on a hand-written parser."""
+    add_options(parser, TuneOptions)
+    parser.set_defaults(trials=default_trials)
     return parser
+
+
+def check_application(module: Any) -> None:
+    """Raise ``ApplicationContractError`` naming the first rule of the application contract that
+    ``module`` breaks (see shared/contract.py)."""
+    from .contract import check_application as check
+
+    check(module)

@@ -7,83 +7,41 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import logging
 import sys
 import time
 from collections.abc import Sequence
 
-#: application name -> one-line description; each lives in applications/<name>/main.py
-APPLICATIONS: dict[str, str] = {
-    "stock_forecast": "finance: next-day stock price with LSTM/GRU and 1D-CNN vs random-walk baselines",
-    "recommender": "e-commerce: matrix factorization and two-tower recommenders (MovieLens, Online Retail)",
-    "review_sentiment": "social: review sentiment with BiLSTM and text CNN vs TF-IDF/NB-SVM/VADER",
-    "survival": "medical: DeepSurv patient risk and horizon classifier vs Cox and random survival forest",
-    "route_demand": "logistics: 14-day route demand with a global RNN/CNN vs seasonal naive and ETS",
-}
-EXAMPLES: dict[str, str] = {
-    "digits_cnn": "the 2-D CNN on scikit-learn's bundled 8x8 digits (no download)",
-}
-
-
-def load_app(name: str):  # noqa: ANN201 - returns a module
-    if name in APPLICATIONS:
-        return importlib.import_module(f"applications.{name}.main")
-    if name in EXAMPLES:
-        return importlib.import_module(f"examples.{name}")
-    module = _application_folder(name)
-    if module is not None:
-        return module
-    raise SystemExit(f"deepcases: unknown application {name!r}; `deepcases list` shows the choices")
-
-
-def _application_folder(name: str):  # noqa: ANN202 - returns a module or None
-    """``applications/NAME/main.py`` of an application not registered in APPLICATIONS yet (e.g. one
-    just written by ``deepcases new NAME``), so ``deepcases run NAME`` works right away."""
-    if not name.isidentifier():
-        return None
-    try:
-        found = importlib.util.find_spec(f"applications.{name}.main") is not None
-    except ModuleNotFoundError:
-        return None
-    return importlib.import_module(f"applications.{name}.main") if found else None
-
-
-def available(name: str) -> bool:
-    try:
-        load_app(name)
-        return True
-    except ModuleNotFoundError:
-        return False
+from . import registry
 
 
 def _cmd_list(_: argparse.Namespace) -> int:
-    width = max(map(len, [*APPLICATIONS, *EXAMPLES]))
+    width = max(map(len, [*registry.APPLICATIONS, *registry.EXAMPLES]))
     print("applications (deepcases run NAME [options]; deepcases run NAME --help):")
-    for name, text in APPLICATIONS.items():
-        status = "" if available(name) else "  [not built yet]"
+    for name, text in registry.APPLICATIONS.items():
+        status = "" if registry.available(name) else "  [not built yet]"
         print(f"  {name:<{width}}  {text}{status}")
     print("examples:")
-    for name, text in EXAMPLES.items():
+    for name, text in registry.EXAMPLES.items():
         print(f"  {name:<{width}}  {text}")
     return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    module = load_app(args.app)
+    module = registry.load_app(args.app)
     return int(module.main(args.options) or 0)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     """Every built case study on its bundled sample with quick settings, one after another."""
-    names = [n for n in APPLICATIONS if available(n)] or ["digits_cnn"]
+    names = [n for n in registry.APPLICATIONS if registry.available(n)] or ["digits_cnn"]
     if args.only:
         names = [n for n in names if n in args.only]
     failures = []
     started = time.perf_counter()
     for i, name in enumerate(names, 1):
-        print(f"\n[{i}/{len(names)}] {name} — {APPLICATIONS.get(name, EXAMPLES.get(name))}", flush=True)
-        module = load_app(name)
+        print(f"\n[{i}/{len(names)}] {name} — {registry.describe(name)}", flush=True)
+        module = registry.load_app(name)
         quick = list(getattr(module, "QUICK_ARGS", []))
         try:
             code = int(module.main([*quick, "--runs-dir", args.runs_dir]) or 0)

@@ -34,7 +34,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import registry
 from .artifacts import environment, write_json, write_text
+from .verdict import RULE as VERDICT_RULE
 
 log = logging.getLogger(__name__)
 
@@ -251,9 +253,9 @@ def compare_results(app: str, committed: Sequence[Mapping[str, Any]],
 
 
 def _app_section(name: str, description: str, directory: Path, entry: Mapping[str, Any] | None,
-                 available: bool) -> list[str]:
-    from .report.tables import (environment_summary, find_reference, markdown, reference_table, result_title,
-                                results_table, text_notes)
+                 available: bool, full_dir: Path | None = None) -> list[str]:
+    from .report.tables import (environment_summary, find_reference, format_number, headlines, markdown,
+                                reference_table, result_title, results_table, same_protocol, text_notes)
 
     lines = [f"## {name}", "", f"{description}", ""] if description else [f"## {name}", ""]
     path = directory / f"{name}.json"
@@ -272,8 +274,20 @@ def _app_section(name: str, description: str, directory: Path, entry: Mapping[st
         items = load_results(path)
     except (ValueError, OSError) as err:
         return lines + [f"Cannot read `{path.name}`: {err}", ""]
+    full: list[dict[str, Any]] = []
+    if full_dir is not None and (full_dir / f"{name}.json").is_file():
+        try:
+            full = load_results(full_dir / f"{name}.json")
+        except (ValueError, OSError):
+            full = []
     for item in items:
         lines += [f"### {result_title(item)}", ""]
+        for h in headlines(item, same_protocol(item, full)):
+            if h.deep is not None and h.baseline is not None:
+                lines.append(f"- Headline, `{h.metric}`: best deep {h.deep[0]} {format_number(h.deep[1])} vs "
+                             f"strongest baseline {h.baseline[0]} {format_number(h.baseline[1])}: **{h.verdict}**")
+        if lines[-1] != "":
+            lines += ["", f"_{VERDICT_RULE}_", ""]
         dataset = item.get("dataset")
         if isinstance(dataset, Mapping):
             bits = [f"{k}: {dataset[k]}" for k in ("name", "rows") if k in dataset]
@@ -307,8 +321,6 @@ def _app_section(name: str, description: str, directory: Path, entry: Mapping[st
 def write_readme(directory: str | Path, *, quick: bool, state: Mapping[str, Any] | None = None,
                  total_wall_s: float | None = None) -> Path:
     """``results[/quick]/README.md`` from the results files present (atomic)."""
-    from . import cli
-
     directory = Path(directory)
     state = state if state is not None else _read_state(directory)
     entries = state.get("apps", {})
@@ -321,7 +333,7 @@ def write_readme(directory: str | Path, *, quick: bool, state: Mapping[str, Any]
              f"the best value of each metric is in bold.", "",
              f"Check: `{command} --check`. {TOLERANCE_TEXT}", "",
              f"Machine: {env.get('machine')}; {', '.join(f'{k} {v}' for k, v in env.items() if k != 'machine')}.", ""]
-    names = list(cli.APPLICATIONS)
+    names = list(registry.APPLICATIONS)
     names += [n for n in entries if n not in names]
     rows = ["| application | status | wall time | results |", "|---|---|---:|---|"]
     for name in names:
@@ -337,17 +349,15 @@ def write_readme(directory: str | Path, *, quick: bool, state: Mapping[str, Any]
         lines += [f"Wall time of the last `{command}`: {total_wall_s:.0f} s (skipped applications excluded); "
                   f"the runs that wrote these results took {recorded:.0f} s together (the table above).", ""]
     for name in names:
-        description = cli.APPLICATIONS.get(name, cli.EXAMPLES.get(name, ""))
+        description = registry.describe(name)
         lines += _app_section(name, description, directory, entries.get(name),
-                              available=_safe_available(name))
+                              available=_safe_available(name), full_dir=directory.parent if quick else None)
     return write_text(directory / "README.md", "\n".join(lines).rstrip() + "\n")
 
 
 def _safe_available(name: str) -> bool:
-    from . import cli
-
     try:
-        return cli.available(name)
+        return registry.available(name)
     except (SystemExit, Exception):  # noqa: BLE001 - a broken app module is "not available" here
         return False
 
@@ -359,20 +369,18 @@ def reproduce(*, quick: bool = False, check: bool = False, only: Iterable[str] |
               results_dir: str | Path = "results", runs_dir: str | Path = "runs", resume: bool | None = None,
               report: bool = True, echo: Callable[[str], None] | None = None) -> int:
     """Run the case studies; returns the exit code (0 = all ran, and with ``check`` nothing drifted)."""
-    from . import cli
-
     say = echo or (lambda message: log.info("%s", message))
     resume = (not check) if resume is None else resume
     committed_dir = mode_dir(results_dir, quick=quick)
     out_dir = Path(runs_dir) / "reproduce-check" / ("quick" if quick else "full") if check else committed_dir
     run_id = run_id_for(quick=quick, check=check)
     mode = "quick" if quick else "full"
-    names = [n for n in cli.APPLICATIONS if _safe_available(n)]
+    names = [n for n in registry.APPLICATIONS if _safe_available(n)]
     if only:
         wanted = list(dict.fromkeys(only))
-        unknown = [n for n in wanted if n not in cli.APPLICATIONS]
+        unknown = [n for n in wanted if n not in registry.APPLICATIONS]
         if unknown:
-            say(f"unknown application(s) {unknown}; choose from {list(cli.APPLICATIONS)}")
+            say(f"unknown application(s) {unknown}; choose from {list(registry.APPLICATIONS)}")
             return 2
         missing = [n for n in wanted if n not in names]
         if missing:
@@ -388,7 +396,7 @@ def reproduce(*, quick: bool = False, check: bool = False, only: Iterable[str] |
     say(f"reproduce ({mode}{', check' if check else ''}): {len(names)} application(s): {', '.join(names)}; "
         f"results -> {out_dir}/")
     for i, name in enumerate(names, 1):
-        module = cli.load_app(name)
+        module = registry.load_app(name)
         results_file = out_dir / f"{name}.json"
         run_dir = Path(runs_dir) / name / run_id
         prefix = f"[{i}/{len(names)}] {name}"

@@ -19,6 +19,8 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from . import registry
+
 log = logging.getLogger(__name__)
 
 TEMPLATES = "shared.templates.new_app"
@@ -35,9 +37,7 @@ def _check_name(name: str, package: str) -> None:
     if not _NAME.fullmatch(package) or keyword.iskeyword(package):
         raise ValueError(f"--dir must end in a folder whose name is a Python package name (such as 'applications'), "
                          f"got {package!r}")
-    from .cli import APPLICATIONS, EXAMPLES
-
-    if name in APPLICATIONS or name in EXAMPLES:
+    if name in registry.APPLICATIONS or name in registry.EXAMPLES:
         raise ValueError(f"{name!r} is already a deepcases application or example; choose another name")
 
 
@@ -99,7 +99,7 @@ def new_command(args: argparse.Namespace) -> int:
         print(f"\nnext:\n  deepcases run {args.name} --epochs 5 --folds 2   # a first run on the bundled sample\n"
               f"  python -m pytest {test} -q\n"
               f"  edit {Path(args.dir) / args.name / 'data.py'} to load your data; see docs/new_domain.md\n"
-              f"  add {args.name!r} to APPLICATIONS in shared/cli.py to list it in `deepcases list`, demo and "
+              f"  add {args.name!r} to APPLICATIONS in shared/registry.py to list it in `deepcases list`, demo and "
               "reproduce")
         return 0
 

@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from shared import cli
+from shared import cli, registry
 
 
 def test_list_and_help(capsys):
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
-    for name in cli.APPLICATIONS:
+    for name in registry.APPLICATIONS:
         assert name in out
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["--help"])

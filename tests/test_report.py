@@ -51,7 +51,8 @@ def test_report_has_index_and_app_pages_with_figures_tables_config(runs_dir):
     assert index == runs_dir / "report" / "index.html"
     html = index.read_text()
     assert 'href="stock_forecast.html"' in html and 'href="survival.html"' in html
-    assert "deep ahead by 0.1000" in html and "baseline ahead by 0.1000" in html
+    assert "deep ahead by 0.1000 (spread 0.0100)" in html and "deep behind by 0.1000 (spread 0.0100)" in html
+    assert "Verdict rule:" in html and 'class="verdict deep"' in html and 'class="verdict baseline"' in html
     page = (runs_dir / "report" / "stock_forecast.html").read_text()
     for text in ("Results", "net", "majority", "0.8000 ± 0.0100", "Reference (PROTOCOLS.md",
                  "tf-idf + lr", "0.7868", "Data fingerprint", "stock_forecast-sample", "Configuration",
@@ -166,7 +167,9 @@ def test_headline_and_best_cells():
         {"name": "b", "kind": "deep", "metrics": {"rmse": 0.8, "hr@10": 0.04}},
         {"name": "c", "kind": "baseline", "metrics": {"rmse": 0.85, "hr@10": 0.07}}]}
     h = headline(result)
-    assert (h.metric, h.deep, h.baseline, h.deep_wins) == ("rmse", ("b", 0.8), ("c", 0.85), True)
+    # no seeds, no spread: the best deep model and baseline are found, but no verdict is claimed
+    assert (h.metric, h.deep, h.baseline, h.deep_wins) == ("rmse", ("b", 0.8), ("c", 0.85), None)
+    assert h.verdict.startswith("1 seed, no spread: not a verdict")
     table = results_table(result)
     assert (1, 2) in table.emphasis and (2, 3) in table.emphasis and len(table.emphasis) == 2
 

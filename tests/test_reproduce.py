@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shared import cli
+from shared import cli, registry
 from shared import reproduce as rp
 from shared.app import add_common_arguments
 from shared.results import CaseStudyResult, write_results
@@ -56,20 +56,20 @@ def make_app(name: str, *, deep: float = 0.5, base: float = 1.0, deep_std: float
 
 @pytest.fixture
 def apps(monkeypatch):
-    """Install fake applications in place of shared.cli's registry; returns the name -> module dict."""
-    registry: dict[str, types.ModuleType] = {}
+    """Install fake applications in place of shared.registry's; returns the name -> module dict."""
+    fakes: dict[str, types.ModuleType] = {}
 
     def install(**modules):
-        registry.clear()
-        registry.update(modules)
-        monkeypatch.setattr(cli, "APPLICATIONS", {n: f"fake {n}" for n in modules})
+        fakes.clear()
+        fakes.update(modules)
+        monkeypatch.setattr(registry, "APPLICATIONS", {n: f"fake {n}" for n in modules})
 
     def load_app(name):
-        if name not in registry:
+        if name not in fakes:
             raise ModuleNotFoundError(name)
-        return registry[name]
+        return fakes[name]
 
-    monkeypatch.setattr(cli, "load_app", load_app)
+    monkeypatch.setattr(registry, "load_app", load_app)
     return install
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from shared import cli
+from shared import cli, registry
 from shared.scaffold import new_application
 
 
@@ -58,7 +58,7 @@ def test_deepcases_run_finds_a_new_application_folder(tmp_path, monkeypatch, cap
     monkeypatch.setattr(applications, "__path__", [*applications.__path__, str(tmp_path / "applications")])
     importlib.invalidate_caches()
     try:
-        module = cli.load_app("demo_run")
+        module = registry.load_app("demo_run")
         assert module.APP == "demo_run" and module.QUICK_ARGS and module.FULL_ARGS
         with pytest.raises(SystemExit) as exit_info:
             cli.main(["run", "demo_run", "--help"])

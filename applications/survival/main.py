@@ -15,18 +15,17 @@ curves, bins, fitted scalers); the only per-patient output is the file ``--predi
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, NoReturn
 
 import numpy as np
 
-from shared.app import (CaseStudyRun, RunOptions, add_common_arguments, add_tuning_arguments, cli_main, finish_run,
-                        start_run)
+from shared.app import CaseStudyRun, RunOptions, cli_main, finish_run, start_run
 from shared.artifacts import fingerprint_frame
+from shared.options import option, parse_config, require_at_least
 from shared.tuning import Choice, Float
 
 from .data import DATASETS, SurvivalData, load_csv, load_dataset, median_event_time
@@ -35,7 +34,8 @@ log = logging.getLogger(__name__)
 
 APP = "survival"
 QUICK_ARGS = ["--dataset", "support", "--folds", "2", "--seeds", "1", "--epochs", "40", "--patience", "6",
-              "--rsf-trees", "20", "--importance-repeats", "1"]
+              "--rsf-trees", "20", "--importance-repeats", "1", "--models", "deepsurv", "horizon_mlp",
+              "logistic_hazard"]
 FULL_ARGS = ["--dataset", "support", "whas500", "gbsg2", "--seeds", "3", "--rsf-trees", "200"]
 
 # The hyperparameter search space of DeepSurv (``--tune``), declared once. Nested: in each outer fold, trials
@@ -68,141 +68,104 @@ _REF_KEYS = ("harrell_c", "uno_c", "ibs", "auc_h", "accuracy_h")
 #: The deep models ``--models`` chooses from; logistic_hazard and deephit are the discrete-time networks.
 DEEP_MODELS = ("deepsurv", "horizon_mlp", "logistic_hazard", "deephit")
 DISCRETE = ("logistic_hazard", "deephit")
+MODELS, PREDICTION = "models and protocol", "prediction for new patients (instead of the case study)"
 
 
 @dataclasses.dataclass(frozen=True)
 class SurvivalConfig(RunOptions):
-    dataset: tuple[str, ...] = ("support",)
-    source: Literal["sample", "csv", "parquet"] = "sample"
-    path: str | None = None
-    duration_column: str | None = None
-    event_column: str | None = None
-    horizon_days: float | None = None
-    max_rows: int | None = None
-    folds: int = 5
-    seeds: int = 3
-    hidden_units: tuple[int, ...] = (128, 64)
-    dropout: float = 0.3
-    l2: float = 1e-4
+    # --dataset: None on the command line, resolved by _validate (with --predict it picks the saved model)
+    dataset: tuple[str, ...] = option(("support",), cli_default=None, nargs="+", choices=DATASETS, group="data",
+                                      help="bundled dataset(s): support (SurvSet support2, default), whas500, gbsg2 "
+                                           "(scikit-survival); with --predict, which saved model of the run to use")
+    source: Literal["sample", "csv", "parquet"] = option(
+        "sample", choices=["sample", "csv", "parquet"], group="data",
+        help="sample = the bundled datasets (offline); csv = your own cohort (--path); parquet = "
+             "your cohort as a directory of Parquet files (or a large CSV), read in chunks")
+    path: str | None = option(None, group="data", help="CSV of your cohort: one row per patient (with --source csv), "
+                                                       "or a directory of Parquet files (with --source parquet)")
+    duration_column: str | None = option(None, group="data",
+                                         help="column of follow-up times (positive, e.g. days) in --path")
+    event_column: str | None = option(None, group="data",
+                                      help="column of event indicators in --path (1 = event, 0 = censored)")
+    horizon_days: float | None = option(None, group="data",
+                                        help="horizon H of the classifier (default: the median observed event time)")
+    max_rows: int | None = option(None, group="data",
+                                  help="use a random event-stratified subsample of this many patients (quick checks)")
+    folds: int = option(5, group=MODELS, help="run the first N of the protocol's 5 stratified folds (5 = full protocol)")
+    seeds: int = option(3, group=MODELS, help="training seeds per fold for the deep models (--seed, --seed+1, ...)")
+    hidden_units: tuple[int, ...] = option((128, 64), group=MODELS, help="widths of the hidden layers of both networks")
+    dropout: float = option(0.3, group=MODELS, help="dropout after each layer")
+    l2: float = option(1e-4, group=MODELS, help="L2 weight penalty")
     normalization: str | None = "batch"
-    learning_rate: float = 1e-3
-    batch_size: int = 1024
-    epochs: int = 200
-    patience: int = 15
-    rsf_trees: int = 200
-    importance_repeats: int = 3
-    models: tuple[str, ...] = DEEP_MODELS
-    time_bins: int = 20
-    deephit_alpha: float = 0.5
-    deephit_sigma: float = 0.1
-    predict: str | None = None
-    predict_model: str | None = None
-    model_dir: str | None = None
-    days: tuple[float, ...] = (30.0, 90.0, 180.0)
-    output: str | None = None
-    id_column: str | None = None
+    learning_rate: float = option(1e-3, group=MODELS, help="Adam step size")
+    batch_size: int = option(1024, group=MODELS, help="batch size; the Cox loss uses each batch's risk sets, so keep "
+                                                      "it large (0 = full batch)")
+    epochs: int = option(200, group=MODELS, help="maximum epochs (early stopping)")
+    patience: int = option(15, group=MODELS, help="early-stopping patience")
+    rsf_trees: int = option(200, group=MODELS,
+                            help="trees of the random survival forest baseline (protocol: 200; 0 skips it)")
+    importance_repeats: int = option(3, group=MODELS, help="shuffles per covariate for the permutation importance")
+    models: tuple[str, ...] = option(DEEP_MODELS, choices=DEEP_MODELS, group=MODELS,
+                                     help="deep models to fit (default: all); logistic_hazard and deephit are "
+                                          "discrete-time networks on a grid of --time-bins intervals")
+    time_bins: int = option(20, group=MODELS,
+                            help="intervals of the discrete-time models' grid, cut at quantiles of the training "
+                                 "fold's event times (>= 2, at most the number of distinct event times)")
+    deephit_alpha: float = option(0.5, group=MODELS,
+                                  help="weight of DeepHit's ranking loss (loss = likelihood + alpha * ranking)")
+    deephit_sigma: float = option(0.1, group=MODELS,
+                                  help="scale sigma of DeepHit's ranking loss exp(-(F_i - F_j) / sigma)")
+    predict: str | None = option(None, metavar="FILE", group=PREDICTION,
+                                 help="CSV of new patients with the training covariates")
+    predict_model: str | None = None  # the --dataset given with --predict
+    model_dir: str | None = option(None, group=PREDICTION,
+                                   help="run directory of an earlier case-study run (holds deepsurv_*.keras)")
+    days: tuple[float, ...] = option((30.0, 90.0, 180.0), group=PREDICTION,
+                                     help="days at which to report each patient's survival probability")
+    output: str | None = option(None, group=PREDICTION,
+                                help="where to write the predictions (default: FILE with .predictions.csv)")
+    id_column: str | None = option(None, group=PREDICTION,
+                                   help="a column of FILE to copy into the output to identify patients")
 
     @property
     def seed_list(self) -> list[int]:
         return [self.seed + i for i in range(self.seeds)]
 
 
-def parse_args(argv: Sequence[str] | None = None) -> SurvivalConfig:
-    parser = argparse.ArgumentParser(prog="deepcases run survival", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    data = parser.add_argument_group("data")
-    data.add_argument("--dataset", nargs="+", default=None, choices=DATASETS,
-                      help="bundled dataset(s): support (SurvSet support2, default), whas500, gbsg2 "
-                           "(scikit-survival); with --predict, which saved model of the run to use")
-    data.add_argument("--source", choices=["sample", "csv", "parquet"], default="sample",
-                      help="sample = the bundled datasets (offline); csv = your own cohort (--path); parquet = "
-                           "your cohort as a directory of Parquet files (or a large CSV), read in chunks")
-    data.add_argument("--path", help="CSV of your cohort: one row per patient (with --source csv), or a directory "
-                                     "of Parquet files (with --source parquet)")
-    data.add_argument("--duration-column", help="column of follow-up times (positive, e.g. days) in --path")
-    data.add_argument("--event-column", help="column of event indicators in --path (1 = event, 0 = censored)")
-    data.add_argument("--horizon-days", type=float, default=None,
-                      help="horizon H of the classifier (default: the median observed event time)")
-    data.add_argument("--max-rows", type=int, default=None,
-                      help="use a random event-stratified subsample of this many patients (quick checks)")
-    model = parser.add_argument_group("models and protocol")
-    model.add_argument("--folds", type=int, default=SurvivalConfig.folds,
-                       help="run the first N of the protocol's 5 stratified folds (5 = full protocol)")
-    model.add_argument("--seeds", type=int, default=SurvivalConfig.seeds,
-                       help="training seeds per fold for the deep models (--seed, --seed+1, ...)")
-    model.add_argument("--hidden-units", type=int, nargs="+", default=list(SurvivalConfig.hidden_units),
-                       help="widths of the hidden layers of both networks")
-    model.add_argument("--dropout", type=float, default=SurvivalConfig.dropout, help="dropout after each layer")
-    model.add_argument("--l2", type=float, default=SurvivalConfig.l2, help="L2 weight penalty")
-    model.add_argument("--learning-rate", type=float, default=SurvivalConfig.learning_rate, help="Adam step size")
-    model.add_argument("--batch-size", type=int, default=SurvivalConfig.batch_size,
-                       help="batch size; the Cox loss uses each batch's risk sets, so keep it large "
-                            "(0 = full batch)")
-    model.add_argument("--epochs", type=int, default=SurvivalConfig.epochs, help="maximum epochs (early stopping)")
-    model.add_argument("--patience", type=int, default=SurvivalConfig.patience, help="early-stopping patience")
-    model.add_argument("--models", nargs="+", choices=DEEP_MODELS, default=list(SurvivalConfig.models),
-                       help="deep models to fit (default: all); logistic_hazard and deephit are discrete-time "
-                            "networks on a grid of --time-bins intervals")
-    model.add_argument("--time-bins", type=int, default=SurvivalConfig.time_bins,
-                       help="intervals of the discrete-time models' grid, cut at quantiles of the training fold's "
-                            "event times (>= 2, at most the number of distinct event times)")
-    model.add_argument("--deephit-alpha", type=float, default=SurvivalConfig.deephit_alpha,
-                       help="weight of DeepHit's ranking loss (loss = likelihood + alpha * ranking)")
-    model.add_argument("--deephit-sigma", type=float, default=SurvivalConfig.deephit_sigma,
-                       help="scale sigma of DeepHit's ranking loss exp(-(F_i - F_j) / sigma)")
-    model.add_argument("--rsf-trees", type=int, default=SurvivalConfig.rsf_trees,
-                       help="trees of the random survival forest baseline (protocol: 200; 0 skips it)")
-    model.add_argument("--importance-repeats", type=int, default=SurvivalConfig.importance_repeats,
-                       help="shuffles per covariate for the permutation importance")
-    pred = parser.add_argument_group("prediction for new patients (instead of the case study)")
-    pred.add_argument("--predict", metavar="FILE", help="CSV of new patients with the training covariates")
-    pred.add_argument("--model-dir", help="run directory of an earlier case-study run (holds deepsurv_*.keras)")
-    pred.add_argument("--days", type=float, nargs="+", default=list(SurvivalConfig.days),
-                      help="days at which to report each patient's survival probability")
-    pred.add_argument("--output", help="where to write the predictions (default: FILE with .predictions.csv)")
-    pred.add_argument("--id-column", help="a column of FILE to copy into the output to identify patients")
-    add_common_arguments(parser)
-    add_tuning_arguments(parser)
-    args = parser.parse_args(argv)
-    if args.trials < 1:
-        parser.error(f"--trials must be >= 1, got {args.trials}")
-    if args.predict is not None:
-        if args.model_dir is None:
-            parser.error("--predict needs --model-dir (the run directory of an earlier case-study run)")
-    elif args.source in ("csv", "parquet"):
-        missing = [o for o, v in (("--path", args.path), ("--duration-column", args.duration_column),
-                                  ("--event-column", args.event_column)) if v is None]
+def _validate(config: SurvivalConfig, error: Callable[[str], NoReturn]) -> SurvivalConfig:
+    """The checks across options, and the datasets resolved from --dataset."""
+    c = config
+    require_at_least(c, error, 1, "trials")
+    if c.predict is not None:
+        if c.model_dir is None:
+            error("--predict needs --model-dir (the run directory of an earlier case-study run)")
+    elif c.source in ("csv", "parquet"):
+        missing = [o for o, v in (("--path", c.path), ("--duration-column", c.duration_column),
+                                  ("--event-column", c.event_column)) if v is None]
         if missing:
-            parser.error(f"--source {args.source} needs {', '.join(missing)}")
-    for name in ("epochs", "seeds", "importance_repeats"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
-    if not 2 <= args.folds <= 5:
-        parser.error(f"--folds must be between 2 and 5 (of the protocol's 5 folds), got {args.folds}")
-    if args.time_bins < 2:
-        parser.error(f"--time-bins must be >= 2 (intervals of the discrete-time grid), got {args.time_bins}")
-    if not args.deephit_alpha >= 0 or not args.deephit_sigma > 0:
-        parser.error(f"--deephit-alpha must be >= 0 and --deephit-sigma > 0, got {args.deephit_alpha}, "
-                     f"{args.deephit_sigma}")
-    if args.rsf_trees < 0 or args.batch_size < 0 or args.patience < 0:
-        parser.error("--rsf-trees, --batch-size and --patience must be >= 0")
-    if args.horizon_days is not None and not args.horizon_days > 0:
-        parser.error(f"--horizon-days must be > 0, got {args.horizon_days}")
-    if args.max_rows is not None and args.max_rows < 50:
-        parser.error(f"--max-rows must be >= 50 for 5-fold cross-validation, got {args.max_rows}")
-    return SurvivalConfig(
-        dataset=tuple(dict.fromkeys(args.dataset or SurvivalConfig.dataset)),
-        predict_model=(args.dataset[0] if args.predict is not None and args.dataset else None), source=args.source, path=args.path,
-        duration_column=args.duration_column, event_column=args.event_column, horizon_days=args.horizon_days,
-        max_rows=args.max_rows, folds=args.folds, seeds=args.seeds, hidden_units=tuple(args.hidden_units),
-        dropout=args.dropout, l2=args.l2, learning_rate=args.learning_rate, batch_size=args.batch_size,
-        epochs=args.epochs, patience=args.patience, rsf_trees=args.rsf_trees,
-        importance_repeats=args.importance_repeats, models=tuple(dict.fromkeys(args.models)),
-        time_bins=args.time_bins, deephit_alpha=args.deephit_alpha, deephit_sigma=args.deephit_sigma,
-        predict=args.predict, model_dir=args.model_dir,
-        days=tuple(args.days), output=args.output, id_column=args.id_column, tune=args.tune, trials=args.trials,
-        seed=args.seed,
-        runs_dir=args.runs_dir, run_id=args.run_id, log_level=args.log_level, results_file=args.results_file)
+            error(f"--source {c.source} needs {', '.join(missing)}")
+    require_at_least(c, error, 1, "epochs", "seeds", "importance_repeats")
+    if not 2 <= c.folds <= 5:
+        error(f"--folds must be between 2 and 5 (of the protocol's 5 folds), got {c.folds}")
+    if c.time_bins < 2:
+        error(f"--time-bins must be >= 2 (intervals of the discrete-time grid), got {c.time_bins}")
+    if not c.deephit_alpha >= 0 or not c.deephit_sigma > 0:
+        error(f"--deephit-alpha must be >= 0 and --deephit-sigma > 0, got {c.deephit_alpha}, {c.deephit_sigma}")
+    if c.rsf_trees < 0 or c.batch_size < 0 or c.patience < 0:
+        error("--rsf-trees, --batch-size and --patience must be >= 0")
+    if c.horizon_days is not None and not c.horizon_days > 0:
+        error(f"--horizon-days must be > 0, got {c.horizon_days}")
+    if c.max_rows is not None and c.max_rows < 50:
+        error(f"--max-rows must be >= 50 for 5-fold cross-validation, got {c.max_rows}")
+    given = c.dataset  # None unless --dataset was given
+    return dataclasses.replace(c, dataset=tuple(dict.fromkeys(given or SurvivalConfig.dataset)),
+                               models=tuple(dict.fromkeys(c.models)),
+                               predict_model=given[0] if c.predict is not None and given else None)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> SurvivalConfig:
+    return parse_config(SurvivalConfig, argv, prog="deepcases run survival", description=__doc__.split("\n\n")[0],
+                        validate=_validate)
 
 
 # ------------------------------------------------------------------------------------ the study

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .attention import build_transformer_encoder
 from .cnn import build_cnn1d, build_cnn2d
 from .dense import build_embedding_tower, build_matrix_factorization, build_mlp, build_two_tower
 from .nlp import build_text_classifier, fit_text_vectorizer, text_batch, token_embeddings
@@ -20,7 +21,7 @@ FAMILIES: dict[str, dict[str, Callable[..., Any]]] = {
               "matrix_factorization": build_matrix_factorization, "two_tower": build_two_tower},
     "cnn": {"cnn2d": build_cnn2d, "cnn1d": build_cnn1d},
     "rnn": {"rnn": build_rnn},
-    "nlp": {"text_classifier": build_text_classifier},
+    "nlp": {"text_classifier": build_text_classifier, "transformer_encoder": build_transformer_encoder},
 }
 
 #: model name -> builder, the registry configs name models with
@@ -40,5 +41,6 @@ def build_model(name: str, **options: Any) -> Any:
 
 
 __all__ = ["BUILDERS", "FAMILIES", "build_cnn1d", "build_cnn2d", "build_embedding_tower", "build_matrix_factorization",
-           "build_mlp", "build_model", "build_rnn", "build_text_classifier", "build_two_tower",
+           "build_mlp", "build_model", "build_rnn", "build_text_classifier", "build_transformer_encoder",
+           "build_two_tower",
            "fit_text_vectorizer", "get_builder", "text_batch", "token_embeddings"]

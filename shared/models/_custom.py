@@ -39,6 +39,9 @@ def register_custom_objects(k: Any) -> dict[str, Any]:
             return {**super().get_config(), "row_l2": self.row_l2}
 
     _REGISTERED["SparseEmbedding"] = SparseEmbedding
+    from .attention import define_layers
+
+    _REGISTERED.update(define_layers(k))  # TransformerBlock, PositionEmbedding, SequencePooling
     return _REGISTERED
 
 

@@ -20,11 +20,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import registry
 from ..artifacts import DEFAULT_RUNS_ROOT, atomic_path, write_text
 from . import html as H
 from .runs import RunInfo, find_runs, is_run_dir, load_run, relative
-from .tables import (Headline, Table, environment_summary, find_reference, format_number, headline,
-                     reference_table, result_title, results_table, text_notes, valid_models)
+from .tables import (Headline, Table, environment_summary, find_reference, format_number, headlines,
+                     reference_table, result_title, results_table, same_protocol, text_notes, valid_models)
+from ..verdict import RULE
 from .tuning import number as _number
 
 log = logging.getLogger(__name__)
@@ -33,19 +35,11 @@ _EXTERNAL_SCRIPT = re.compile(r"<script[^>]+src\s*=\s*[\"']\s*(https?:)?//", re.
 
 
 def _descriptions() -> dict[str, str]:
-    try:
-        from ..cli import APPLICATIONS, EXAMPLES
-    except ImportError:  # pragma: no cover - the CLI is part of the package
-        return {}
-    return {**APPLICATIONS, **EXAMPLES}
+    return {**registry.APPLICATIONS, **registry.EXAMPLES}
 
 
 def _known_apps() -> list[str]:
-    try:
-        from ..cli import APPLICATIONS
-    except ImportError:  # pragma: no cover
-        return []
-    return list(APPLICATIONS)
+    return list(registry.APPLICATIONS)
 
 
 def default_out_dir(paths: Sequence[str | Path]) -> Path:
@@ -79,8 +73,31 @@ def _copy(src: Path, dest: Path) -> None:
     shutil.copystat(src, dest)
 
 
+#: the committed full-protocol results the headlines compare quick runs with (``deepcases reproduce``)
+DEFAULT_RESULTS_DIR = Path(__file__).resolve().parents[2] / "results"
+
+
+def _committed_results(results_dir: Path | None) -> dict[str, list[dict[str, Any]]]:
+    """``results/<app>.json`` of every application, read leniently (a missing or broken file is skipped)."""
+    import json
+
+    found: dict[str, list[dict[str, Any]]] = {}
+    if results_dir is None or not results_dir.is_dir():
+        return found
+    for path in sorted(results_dir.glob("*.json")):
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("cannot read %s; headlines will not compare with it", path)
+            continue
+        items = [i for i in (payload if isinstance(payload, list) else [payload]) if isinstance(i, dict)]
+        found[path.stem] = items
+    return found
+
+
 class _Page:
-    def __init__(self, run: RunInfo, slug: str, out_dir: Path) -> None:
+    def __init__(self, run: RunInfo, slug: str, out_dir: Path,
+                 committed: dict[str, list[dict[str, Any]]] | None = None) -> None:
         self.run = run
         self.slug = slug
         self.out_dir = out_dir
@@ -89,7 +106,8 @@ class _Page:
         self.assets = out_dir / "assets" / slug
         self.figures: list[tuple[str, str]] = []  # (href relative to out_dir, file name)
         self.charts: list[tuple[str, str]] = []
-        self.headlines: list[Headline] = [h for h in (headline(r) for r in run.results) if h is not None]
+        full = (committed or {}).get(run.app, [])
+        self.headlines: list[Headline] = [h for r in run.results for h in headlines(r, same_protocol(r, full))]
 
     def copy_assets(self) -> None:
         keep: set[str] = set()
@@ -212,7 +230,7 @@ def _run_page(page: _Page, pages: list[_Page], generated: str, description: str)
         parts.append(H.problems(run.notes, title="Notes"))
     if page.headlines:
         items = "".join(f"<li>{_headline_html(h)}</li>" for h in page.headlines)
-        parts.append(f"<ul>{items}</ul>")
+        parts.append(f"<ul>{items}</ul><p class=\"rule\">{H.e(RULE)}</p>")
     parts.append(_results_section(run))
     if page.tuning_file:
         parts.append(_tuning_link(page))
@@ -372,8 +390,7 @@ def _headline_html(h: Headline) -> str:
         return "–" if pair is None else f"<strong>{H.e(format_number(pair[1]))}</strong> ({H.e(pair[0])})"
 
     arrow = {True: "↑ higher is better", False: "↓ lower is better", None: ""}[h.higher_is_better]
-    winner = h.deep_wins
-    cls = "" if winner is None else ("deep" if winner else "baseline")
+    cls = h.css
     return (f"<em>{H.e(h.title)}</em> · <code>{H.e(h.metric)}</code> <span class=\"muted\">{arrow}</span>: "
             f"best deep {side(h.deep)} vs best baseline {side(h.baseline)} — "
             f"<span class=\"verdict {cls}\">{H.e(h.verdict)}</span>")
@@ -398,7 +415,7 @@ def _index_page(pages: list[_Page], problems: list[str], generated: str, roots: 
                             f"({H.e(p.run.problems[0] if p.run.problems else 'empty')})</td>"
                             f"<td><code>{H.e(p.run.run_id)}</code></td></tr>")
             for h in p.headlines:
-                cls = "" if h.deep_wins is None else ("deep" if h.deep_wins else "baseline")
+                cls = h.css
                 deep, base = (
                     "–" if pair is None else f"{format_number(pair[1])} <span class=\"muted\">({H.e(pair[0])})</span>"
                     for pair in (h.deep, h.baseline))
@@ -410,7 +427,9 @@ def _index_page(pages: list[_Page], problems: list[str], generated: str, roots: 
         parts.append("<h2>Headline numbers</h2><table><thead><tr><th>application</th><th>protocol — data</th>"
                      "<th>metric</th><th>best deep model</th><th>best baseline</th><th>verdict</th><th>run</th>"
                      "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-                     "<p class=\"muted\">First metric of each result; ↑ higher is better, ↓ lower is better.</p>")
+                     "<p class=\"muted\">The primary metric of each protocol (PROTOCOLS.md), best deep model against "
+                     "the strongest baseline; ↑ higher is better, ↓ lower is better.</p>"
+                     f"<p class=\"rule\">{H.e(RULE)}</p>")
         cards = []
         for p in pages:
             thumb = ""
@@ -435,12 +454,14 @@ def _index_page(pages: list[_Page], problems: list[str], generated: str, roots: 
 
 
 def build_report(run_dirs_or_roots: Sequence[str | Path] | str | Path | None = None, *,
-                 out_dir: str | Path | None = None) -> Path:
+                 out_dir: str | Path | None = None, results_dir: str | Path | None = DEFAULT_RESULTS_DIR) -> Path:
     """Build the report and return the path of its ``index.html``.
 
     ``run_dirs_or_roots``: run directories (each gets a page), application directories or runs
     roots (the latest finished run of each application gets a page); default ``runs/``.
-    ``out_dir``: default ``<root>/report`` (``runs/report``).
+    ``out_dir``: default ``<root>/report`` (``runs/report``). ``results_dir``: the committed full-protocol
+    results (default: the repository's ``results/``) whose strongest baselines the headlines name where a
+    run skipped them; None compares each run with itself only.
     """
     if run_dirs_or_roots is None:
         paths: list[str | Path] = [DEFAULT_RUNS_ROOT]
@@ -456,13 +477,14 @@ def build_report(run_dirs_or_roots: Sequence[str | Path] | str | Path | None = N
     per_app: dict[str, int] = {}
     for run in runs:
         per_app[run.app] = per_app.get(run.app, 0) + 1
+    committed = _committed_results(Path(results_dir) if results_dir is not None else None)
     pages, used = [], set()
     for run in sorted(runs, key=lambda r: (_order(r.app), r.app, r.run_id)):
         slug = _slug(run.app if per_app[run.app] == 1 else f"{run.app}--{run.run_id}")
         while slug in used or f"{slug}-tuning" in used or slug == "index":
             slug += "-x"
         used.update((slug, f"{slug}-tuning"))
-        pages.append(_Page(run, slug, out))
+        pages.append(_Page(run, slug, out, committed))
     generated = f"Generated {_dt.datetime.now().isoformat(timespec='seconds')} by `deepcases report`; " \
                 f"static files, no network needed."
     descriptions = _descriptions()

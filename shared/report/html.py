@@ -53,6 +53,7 @@ table.kv td:first-child { color:var(--muted); white-space:nowrap; }
 .card h3 { margin:0 0 4px; } .card img { width:100%; height:170px; object-fit:contain; background:var(--panel);
            border-radius:4px; margin-top:6px; }
 .verdict.deep { color:var(--good); font-weight:600; } .verdict.baseline { color:var(--bad); font-weight:600; }
+.verdict.tie { color:var(--muted, #666); font-weight:600; } .rule { font-size:0.9em; color:#555; max-width:60em; }
 .figures { display:grid; grid-template-columns:repeat(auto-fill, minmax(470px, 1fr)); gap:18px; }
 figure { margin:0; border:1px solid var(--line); border-radius:8px; padding:10px; background:#fff; }
 figure img { max-width:100%; height:auto; display:block; margin:0 auto; }

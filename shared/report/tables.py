@@ -116,51 +116,125 @@ def best_models(result: Mapping[str, Any]) -> dict[str, str]:
 
 @dataclasses.dataclass
 class Headline:
-    """Best deep model against best baseline on a result's first metric."""
+    """The best deep model against the strongest baseline on one primary metric, with the verdict of
+    ``shared.verdict.compare`` (ahead / tie within noise / behind / no verdict)."""
 
     title: str
     metric: str
     higher_is_better: bool | None
     deep: tuple[str, float] | None
     baseline: tuple[str, float] | None
+    outcome: Any = None                                  # a shared.verdict.Verdict, or None
+    missing_baseline: tuple[str, float] | None = None    # strongest full-protocol baseline this run skipped
 
     @property
     def verdict(self) -> str:
         if self.deep is None or self.baseline is None or self.higher_is_better is None:
             return "no comparison" if self.deep is None or self.baseline is None else "not ranked"
-        d, b = self.deep[1], self.baseline[1]
-        if math.isclose(d, b, rel_tol=1e-9, abs_tol=1e-12):
-            return "tie"
-        deep_wins = d > b if self.higher_is_better else d < b
-        gap = abs(d - b)
-        rel = f" ({gap / abs(b):.1%})" if b else ""
-        return f"{'deep' if deep_wins else 'baseline'} ahead by {format_number(gap)}{rel}"
+        if self.missing_baseline is not None and self.deep_wins is not False:
+            name, value = self.missing_baseline
+            return (f"not a verdict: the strongest baseline of the full protocol, {name} "
+                    f"({format_number(value)} in the committed full results), was not run here")
+        return self.outcome.text() if self.outcome is not None else "no comparison"
 
     @property
     def deep_wins(self) -> bool | None:
-        if self.deep is None or self.baseline is None or self.higher_is_better is None:
+        """True when the deep model is ahead beyond the noise, False when behind, None otherwise."""
+        if self.outcome is None:
             return None
-        return self.deep[1] > self.baseline[1] if self.higher_is_better else self.deep[1] < self.baseline[1]
+        return {"ahead": True, "behind": False}.get(self.outcome.outcome)
+
+    @property
+    def css(self) -> str:
+        """The verdict's class in the HTML report: deep, baseline, tie or nothing."""
+        if self.deep_wins is not None and not (self.missing_baseline is not None and self.deep_wins):
+            return "deep" if self.deep_wins else "baseline"
+        return "tie" if self.outcome is not None and self.outcome.outcome == "tie" else ""
 
 
-def headline(result: Mapping[str, Any]) -> Headline | None:
+def _estimate(model: Mapping[str, Any], metric: str) -> Any:
+    from ..verdict import Estimate
+
+    std = model.get("std") if isinstance(model.get("std"), Mapping) else {}
+    seeds = model.get("seeds")
+    value = std.get(metric)
+    # a std over folds is a spread even with one seed; a std over a single seed is none
+    n = None if is_number(value) and value > 0 else (len(seeds) if isinstance(seeds, list) else None)
+    return Estimate(float(model["metrics"][metric]), float(value) if is_number(value) else None, n)
+
+
+def _paired_p(result: Mapping[str, Any], deep: str, baseline: str, metric: str) -> tuple[float, str] | None:
+    """A paired test's p-value of ``deep`` vs ``baseline`` on ``metric`` from ``extra["paired_tests"]``:
+    a list of ``{"deep", "baseline", "metric", "p_value", "test"}`` records the application computed."""
+    extra = result.get("extra")
+    tests = extra.get("paired_tests") if isinstance(extra, Mapping) else None
+    for item in tests if isinstance(tests, list) else []:
+        if isinstance(item, Mapping) and (item.get("deep"), item.get("baseline"), item.get("metric")) == \
+                (deep, baseline, metric) and is_number(item.get("p_value")):
+            return float(item["p_value"]), str(item.get("test") or "paired test")
+    return None
+
+
+def _best(models: Sequence[Mapping[str, Any]], kind: str, metric: str,
+          direction: bool | None) -> Mapping[str, Any] | None:
+    scored = [m for m in models if m.get("kind") == kind and is_number(m["metrics"].get(metric))]
+    if not scored:
+        return None
+    if direction is None:
+        return scored[0]
+    return (max if direction else min)(scored, key=lambda m: float(m["metrics"][metric]))
+
+
+def headlines(result: Mapping[str, Any], full: Mapping[str, Any] | None = None) -> list[Headline]:
+    """One headline per primary metric of the result's protocol (``shared.protocols``), or on its first
+    metric when none is declared.
+
+    ``full`` is the committed full-protocol result of the same protocol and data (``results/<app>.json``):
+    where this run (e.g. a quick slice) skipped the baseline that is strongest there, the headline
+    names it with its committed number and gives no verdict rather than a win over weaker baselines.
+    """
+    from ..verdict import compare
+    from ..protocols import primary_metrics
+
     models = valid_models(result)
     names = metric_names(result)
     if not models or not names:
-        return None
-    metric = names[0]
-    direction = higher_is_better(metric)
+        return []
+    metrics = [m for m in primary_metrics(result) if m in names] or names[:1]
+    out = []
+    for metric in metrics:
+        direction = higher_is_better(metric)
+        deep, base = _best(models, "deep", metric, direction), _best(models, "baseline", metric, direction)
+        outcome = missing = None
+        if deep is not None and base is not None and direction is not None:
+            paired = _paired_p(result, str(deep["name"]), str(base["name"]), metric)
+            outcome = compare(_estimate(deep, metric), _estimate(base, metric), higher_is_better=direction,
+                              p_value=paired[0] if paired else None, test=paired[1] if paired else None)
+            strongest = _best(valid_models(full), "baseline", metric, direction) if full else None
+            ran = {str(m["name"]) for m in models if m.get("kind") == "baseline"}
+            if strongest is not None and str(strongest["name"]) not in ran:
+                missing = (str(strongest["name"]), float(strongest["metrics"][metric]))
+        pair = (lambda m: None if m is None else (str(m["name"]), float(m["metrics"][metric])))
+        out.append(Headline(result_title(result), metric, direction, pair(deep), pair(base), outcome, missing))
+    return out
 
-    def best(kind: str) -> tuple[str, float] | None:
-        scored = [(str(m["name"]), float(m["metrics"][metric])) for m in models
-                  if m.get("kind") == kind and is_number(m["metrics"].get(metric))]
-        if not scored:
-            return None
-        if direction is None:
-            return scored[0]
-        return (max if direction else min)(scored, key=lambda p: p[1])
 
-    return Headline(result_title(result), metric, direction, best("deep"), best("baseline"))
+def headline(result: Mapping[str, Any], full: Mapping[str, Any] | None = None) -> Headline | None:
+    """The first of :func:`headlines` (None if the result has no models or metrics)."""
+    found = headlines(result, full)
+    return found[0] if found else None
+
+
+def same_protocol(result: Mapping[str, Any], candidates: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The candidate result of the same app, protocol and dataset name (a quick run's full counterpart)."""
+    def key(item: Mapping[str, Any]) -> tuple[str, str, str]:
+        dataset = item.get("dataset")
+        name = dataset.get("name") if isinstance(dataset, Mapping) else dataset
+        protocol = str(item.get("protocol", "")).split(", first ")[0]  # quick slices add ", first 2 of 5 folds"
+        return str(item.get("app", "")), protocol, str(name or "").split("-slice")[0]
+
+    wanted = key(result)
+    return next((c for c in candidates if key(c) == wanted), None)
 
 
 @dataclasses.dataclass
@@ -188,8 +262,12 @@ def results_table(result: Mapping[str, Any], digits: int = 4, *, notes: bool = T
     for r, m in enumerate(models):
         std = m.get("std") if isinstance(m.get("std"), Mapping) else {}
         row = [str(m["name"]), str(m.get("kind", "?"))]
+        single = isinstance(m.get("seeds"), list) and len(m["seeds"]) < 2
         for c, metric in enumerate(names, start=2):
-            row.append(format_cell(m["metrics"].get(metric), std.get(metric), digits))
+            spread = std.get(metric)
+            if single and is_number(spread) and spread == 0:
+                spread = None  # "± 0.0000" over one seed is no spread at all
+            row.append(format_cell(m["metrics"].get(metric), spread, digits))
             if best.get(metric) == m["name"]:
                 emphasis.add((r, c))
         if with_seeds:

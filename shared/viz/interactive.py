@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shared.viz.plots import OKABE_ITO, _as_1d, _label_kind, _same_length
+from shared.viz._common import OKABE_ITO, _as_1d, _same_length
+from shared.viz.embeddings import _label_kind
 
 log = logging.getLogger(__name__)
 

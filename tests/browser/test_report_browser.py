@@ -133,3 +133,13 @@ def test_screenshots(report, profile):
         pixels = mpimg.imread(shot)
         width = int(size.split(",")[0])
         assert pixels.shape[1] == width and pixels.std() > 0.05, "the screenshot is blank"
+
+
+def test_the_rendered_headline_states_a_verdict_and_its_rule(report, profile):
+    """deep 0.55 ± 0.01 over 3 seeds vs majority 0.537: the gap 0.013 exceeds the spread 0.01, so the
+    rendered headline says ahead, in the verdict cell, with the rule under the table."""
+    dom = dump_dom(report, profile)
+    cell = re.search(r'<td class="verdict ([a-z]*)">([^<]*)</td>', dom)
+    assert cell is not None, "no verdict cell in the rendered headline table"
+    assert cell.groups() == ("deep", "deep ahead by 0.0130 (spread 0.0100)")
+    assert "Verdict rule:" in dom and "tie within noise" in dom

@@ -1,4 +1,4 @@
-"""Tests of shared.viz.plots: figure structure, saving, and every input check."""
+"""Tests of shared.viz's static figures: figure structure, saving, and every input check."""
 
 from __future__ import annotations
 
@@ -606,13 +606,13 @@ def test_path_option_saves_atomically_and_closes_the_figure(tmp_path):
 def test_a_failing_plot_does_not_leak_open_figures(monkeypatch):
     import matplotlib.pyplot as plt
 
-    from shared.viz import plots
+    from shared.viz import tables
 
     def boom(*args, **kwargs):
         raise RuntimeError("drawing failed")
 
     before = set(plt.get_fignums())
-    monkeypatch.setattr(plots, "_tick_positions", boom)
+    monkeypatch.setattr(tables, "_tick_positions", boom)
     with pytest.raises(RuntimeError, match="drawing failed"):
         viz.plot_heatmap(pd.DataFrame({"x": [1.0]}))
     assert set(plt.get_fignums()) == before
