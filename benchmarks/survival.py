@@ -8,7 +8,8 @@ risk score plus a full survival curve).
 Same data, protocol folds, preprocessing and networks as ``deepcases run survival`` (defaults of
 ``SurvivalConfig``, one seed). Training time includes early stopping, so it is the wall time a
 fold really costs. Memory: ``<model>_peak_mb`` is the peak resident memory of the process during
-that fit above its resident memory when the fit started (sampled every 10 ms from /proc; Linux).
+that fit above its resident memory when the fit started (sampled every 10 ms from /proc; Linux); the
+first fit (DeepSurv) also pays for TensorFlow's own start-up.
 Throughput scores the test fold (repeated to ~100k patients) with the eager
 chunked call the application uses, then the Breslow curve on 50 times. Writes
 ``benchmarks/results/survival.json``.
