@@ -174,5 +174,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(args.func(args) or 0)
 
 
+def console_main() -> int:
+    """The installed ``deepcases`` command: :func:`main` with TensorFlow's native noise quieted."""
+    from .console import console_entry
+
+    return console_entry(main)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    raise SystemExit(console_main())

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .artifacts import environment, write_json
+from .errors import InputFileNotFound
 
 KINDS = ("deep", "baseline")
 
@@ -109,7 +110,7 @@ def read_results(path: str | Path) -> list[dict[str, Any]]:
     """Read a results file as a list of result dicts, checking the PROTOCOLS.md shape."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no results file at {path}; run the case study first")
+        raise InputFileNotFound(f"no results file at {path}; run the case study first")
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:

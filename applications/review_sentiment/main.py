@@ -19,18 +19,20 @@ import argparse
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
-from shared.app import (CaseStudyRun, RunOptions, UserError, add_common_arguments, add_tuning_arguments, cli_main,
-                        finish_run, start_run)
+from shared.app import CaseStudyRun, RunOptions, UserError, cli_main, finish_run, start_run
+from shared.options import comma_list, nested, option, parse_config
+from shared.streaming import StreamOptions, check_stream_arguments
 from shared.tuning import Choice, Float
 
 from . import text as textlib
 from .models import DeepParams
+from shared.errors import InputFileNotFound
 
 log = logging.getLogger(__name__)
 
@@ -57,49 +59,6 @@ SEARCH_SPACE = [
 TUNE_VALIDATION = 0.2
 
 
-@dataclasses.dataclass(frozen=True)
-class SentimentConfig(RunOptions):
-    # data
-    source: str = "sample"
-    path: str | None = None
-    # --source parquet: split rule, chunk and shuffle buffer of the stream (see stream.py)
-    split_column: str = "split"
-    train_value: str = "train"
-    hash_split: str | None = None
-    test_fraction: float = 0.2
-    chunk_rows: int = 65536
-    shuffle_buffer: int = 50000
-    text_column: str = "text"
-    label_column: str = "label"
-    positive_label: str | None = None
-    max_rows: int | None = None
-    test_size: float = 0.2
-    # NLTK preprocessing of the deep models' input
-    tokenizer: str = "treebank"
-    lowercase: bool = True
-    negation: bool = True
-    stemmer: str = "none"
-    stopwords: str = "none"
-    # deep models
-    models: tuple[str, ...] = ("bilstm", "cnn")
-    seeds: int = 1
-    cv_folds: int = 0
-    deep: DeepParams = DeepParams()
-    # baselines
-    baseline_cv: int = 5
-    # use of the trained model
-    predict: tuple[str, ...] = ()
-    predict_file: str | None = None
-    explain: tuple[str, ...] = ()
-    model_dir: str | None = None
-    n_explain: int = 2
-    map_points: int = 2000
-
-    def pipeline(self) -> textlib.TextPipeline:
-        return textlib.TextPipeline(tokenizer=self.tokenizer, lowercase=self.lowercase, negation=self.negation,
-                                    stemmer=self.stemmer, stopwords=self.stopwords)
-
-
 def _bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -109,129 +68,106 @@ def _bool(value: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
 
 
-def _ints(value: str) -> tuple[int, ...]:
-    try:
-        out = tuple(int(v) for v in value.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 3,4,5, got {value!r}") from None
-    if not out or min(out) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive integers such as 3,4,5, got {value!r}")
-    return out
+def _models(text: str) -> tuple[str, ...]:
+    models = comma_list(text)
+    if not models or any(m not in DEEP_NAMES for m in models):
+        raise ValueError(f"--models must list bilstm and/or cnn, got {text!r}")
+    return models
 
 
-def parse_args(argv: Sequence[str] | None = None) -> SentimentConfig:
-    d, p = SentimentConfig(), DeepParams()
-    parser = argparse.ArgumentParser(prog="deepcases run review_sentiment", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n\n".join(__doc__.split("\n\n")[1:]))
-    g = parser.add_argument_group("data")
-    g.add_argument("--source", choices=["sample", "csv", "parquet"], default=d.source,
-                   help="sample: bundled Rotten Tomatoes snippets (offline); csv: your file (--path); parquet: a "
-                        "directory of Parquet parts, trained and evaluated from a stream")
-    g.add_argument("--path", default=None, help="CSV or Parquet file of labelled texts (with --source csv), or a "
-                                                "directory of Parquet files (with --source parquet)")
-    from shared.streaming import add_stream_arguments, check_stream_arguments
+NLTK, USE = "NLTK preprocessing (deep models; saved beside the model)", "use the model"
 
-    add_stream_arguments(parser.add_argument_group("streaming (--source parquet)"))
-    g.add_argument("--text-column", default=d.text_column, help="column holding the texts (default: text)")
-    g.add_argument("--label-column", default=d.label_column, help="column holding the labels (default: label)")
-    g.add_argument("--positive-label", default=None,
-                   help="for two classes: the label that counts as positive (ROC-AUC, VADER); default: the "
-                        "second in sorted order")
-    g.add_argument("--max-rows", type=int, default=None,
-                   help="use a stratified random subset of this many texts (quick runs); default: all")
-    g = parser.add_argument_group("NLTK preprocessing (deep models; saved beside the model)")
-    g.add_argument("--tokenizer", choices=textlib.TOKENIZERS, default=d.tokenizer,
-                   help="treebank, regexp or tweet need no NLTK data; punkt needs `python -m nltk.downloader "
-                        "punkt_tab`")
-    g.add_argument("--lowercase", type=_bool, default=d.lowercase, help="lower-case tokens (true/false)")
-    g.add_argument("--negation", type=_bool, default=d.negation,
-                   help="mark tokens after a negation with _NEG (nltk mark_negation; true/false)")
-    g.add_argument("--stemmer", choices=textlib.STEMMERS, default=d.stemmer,
-                   help="none, porter, snowball, lancaster (no data needed) or wordnet (lemmatizer; needs "
-                        "`python -m nltk.downloader wordnet`)")
-    g.add_argument("--stopwords", choices=textlib.STOPWORDS, default=d.stopwords,
-                   help="none; sklearn (scikit-learn's English list, negations kept); nltk (needs "
-                        "`python -m nltk.downloader stopwords`)")
-    g = parser.add_argument_group("deep models")
-    g.add_argument("--models", default=",".join(d.models),
-                   help="comma-separated deep models to train: bilstm (NLP family), cnn (text CNN)")
-    g.add_argument("--seeds", type=int, default=d.seeds,
-                   help="seeds per deep model (seed, seed+1, ...); the table shows mean ± std (protocol: 3)")
-    g.add_argument("--cv-folds", type=int, default=d.cv_folds,
-                   help="stratified k-fold CV of the best deep model over all texts (protocol: 5; 0 = off)")
-    g.add_argument("--epochs", type=int, default=p.epochs, help="maximum epochs (early stopping on val_loss)")
-    g.add_argument("--batch-size", type=int, default=p.batch_size, help="mini-batch size")
-    g.add_argument("--learning-rate", type=float, default=p.learning_rate, help="Adam learning rate")
-    g.add_argument("--patience", type=int, default=p.patience, help="early-stopping patience in epochs")
-    g.add_argument("--dropout", type=float, default=p.dropout, help="dropout on embeddings and before the head")
-    g.add_argument("--l2", type=float, default=p.l2, help="L2 weight penalty")
-    g.add_argument("--max-tokens", type=int, default=p.max_tokens, help="vocabulary size (fitted on training texts)")
-    g.add_argument("--sequence-length", type=int, default=p.sequence_length, help="tokens kept per text")
-    g.add_argument("--embedding-dim", type=int, default=p.embedding_dim, help="token embedding size")
-    g.add_argument("--lstm-units", type=int, default=p.lstm_units, help="LSTM units per direction")
-    g.add_argument("--filters", type=int, default=p.filters, help="CNN filters per kernel width")
-    g.add_argument("--kernel-sizes", type=_ints, default=p.kernel_sizes, help="CNN kernel widths, e.g. 3,4,5")
-    g.add_argument("--val-fraction", type=float, default=p.val_fraction,
-                   help="share of the training part held out for early stopping")
-    g = parser.add_argument_group("baselines")
-    g.add_argument("--baseline-cv", type=int, default=d.baseline_cv,
-                   help="folds of the CV (on training texts) that picks C of TF-IDF + logistic regression")
-    g = parser.add_argument_group("use the model")
-    g.add_argument("--predict", action="append", default=[], metavar="TEXT",
-                   help="a text to classify (repeatable); printed with label and probability")
-    g.add_argument("--predict-file", default=None,
-                   help="file of texts to classify: one per line, or a CSV with --text-column")
-    g.add_argument("--explain", action="append", default=[], metavar="TEXT",
-                   help="a text to explain by token occlusion (repeatable): text and figure")
-    g.add_argument("--model-dir", default=None,
-                   help="a finished run directory: load its model instead of training (for --predict/--explain)")
-    g.add_argument("--n-explain", type=int, default=d.n_explain,
-                   help="test reviews explained in the figures: this many correct and this many wrong")
-    add_common_arguments(parser)
-    add_tuning_arguments(parser)
-    a = parser.parse_args(argv)
-    models = tuple(m.strip() for m in a.models.split(",") if m.strip())
-    unknown = [m for m in models if m not in DEEP_NAMES]
-    if not models or unknown:
-        parser.error(f"--models must list bilstm and/or cnn, got {a.models!r}")
-    checks = [(a.seeds >= 1, "--seeds must be >= 1"),
-              (a.cv_folds == 0 or a.cv_folds >= 2, "--cv-folds must be 0 or >= 2"),
-              (a.epochs >= 1, "--epochs must be >= 1"), (a.batch_size >= 1, "--batch-size must be >= 1"),
-              (a.patience >= 0, "--patience must be >= 0"), (0 <= a.dropout < 1, "--dropout must be in [0, 1)"),
-              (a.learning_rate > 0, "--learning-rate must be > 0"), (a.l2 >= 0, "--l2 must be >= 0"),
-              (a.max_tokens >= 3, "--max-tokens must be >= 3"),
-              (a.sequence_length >= 1, "--sequence-length must be >= 1"),
-              (a.embedding_dim >= 1 and a.lstm_units >= 1 and a.filters >= 1, "sizes must be >= 1"),
-              (0 < a.val_fraction < 0.5, "--val-fraction must be in (0, 0.5)"),
-              (a.baseline_cv >= 2, "--baseline-cv must be >= 2"), (a.n_explain >= 0, "--n-explain must be >= 0"),
-              (a.max_rows is None or a.max_rows >= 8, "--max-rows must be >= 8"),
-              (a.trials >= 1, "--trials must be >= 1"),
-              (a.tune is None or a.source != "parquet", "--tune needs --source sample or csv (not parquet)"),
-              (a.source in ("csv", "parquet") or a.path is None, "--path is only used with --source csv or parquet"),
-              (a.source != "parquet" or a.path is not None, "--source parquet needs --path DIR"),
-              (a.source != "parquet" or a.max_rows is None,
+
+@dataclasses.dataclass(frozen=True)
+class SentimentConfig(RunOptions, StreamOptions):  # StreamOptions: --source parquet's split rule, chunk, buffer
+    # data
+    source: str = option("sample", choices=["sample", "csv", "parquet"], group="data",
+                         help="sample: bundled Rotten Tomatoes snippets (offline); csv: your file (--path); parquet: "
+                              "a directory of Parquet parts, trained and evaluated from a stream")
+    path: str | None = option(None, group="data", help="CSV or Parquet file of labelled texts (with --source csv), "
+                                                       "or a directory of Parquet files (with --source parquet)")
+    text_column: str = option("text", group="data", help="column holding the texts (default: text)")
+    label_column: str = option("label", group="data", help="column holding the labels (default: label)")
+    positive_label: str | None = option(None, group="data",
+                                        help="for two classes: the label that counts as positive (ROC-AUC, VADER); "
+                                             "default: the second in sorted order")
+    max_rows: int | None = option(None, group="data",
+                                  help="use a stratified random subset of this many texts (quick runs); default: all")
+    test_size: float = 0.2
+    # NLTK preprocessing of the deep models' input
+    tokenizer: str = option("treebank", choices=textlib.TOKENIZERS, group=NLTK,
+                            help="treebank, regexp or tweet need no NLTK data; punkt needs `python -m nltk.downloader "
+                                 "punkt_tab`")
+    lowercase: bool = option(True, type=_bool, group=NLTK, help="lower-case tokens (true/false)")
+    negation: bool = option(True, type=_bool, group=NLTK,
+                            help="mark tokens after a negation with _NEG (nltk mark_negation; true/false)")
+    stemmer: str = option("none", choices=textlib.STEMMERS, group=NLTK,
+                          help="none, porter, snowball, lancaster (no data needed) or wordnet (lemmatizer; needs "
+                               "`python -m nltk.downloader wordnet`)")
+    stopwords: str = option("none", choices=textlib.STOPWORDS, group=NLTK,
+                            help="none; sklearn (scikit-learn's English list, negations kept); nltk (needs "
+                                 "`python -m nltk.downloader stopwords`)")
+    # deep models
+    models: tuple[str, ...] = option(("bilstm", "cnn"), convert=_models, group="deep models",
+                                     help="comma-separated deep models to train: bilstm (NLP family), cnn (text CNN)")
+    seeds: int = option(1, group="deep models",
+                        help="seeds per deep model (seed, seed+1, ...); the table shows mean ± std (protocol: 3)")
+    cv_folds: int = option(0, group="deep models",
+                           help="stratified k-fold CV of the best deep model over all texts (protocol: 5; 0 = off)")
+    deep: DeepParams = nested(DeepParams(), group="deep models")  # --epochs, --batch-size, ... (models.py)
+    # baselines
+    baseline_cv: int = option(5, group="baselines",
+                              help="folds of the CV (on training texts) that picks C of TF-IDF + logistic regression")
+    # use of the trained model
+    predict: tuple[str, ...] = option((), action="append", metavar="TEXT", group=USE,
+                                      help="a text to classify (repeatable); printed with label and probability")
+    predict_file: str | None = option(None, group=USE,
+                                      help="file of texts to classify: one per line, or a CSV with --text-column")
+    explain: tuple[str, ...] = option((), action="append", metavar="TEXT", group=USE,
+                                      help="a text to explain by token occlusion (repeatable): text and figure")
+    model_dir: str | None = option(None, group=USE, help="a finished run directory: load its model instead of "
+                                                         "training (for --predict/--explain)")
+    n_explain: int = option(2, group=USE,
+                            help="test reviews explained in the figures: this many correct and this many wrong")
+    map_points: int = 2000
+
+    def pipeline(self) -> textlib.TextPipeline:
+        return textlib.TextPipeline(tokenizer=self.tokenizer, lowercase=self.lowercase, negation=self.negation,
+                                    stemmer=self.stemmer, stopwords=self.stopwords)
+
+
+def _validate(c: SentimentConfig, error: Callable[[str], NoReturn]) -> None:
+    """The checks across options (--models checks itself as it is read)."""
+    p = c.deep
+    checks = [(c.seeds >= 1, "--seeds must be >= 1"),
+              (c.cv_folds == 0 or c.cv_folds >= 2, "--cv-folds must be 0 or >= 2"),
+              (p.epochs >= 1, "--epochs must be >= 1"), (p.batch_size >= 1, "--batch-size must be >= 1"),
+              (p.patience >= 0, "--patience must be >= 0"), (0 <= p.dropout < 1, "--dropout must be in [0, 1)"),
+              (p.learning_rate > 0, "--learning-rate must be > 0"), (p.l2 >= 0, "--l2 must be >= 0"),
+              (p.max_tokens >= 3, "--max-tokens must be >= 3"),
+              (p.sequence_length >= 1, "--sequence-length must be >= 1"),
+              (p.embedding_dim >= 1 and p.lstm_units >= 1 and p.filters >= 1, "sizes must be >= 1"),
+              (0 < p.val_fraction < 0.5, "--val-fraction must be in (0, 0.5)"),
+              (c.baseline_cv >= 2, "--baseline-cv must be >= 2"), (c.n_explain >= 0, "--n-explain must be >= 0"),
+              (c.max_rows is None or c.max_rows >= 8, "--max-rows must be >= 8"),
+              (c.trials >= 1, "--trials must be >= 1"),
+              (c.tune is None or c.source != "parquet", "--tune needs --source sample or csv (not parquet)"),
+              (c.source in ("csv", "parquet") or c.path is None, "--path is only used with --source csv or parquet"),
+              (c.source != "parquet" or c.path is not None, "--source parquet needs --path DIR"),
+              (c.source != "parquet" or c.max_rows is None,
                "--max-rows does not apply to --source parquet (the stream reads every row of the directory)"),
-              (check_stream_arguments(a) is None, str(check_stream_arguments(a))),
-              (a.source != "csv" or a.path is not None or a.model_dir is not None,
+              (check_stream_arguments(c) is None, str(check_stream_arguments(c))),
+              (c.source != "csv" or c.path is not None or c.model_dir is not None,
                "--source csv needs --path FILE")]
     for ok, message in checks:
         if not ok:
-            parser.error(message)
-    params = DeepParams(max_tokens=a.max_tokens, sequence_length=a.sequence_length, embedding_dim=a.embedding_dim,
-                        lstm_units=a.lstm_units, filters=a.filters, kernel_sizes=a.kernel_sizes, dropout=a.dropout,
-                        l2=a.l2, learning_rate=a.learning_rate, epochs=a.epochs, batch_size=a.batch_size,
-                        patience=a.patience, val_fraction=a.val_fraction)
-    return SentimentConfig(source=a.source, path=a.path, split_column=a.split_column, train_value=a.train_value,
-                           hash_split=a.hash_split, test_fraction=a.test_fraction, chunk_rows=a.chunk_rows,
-                           shuffle_buffer=a.shuffle_buffer, text_column=a.text_column, label_column=a.label_column,
-                           positive_label=a.positive_label, max_rows=a.max_rows, tokenizer=a.tokenizer,
-                           lowercase=a.lowercase, negation=a.negation, stemmer=a.stemmer, stopwords=a.stopwords,
-                           models=models, seeds=a.seeds, cv_folds=a.cv_folds, deep=params, tune=a.tune,
-                           trials=a.trials,
-                           baseline_cv=a.baseline_cv, predict=tuple(a.predict), predict_file=a.predict_file,
-                           explain=tuple(a.explain), model_dir=a.model_dir, n_explain=a.n_explain, seed=a.seed,
-                           runs_dir=a.runs_dir, run_id=a.run_id, log_level=a.log_level, results_file=a.results_file)
+            error(message)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> SentimentConfig:
+    return parse_config(SentimentConfig, argv, prog="deepcases run review_sentiment",
+                        description=__doc__.split("\n\n")[0], epilog="\n\n".join(__doc__.split("\n\n")[1:]),
+                        validate=_validate)
 
 
 # -- data ---------------------------------------------------------------------------------------------
@@ -240,9 +176,9 @@ def load_corpus(config: SentimentConfig):  # noqa: ANN201 - returns data.Corpus
 
     if config.source == "csv":
         if config.path is None:
-            raise ValueError("--source csv needs --path FILE (a CSV with a text and a label column)")
+            raise UserError("--source csv needs --path FILE (a CSV with a text and a label column)")
         corpus = data.load_csv(config.path, text_column=config.text_column, label_column=config.label_column,
-                               positive_label=config.positive_label)
+                               positive_label=config.positive_label, encoding=config.encoding)
     else:
         corpus = data.load_sample()
     return data.stratified_subsample(corpus, config.max_rows, seed=config.seed)
@@ -254,7 +190,7 @@ def texts_to_use(config: SentimentConfig) -> list[str]:
     if config.predict_file:
         path = Path(config.predict_file)
         if not path.is_file():
-            raise FileNotFoundError(f"--predict-file not found: {path}; pass a text file (one text per line) or a CSV")
+            raise InputFileNotFound(f"--predict-file not found: {path}; pass a text file (one text per line) or a CSV")
         if path.suffix.lower() in (".csv", ".parquet") or path.name.endswith((".csv.gz", ".csv.bz2")):
             from shared.data import read_table, require_columns
 
@@ -264,10 +200,10 @@ def texts_to_use(config: SentimentConfig) -> list[str]:
         else:
             texts += [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         if len(texts) == len(config.predict):
-            raise ValueError(f"--predict-file {path} holds no texts; put one text per line")
+            raise UserError(f"--predict-file {path} holds no texts; put one text per line")
     empty = [i for i, t in enumerate(texts) if not t.strip()]
     if empty:
-        raise ValueError(f"--predict text number {empty[0] + 1} is empty; pass non-empty texts")
+        raise UserError(f"--predict text number {empty[0] + 1} is empty; pass non-empty texts")
     return texts
 
 
@@ -713,4 +649,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    from shared.console import console_entry
+
+    raise SystemExit(console_entry(main))

@@ -10,6 +10,7 @@ TensorFlow is imported inside the functions, so importing this module stays ligh
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import logging
@@ -20,7 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from shared.options import option
+
 from .text import TextPipeline
+from shared.errors import InputFileNotFound
 
 log = logging.getLogger(__name__)
 
@@ -28,23 +32,36 @@ MODEL_KINDS = ("bilstm", "cnn")
 PIPELINE_FILE = "pipeline.json"
 
 
+def _positive_ints(value: str) -> tuple[int, ...]:
+    """``--kernel-sizes 3,4,5`` -> ``(3, 4, 5)``."""
+    try:
+        out = tuple(int(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 3,4,5, got {value!r}") from None
+    if not out or min(out) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers such as 3,4,5, got {value!r}")
+    return out
+
+
 @dataclasses.dataclass(frozen=True)
 class DeepParams:
-    """Size and training settings of the deep models (defaults: the case study's)."""
+    """Size and training settings of the deep models (defaults: the case study's); each one a
+    command-line option of the application (shared.options)."""
 
-    max_tokens: int = 12000
-    sequence_length: int = 48        # 99 % of the processed snippets have at most 45 tokens
-    embedding_dim: int = 64
-    lstm_units: int = 32
-    filters: int = 64
-    kernel_sizes: tuple[int, ...] = (3, 4, 5)
-    dropout: float = 0.5
-    l2: float = 0.0
-    learning_rate: float = 1e-3
-    epochs: int = 15
-    batch_size: int = 64
-    patience: int = 2
-    val_fraction: float = 0.1
+    max_tokens: int = option(12000, help="vocabulary size (fitted on training texts)")
+    # 99 % of the processed snippets have at most 45 tokens
+    sequence_length: int = option(48, help="tokens kept per text")
+    embedding_dim: int = option(64, help="token embedding size")
+    lstm_units: int = option(32, help="LSTM units per direction")
+    filters: int = option(64, help="CNN filters per kernel width")
+    kernel_sizes: tuple[int, ...] = option((3, 4, 5), type=_positive_ints, help="CNN kernel widths, e.g. 3,4,5")
+    dropout: float = option(0.5, help="dropout on embeddings and before the head")
+    l2: float = option(0.0, help="L2 weight penalty")
+    learning_rate: float = option(1e-3, help="Adam learning rate")
+    epochs: int = option(15, help="maximum epochs (early stopping on val_loss)")
+    batch_size: int = option(64, help="mini-batch size")
+    patience: int = option(2, help="early-stopping patience in epochs")
+    val_fraction: float = option(0.1, help="share of the training part held out for early stopping")
 
 
 def build(kind: str, vectorizer: Any, params: DeepParams, n_classes: int) -> Any:
@@ -221,7 +238,7 @@ def load_predictor(run_dir: str | Path) -> Predictor:
     run_dir = Path(run_dir)
     spec_path = run_dir / PIPELINE_FILE
     if not spec_path.is_file():
-        raise FileNotFoundError(f"no {PIPELINE_FILE} in {run_dir}; pass --model-dir with a finished "
+        raise InputFileNotFound(f"no {PIPELINE_FILE} in {run_dir}; pass --model-dir with a finished "
                                 "review_sentiment run directory (runs/review_sentiment/<run-id>)")
     try:
         spec = json.loads(spec_path.read_text(encoding="utf-8"))
@@ -229,7 +246,7 @@ def load_predictor(run_dir: str | Path) -> Predictor:
         raise ValueError(f"{spec_path} is not valid JSON ({err}); rerun the case study") from err
     model_path = run_dir / spec.get("model_file", "")
     if not model_path.is_file():
-        raise FileNotFoundError(f"model file {model_path} is missing; rerun the case study")
+        raise InputFileNotFound(f"model file {model_path} is missing; rerun the case study")
     pipeline = TextPipeline.from_dict(spec["preprocessing"]).check_resources()
     model = keras().models.load_model(model_path)
     return Predictor(model=model, pipeline=pipeline, classes=tuple(spec["classes"]),

@@ -171,7 +171,8 @@ def parse_args(argv: Sequence[str] | None = None) -> SurvivalConfig:
 # ------------------------------------------------------------------------------------ the study
 def _load(config: SurvivalConfig) -> list[SurvivalData]:
     if config.source == "csv":
-        datasets = [load_csv(config.path, duration_column=config.duration_column, event_column=config.event_column)]
+        datasets = [load_csv(config.path, duration_column=config.duration_column, event_column=config.event_column,
+                             encoding=config.encoding)]
     elif config.source == "parquet":
         from .data import load_parquet
 
@@ -551,4 +552,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    from shared.console import console_entry
+
+    raise SystemExit(console_entry(main))

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from shared.survival import horizon_labels
+from shared.errors import UserError
 
 N_SPLITS = 5
 SPLIT_SEED = 42  # fixed by the protocol, independent of --seed
@@ -31,7 +32,7 @@ def folds(event: np.ndarray, *, n_splits: int = N_SPLITS) -> list[tuple[np.ndarr
     event = np.asarray(event)
     n_events = int(event.sum())
     if n_events < n_splits or (len(event) - n_events) < n_splits and (len(event) - n_events) > 0:
-        raise ValueError(f"{n_events} events and {len(event) - n_events} censored subjects are too few for "
+        raise UserError(f"{n_events} events and {len(event) - n_events} censored subjects are too few for "
                          f"{n_splits}-fold cross-validation stratified on the event; add patients")
     splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=SPLIT_SEED)
     return list(splitter.split(np.zeros(len(event)), event))

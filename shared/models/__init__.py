@@ -12,7 +12,7 @@ from typing import Any
 from .attention import build_transformer_encoder
 from .cnn import build_cnn1d, build_cnn2d
 from .dense import build_embedding_tower, build_matrix_factorization, build_mlp, build_two_tower
-from .nlp import build_text_classifier, fit_text_vectorizer, text_batch, token_embeddings
+from .nlp import build_text_classifier, build_text_transformer, fit_text_vectorizer, text_batch, token_embeddings
 from .rnn import build_rnn
 
 #: family name -> {model name -> builder}
@@ -21,7 +21,8 @@ FAMILIES: dict[str, dict[str, Callable[..., Any]]] = {
               "matrix_factorization": build_matrix_factorization, "two_tower": build_two_tower},
     "cnn": {"cnn2d": build_cnn2d, "cnn1d": build_cnn1d},
     "rnn": {"rnn": build_rnn},
-    "nlp": {"text_classifier": build_text_classifier, "transformer_encoder": build_transformer_encoder},
+    "nlp": {"text_classifier": build_text_classifier, "text_transformer": build_text_transformer,
+            "transformer_encoder": build_transformer_encoder},
 }
 
 #: model name -> builder, the registry configs name models with
@@ -41,6 +42,6 @@ def build_model(name: str, **options: Any) -> Any:
 
 
 __all__ = ["BUILDERS", "FAMILIES", "build_cnn1d", "build_cnn2d", "build_embedding_tower", "build_matrix_factorization",
-           "build_mlp", "build_model", "build_rnn", "build_text_classifier", "build_transformer_encoder",
+           "build_mlp", "build_model", "build_rnn", "build_text_classifier", "build_text_transformer", "build_transformer_encoder",
            "build_two_tower",
            "fit_text_vectorizer", "get_builder", "text_batch", "token_embeddings"]

@@ -39,9 +39,10 @@ def register_custom_objects(k: Any) -> dict[str, Any]:
             return {**super().get_config(), "row_l2": self.row_l2}
 
     _REGISTERED["SparseEmbedding"] = SparseEmbedding
-    from .attention import define_layers
+    from . import attention, pretrained_text
 
-    _REGISTERED.update(define_layers(k))  # TransformerBlock, PositionEmbedding, SequencePooling
+    _REGISTERED.update(attention.define_layers(k))  # TransformerBlock, PositionEmbedding, SequencePooling
+    _REGISTERED.update(pretrained_text.define_layers(k))  # SqueezeText, TrimPadding, LinearWarmupDecay
     return _REGISTERED
 
 

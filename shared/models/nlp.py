@@ -1,11 +1,12 @@
-"""NLP family: text vectorization fitted on training texts + embedding + recurrent or conv encoder.
+"""NLP family: text vectorization fitted on training texts + embedding + recurrent, conv or attention encoder.
 
 Two steps, so vocabulary fitting can never see test data by accident:
 
     vectorizer = fit_text_vectorizer(train_texts, max_tokens=20000, sequence_length=64)
     model = build_text_classifier(vectorizer=vectorizer, encoder="lstm", bidirectional=True, n_classes=2)
 
-The returned model takes raw strings, so the saved ``.keras`` file carries its preprocessing.
+``build_text_transformer(vectorizer=...)`` puts a from-scratch Transformer encoder
+(:mod:`shared.models.attention`) in place of the RNN/CNN. The returned models take raw strings, so the saved ``.keras`` file carries its preprocessing.
 """
 
 from __future__ import annotations
@@ -94,6 +95,51 @@ def build_text_classifier(*, vectorizer: Any, embedding_dim: int = 64, encoder: 
         x = k.layers.Dropout(dropout, name="head_dropout")(x)
     binary = n_classes == 2
     out = output_head(x, outputs=1 if binary else n_classes, activation="sigmoid" if binary else "softmax", l2=l2)
+    return k.Model(text, out, name=name)
+
+
+def build_text_transformer(*, vectorizer: Any, embed_dim: int = 64, num_heads: int = 2, num_blocks: int = 2,
+                           ff_dim: int | None = None, dropout: float = 0.1, pooling: str = "mean",
+                           dense_units: Sequence[int] = (), n_classes: int = 2, name: str = "text_transformer") -> Any:
+    """Raw string in, class probabilities out: vectorizer → Transformer encoder (from scratch) → head.
+
+    The encoder is :func:`shared.models.attention.build_transformer_encoder` (token + position
+    embeddings, ``num_blocks`` pre-norm self-attention blocks, padding masked) nested as the layer
+    ``text_encoder``; ``pooling`` "mean" (over real tokens) or "first". The layer ``sentence_repr``
+    is the text representation, as in :func:`build_text_classifier`; the head is the same.
+    """
+    from .attention import build_transformer_encoder
+
+    k = keras()
+    if not isinstance(vectorizer, k.layers.TextVectorization):
+        raise TypeError("vectorizer must be a keras TextVectorization layer; build it with "
+                        "fit_text_vectorizer(train_texts)")
+    vocab_size = vectorizer.vocabulary_size()
+    if vocab_size <= 2:
+        raise ValueError("vectorizer has an empty vocabulary; fit it on training texts with "
+                         "fit_text_vectorizer(train_texts) first")
+    max_len = vectorizer.get_config().get("output_sequence_length")
+    if not max_len:
+        raise ValueError("the vectorizer must pad to a fixed length for the position embeddings; pass "
+                         "sequence_length to fit_text_vectorizer")
+    check.choice("pooling", pooling, ("mean", "first"))
+    dense_units = check.positive_ints("dense_units", dense_units, allow_empty=True)
+    check.positive_int("n_classes", n_classes)
+    if n_classes < 2:
+        raise ValueError(f"n_classes must be >= 2, got {n_classes}; a classifier needs two labels at least")
+    encoder = build_transformer_encoder(vocab_size=vocab_size, max_len=int(max_len), embed_dim=embed_dim,
+                                        num_heads=num_heads, num_blocks=num_blocks, ff_dim=ff_dim, dropout=dropout,
+                                        pooling=pooling, name="text_encoder")
+    text = k.Input((1,), dtype="string", name="text")
+    tokens = vectorizer(text)
+    x = encoder(k.ops.cast(tokens, "int32"))
+    for i, n in enumerate(dense_units):
+        x = k.layers.Dense(n, activation="relu", name=f"dense_{i}")(x)
+    x = k.layers.Identity(name="sentence_repr")(x)
+    if dropout > 0:
+        x = k.layers.Dropout(dropout, name="head_dropout")(x)
+    binary = n_classes == 2
+    out = output_head(x, outputs=1 if binary else n_classes, activation="sigmoid" if binary else "softmax", l2=0.0)
     return k.Model(text, out, name=name)
 
 
