@@ -25,6 +25,7 @@ import numpy as np
 
 from shared.app import CaseStudyRun, RunOptions, cli_main, finish_run, start_run
 from shared.artifacts import fingerprint_frame
+from shared.errors import UserError
 from shared.options import option, parse_config, require_at_least
 from shared.tuning import Choice, Float
 
@@ -281,7 +282,7 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
         x_tr, x_te = pre.transform(data.covariates.iloc[train]), pre.transform(data.covariates.iloc[test])
         t_tr, e_tr = data.time[train], data.event[train]
         if discrete and horizon > t_tr[e_tr.astype(bool)].max():
-            raise ValueError(f"the horizon H = {horizon:g} lies beyond the last event time of training fold {fold + 1} "
+            raise UserError(f"the horizon H = {horizon:g} lies beyond the last event time of training fold {fold + 1} "
                              f"({t_tr[e_tr.astype(bool)].max():g}), where the discrete-time models have no grid; "
                              "pass a smaller --horizon-days")
         test_time.append(ctx.test_time)

@@ -164,7 +164,12 @@ def train_discrete(x: np.ndarray, time: np.ndarray, event: np.ndarray, *, name: 
 
     if name not in DISCRETE_KINDS:
         raise ValueError(f"name must be one of {sorted(DISCRETE_KINDS)}, got {name!r}")
-    grid = TimeGrid.from_training(time, event, n_bins=time_bins)
+    from shared.errors import UserError
+
+    try:
+        grid = TimeGrid.from_training(time, event, n_bins=time_bins)
+    except ValueError as err:  # --time-bins against this cohort: the user's to fix
+        raise UserError(str(err)) from err
     loss = logistic_hazard_loss() if name == "logistic_hazard" else deephit_loss(alpha=alpha, sigma=sigma)
     set_seed(seed)
     fit, val = _inner_split(event, settings.validation_fraction, seed)
