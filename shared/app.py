@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import RunDir, write_text
+from .contract import ApplicationContractError, check_application  # noqa: F401 - re-exported
 from .errors import InputFileNotFound, UserError  # noqa: F401 - re-exported: applications import them from here
 from .options import add_options, option
 from .results import CaseStudyResult
@@ -62,7 +63,8 @@ class RunOptions(CommonOptions, TuneOptions):
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, *, default_seed: int = 42) -> argparse.ArgumentParser:
-    """The ``run`` options of :class:`CommonOptions` on a hand-written parser."""
+    """The ``run`` options of :class:`CommonOptions` on a hand-written argparse parser (configs that
+    subclass CommonOptions get them from ``shared.options.parse_config`` instead)."""
     add_options(parser, CommonOptions)
     parser.set_defaults(seed=default_seed)
     return parser
@@ -202,18 +204,3 @@ def cli_main(app: str, argv: Sequence[str] | None, *, parse_args: Callable[[Sequ
         return 0
 
     return run_cli(app, body)
-
-
-def add_tuning_arguments(parser: argparse.ArgumentParser, *, default_trials: int = 10) -> argparse.ArgumentParser:
-    """The options of :class:`TuneOptions` on a hand-written parser."""
-    add_options(parser, TuneOptions)
-    parser.set_defaults(trials=default_trials)
-    return parser
-
-
-def check_application(module: Any) -> None:
-    """Raise ``ApplicationContractError`` naming the first rule of the application contract that
-    ``module`` breaks (see shared/contract.py)."""
-    from .contract import check_application as check
-
-    check(module)
