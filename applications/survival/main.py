@@ -52,6 +52,15 @@ SEARCH_SPACE = [
     Choice("l2", [0.0, 1e-5, 1e-4, 1e-3]),
 ]
 TUNE_VALIDATION = 0.2
+# The discrete-time networks (``--tune-model logistic_hazard|deephit``) search the same network options plus
+# their grid (and DeepHit's ranking loss), scored by the inner-validation integrated Brier score (their point is
+# the survival curve, which Harrell's C does not see).
+SEARCH_SPACES = {
+    "deepsurv": SEARCH_SPACE,
+    "logistic_hazard": [*SEARCH_SPACE, Choice("time_bins", [10, 20, 30])],
+    "deephit": [*SEARCH_SPACE, Choice("time_bins", [10, 20, 30]), Float("deephit_alpha", 0.05, 2.0, log=True),
+                Choice("deephit_sigma", [0.05, 0.1, 0.3, 1.0])],
+}
 
 #: Reference numbers quoted from PROTOCOLS.md §Survival for display beside our own measurements
 #: (harrell_c, uno_c, ibs, auc_h, accuracy_h). Never used as results.
@@ -116,6 +125,9 @@ class SurvivalConfig(RunOptions):
                                   help="weight of DeepHit's ranking loss (loss = likelihood + alpha * ranking)")
     deephit_sigma: float = option(0.1, group=MODELS,
                                   help="scale sigma of DeepHit's ranking loss exp(-(F_i - F_j) / sigma)")
+    tune_model: str = option("deepsurv", choices=tuple(SEARCH_SPACES), group=MODELS,
+                             help="the deep model --tune searches (deepsurv: by inner-validation Harrell's C; "
+                                  "logistic_hazard, deephit: by inner-validation integrated Brier score)")
     predict: str | None = option(None, metavar="FILE", group=PREDICTION,
                                  help="CSV of new patients with the training covariates")
     predict_model: str | None = None  # the --dataset given with --predict
@@ -212,16 +224,36 @@ def _tuned_settings(config: SurvivalConfig, hp: dict[str, Any]) -> Any:
                                learning_rate=float(hp["learning_rate"]), batch_size=int(hp["batch_size"]))
 
 
+def _tuning_score(model: str) -> tuple[str, str]:
+    """(score name, direction) of the --tune search of ``model``."""
+    return ("inner-validation Harrell's C", "max") if model == "deepsurv" else ("inner-validation IBS", "min")
+
+
+def _train_tuned(config: SurvivalConfig, hp: dict[str, Any], x: np.ndarray, time_: np.ndarray, event: np.ndarray,
+                 *, seed: int, verbose: int) -> Any:
+    """Train ``--tune-model`` at one point of its search space."""
+    from .models import train_deepsurv, train_discrete
+
+    settings = _tuned_settings(config, hp)
+    if config.tune_model == "deepsurv":
+        return train_deepsurv(x, time_, event, settings=settings, seed=seed, verbose=verbose)
+    return train_discrete(x, time_, event, name=config.tune_model, time_bins=int(hp["time_bins"]), settings=settings,
+                          seed=seed, alpha=float(hp.get("deephit_alpha", config.deephit_alpha)),
+                          sigma=float(hp.get("deephit_sigma", config.deephit_sigma)), verbose=verbose)
+
+
 def tuning_objective(config: SurvivalConfig, train_part: SurvivalData, *, verbose: int = 0
                      ) -> tuple[Any, dict[str, int]]:
-    """The ``--tune`` objective: hyperparameters -> Harrell's C of DeepSurv on an inner validation share.
+    """The ``--tune`` objective: hyperparameters -> the score of ``--tune-model`` on an inner validation share
+    (DeepSurv: Harrell's C; the discrete-time networks: the integrated Brier score on the protocol's kind of grid,
+    10th-80th percentile of the inner training part's event times).
 
     ``train_part`` holds the TRAINING patients of one outer fold only (the caller subsets them, so no
     trial can see a test patient). They are split once, stratified on the event (seed ``--seed``):
     ``TUNE_VALIDATION`` of them score the trials, the rest train them (the preprocessor is fitted on
     that rest; DeepSurv carves its own early-stopping slice from it). Returns the objective and sizes.
     """
-    from shared.evaluation.survival import harrell_c
+    from shared.evaluation.survival import brier_time_grid, harrell_c, integrated_brier
 
     from .features import SurvivalPreprocessor
     from .models import _inner_split, train_deepsurv
@@ -229,6 +261,16 @@ def tuning_objective(config: SurvivalConfig, train_part: SurvivalData, *, verbos
     fit, val = _inner_split(train_part.event, TUNE_VALIDATION, config.seed)
     pre = SurvivalPreprocessor(train_part.numeric, train_part.categorical).fit(train_part.covariates.iloc[fit])
     x_fit, x_val = pre.transform(train_part.covariates.iloc[fit]), pre.transform(train_part.covariates.iloc[val])
+
+    t_fit, e_fit, t_val, e_val = train_part.time[fit], train_part.event[fit], train_part.time[val], train_part.event[val]
+    if config.tune_model != "deepsurv":
+        grid = brier_time_grid(e_fit, t_fit, t_val, n=50)
+
+        def objective(hp: dict[str, Any]) -> float:
+            net = _train_tuned(config, hp, x_fit, t_fit, e_fit, seed=config.seed, verbose=verbose)
+            return float(integrated_brier(e_fit, t_fit, e_val, t_val, np.clip(net.survival(x_val, grid), 0, 1), grid))
+
+        return objective, {"fit": int(len(fit)), "validation": int(len(val))}
 
     def objective(hp: dict[str, Any]) -> float:
         ds = train_deepsurv(x_fit, train_part.time[fit], train_part.event[fit], settings=_tuned_settings(config, hp),
@@ -368,16 +410,21 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
             from shared.tuning import tune
 
             objective, sizes = tuning_objective(config, data.subset(train), verbose=verbose)
-            search = tune(objective, SEARCH_SPACE, method=config.tune, trials=config.trials,
-                          directory=run.path / "tuning" / f"{data.name}_fold{fold + 1}", direction="max",
-                          seed=config.seed)
+            search = tune(objective, SEARCH_SPACES[config.tune_model], method=config.tune, trials=config.trials,
+                          directory=run.path / "tuning" / f"{data.name}_fold{fold + 1}",
+                          direction=_tuning_score(config.tune_model)[1], seed=config.seed)
             tuned = _tuned_settings(config, search.best)
             for s, seed in enumerate(seeds):
-                ds = train_deepsurv(x_tr, t_tr, e_tr, settings=tuned, seed=seed, verbose=verbose)
-                risk = ds.risk(x_te)
-                surv = ds.baseline.survival(risk, np.concatenate([ctx.grid, [horizon]]))
-                tuned_scores[s].append(score(ctx, Prediction(risk=risk, surv=surv[:, :-1],
-                                                             p_horizon=1.0 - surv[:, -1])))
+                fitted = _train_tuned(config, search.best, x_tr, t_tr, e_tr, seed=seed, verbose=verbose)
+                if config.tune_model == "deepsurv":
+                    risk = fitted.risk(x_te)
+                    surv = fitted.baseline.survival(risk, np.concatenate([ctx.grid, [horizon]]))
+                    pred = Prediction(risk=risk, surv=surv[:, :-1], p_horizon=1.0 - surv[:, -1])
+                else:
+                    surv, own = fitted.curves(x_te, np.concatenate([ctx.grid, [horizon], rmst_grid(fitted.grid)]),
+                                              ctx.test_time)
+                    pred = _discrete_prediction(surv, own, len(ctx.grid), fitted.grid)
+                tuned_scores[s].append(score(ctx, pred))
             tuning_folds.append({"fold": fold + 1, "best": search.best, "best_val_score": search.best_score,
                                  "completed_trials": int((search.trials["status"] == "COMPLETED").sum()),
                                  "inner_sizes": sizes, "hidden_units": list(tuned.hidden_units)})
@@ -407,24 +454,28 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
         per_fold = [{k: _mean_or_none([seed_scores[f][k] for seed_scores in tuned_scores]) for k in tuned_scores[0][f]}
                     for f in range(len(tuned_scores[0]))]
         mean, std = summarize(per_fold)
-        result.add("deepsurv_tuned", "deep", mean, seeds=seeds, std=std,
+        score_name, direction = _tuning_score(config.tune_model)
+        space = [p.name for p in SEARCH_SPACES[config.tune_model]]
+        result.add(f"{config.tune_model}_tuned", "deep", mean, seeds=seeds, std=std,
                    note=f"nested search: best of {config.trials} {config.tune}-search trials per outer fold on "
-                        f"inner-validation Harrell's C (training patients only), retrained on the training fold, "
+                        f"{score_name} (training patients only), retrained on the training fold, "
                         f"tested once; std over folds, mean of {len(seeds)} seeds")
         trials = pd.concat(trial_frames, ignore_index=True)
         write_csv(run.path / "tuning" / f"{data.name}_trials.csv", trials)
         result.extra["tuning"] = {
-            "method": config.tune, "trials": config.trials, "model": "deepsurv",
+            "method": config.tune, "trials": config.trials, "model": config.tune_model,
             "scheme": f"nested: per outer fold, {1 - TUNE_VALIDATION:.0%} of its training patients train the "
                       f"trials and {TUNE_VALIDATION:.0%} (stratified on the event) score them",
-            "score": "inner-validation Harrell's C", "per_fold": tuning_folds,
+            "score": score_name, "per_fold": tuning_folds,
             "best_val_score": float(np.mean([f["best_val_score"] for f in tuning_folds])),
-            "search_space": [p.name for p in SEARCH_SPACE], "directory": "tuning/"}
+            "search_space": space, "directory": "tuning/"}
         single = config.source != "sample" or len(config.dataset) == 1
         run.save_figure(plot_tuning_scores(trials.assign(fold=[f"fold {f}" for f in trials["fold"]]),
-                                           [p.name for p in SEARCH_SPACE], score_name="inner-validation Harrell's C",
-                                           direction="max", group="fold", log_params=("learning_rate", "l2"),
-                                           title=f"{data.name}: DeepSurv search per outer fold (star = fold's best)"),
+                                           space, score_name=score_name, direction=direction, group="fold",
+                                           log_params=tuple(p for p in ("learning_rate", "l2", "deephit_alpha")
+                                                            if p in space),
+                                           title=f"{data.name}: {config.tune_model} search per outer fold "
+                                                 "(star = fold's best)"),
                         "tuning_scores" if single else f"{data.name}_tuning_scores")
     for name, per_fold in base_scores.items():
         mean, std = summarize(per_fold)
