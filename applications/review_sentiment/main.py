@@ -312,7 +312,8 @@ def run_case_study(config: SentimentConfig, *, verbose: int = 0) -> CaseStudyRun
     # the models and what --predict needs
     for name, trained in outcome.kept.items():
         run.save_model(trained.model, f"model_{name}")
-        run.write_history(trained.history, f"history_{name}")
+        if trained.history:   # minilm_frozen has no epochs
+            run.write_history(trained.history, f"history_{name}")
     raw_input = KIND_OF[best_single] in deep.RAW_INPUT_KINDS
     deep.write_pipeline(run.path, pipeline=pipeline, classes=classes, model_file=f"model_{best_single}.keras",
                         model_name=best_single, params=config.deep, raw_input=raw_input)

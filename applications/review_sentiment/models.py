@@ -208,6 +208,14 @@ def _frozen_vectors(texts: np.ndarray, sequence_length: int) -> np.ndarray:
     return _EMBEDDINGS[key]
 
 
+def fold_scaler_into_head(lr: Any, scaler: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(kernel, bias) of a Dense layer computing ``lr``'s decision function on ``scaler``-standardized input:
+    w·(x − μ)/σ + b  ==  (w/σ)·x + (b − Σ w μ/σ). Kernel (d, 1) for two classes, (d, k) otherwise."""
+    coef = lr.coef_ / scaler.scale_
+    bias = lr.intercept_ - coef @ scaler.mean_
+    return coef.T.astype("float32"), bias.astype("float32")
+
+
 def _train_frozen(texts: np.ndarray, labels: np.ndarray, fit_idx: np.ndarray, val_idx: np.ndarray, *,
                   params: DeepParams, n_classes: int, seed: int) -> TrainedModel:
     """Frozen MiniLM sentence embeddings + standardized logistic regression (C by 5-fold CV on the fitting
@@ -230,10 +238,7 @@ def _train_frozen(texts: np.ndarray, labels: np.ndarray, fit_idx: np.ndarray, va
     model = build_pretrained_text_classifier(n_classes=n_classes, sequence_length=cap, pooling="mean",
                                              trainable=False, dropout=0.0, output="probabilities",
                                              name="minilm_frozen")
-    # w·(x − μ)/σ + b  ==  (w/σ)·x + (b − Σ w μ/σ): the scaler folded into the dense head
-    coef = lr.coef_ / scaler.scale_                       # (1, d) for two classes, (k, d) otherwise
-    bias = lr.intercept_ - coef @ scaler.mean_
-    model.get_layer("output").set_weights([coef.T.astype("float32"), bias.astype("float32")])
+    model.get_layer("output").set_weights(list(fold_scaler_into_head(lr, scaler)))
     seconds = time.perf_counter() - started
     c = float(np.atleast_1d(lr.C_)[0])
     log.info("minilm_frozen: sequence length %d, C = %g by CV, %.1f s", cap, c, seconds)

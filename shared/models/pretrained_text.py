@@ -203,6 +203,8 @@ def build_pretrained_text_classifier(*, model_dir: str | Path | None = None, n_c
     packer = build_packer(model_dir, sequence_length=sequence_length)
     backbone = load_backbone(model_dir)
     backbone.trainable = trainable
+    if pooling != "pooled":  # the BERT pooler (dense on [CLS]) is then unused: keep it out of training
+        backbone.get_layer("pooled_dense").trainable = False
     layers = _layers()
     text = k.Input((1,), dtype="string", name="text")
     packed = packer(text)
