@@ -8,7 +8,9 @@ horizon 14, 12 origins from 2013-10-01). Each model is trained for exactly ``--e
 (no early stopping); the first epoch includes graph tracing and is reported apart, "per epoch"
 is the median of the later ones. Throughput is ``forecast_many`` over the 12 origins × all routes
 (one batch, quantiles included), after a warm-up call, repeated ``--repeats`` times. The
-seasonal-naive baseline's throughput is given for scale. Writes
+seasonal-naive baseline's throughput is given for scale. The conformal step (CQR per lead day on
+the early-stopping span: its forecasts, the fit, and applying it to the 12 origins) is timed too,
+as one-off seconds and seconds per test origin. Writes
 ``benchmarks/results/route_demand.json``.
 """
 
@@ -68,19 +70,34 @@ def main(argv: list[str] | None = None) -> int:
                 forecaster.forecast_many(panel.values, origins)
                 times.append(time.perf_counter() - started)
             predict_s = statistics.median(times)
+            from applications.route_demand.calibrate import apply_calibration, calibrate
+
+            first = int(origins[0])
+            q = forecaster.forecast_many(panel.values, origins)
+            cal_times, apply_times = [], []
+            for _ in range(args.repeats):
+                cal = calibrate(forecaster, panel.values, end=first, val_days=settings.val_days)
+                cal_times.append(cal.seconds)
+                started = time.perf_counter()
+                apply_calibration(cal.calibrator, q, level=forecaster.scaler.level, first=first)
+                apply_times.append(time.perf_counter() - started)
             row = {"routes": panel.n_series, "model": family, "train_windows": forecaster.train_samples,
                    "params": int(forecaster.model.count_params()),
                    "first_epoch_s": round(forecaster.epoch_seconds[0], 3),
                    "seconds_per_epoch": round(statistics.median(forecaster.epoch_seconds[1:]), 3),
                    "forecasts": forecasts, "forecast_s": round(predict_s, 4),
                    "series_per_second": round(forecasts / predict_s, 1),
-                   "seasonal_naive_series_per_second": round(forecasts / naive_s, 1)}
+                   "seasonal_naive_series_per_second": round(forecasts / naive_s, 1),
+                   "conformal_fit_s": round(statistics.median(cal_times), 4),
+                   "conformal_apply_s_per_origin": round(statistics.median(apply_times) / len(origins), 6)}
             print(row, flush=True)
             runs.append(row)
     write_json(args.output, {"benchmark": "route_demand", "epochs": args.epochs, "window": args.window,
                              "batch_size": args.batch_size, "horizon": HORIZON, "origins": 12, "runs": runs,
                              "note": "series_per_second = (origins x routes) 14-day quantile forecasts per second; "
-                                     "seconds_per_epoch = median of epochs 2..N (epoch 1 includes tracing); the "
+                                     "seconds_per_epoch = median of epochs 2..N (epoch 1 includes tracing); "
+                                     "conformal_fit_s = calibration-span forecasts + CQR fit (once per model), "
+                                     "conformal_apply_s_per_origin = applying the shifts; the "
                                      "machine is shared, so times vary with its load",
                              "environment": environment()})
     print(f"wrote {args.output}")

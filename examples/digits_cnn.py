@@ -12,11 +12,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
-from shared.app import CaseStudyRun, add_common_arguments, cli_main, finish_run, start_run
+from shared.app import CaseStudyRun, CommonOptions, cli_main, finish_run, start_run
 from shared.artifacts import fingerprint_frame
 from shared.data import stratified_split
+from shared.options import option, parse_config, require_at_least
 from shared.results import CaseStudyResult
 
 APP = "digits_cnn"
@@ -25,32 +27,22 @@ FULL_ARGS = ["--epochs", "60"]
 
 
 @dataclasses.dataclass(frozen=True)
-class DigitsConfig:
-    epochs: int = 40
-    batch_size: int = 32
+class DigitsConfig(CommonOptions):
+    epochs: int = option(40, help="maximum epochs (early stopping)")
+    batch_size: int = option(32)
     filters: tuple[int, ...] = (32, 64)
-    dropout: float = 0.25
-    learning_rate: float = 2e-3
+    dropout: float = option(0.25)
+    learning_rate: float = option(2e-3)
     patience: int = 8
-    seed: int = 42
-    runs_dir: str = "runs"
-    run_id: str | None = None
-    log_level: str = "INFO"
+
+
+def _validate(config: DigitsConfig, error: Callable[[str], NoReturn]) -> None:
+    require_at_least(config, error, 1, "epochs")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> DigitsConfig:
-    parser = argparse.ArgumentParser(prog="deepcases run digits_cnn", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=DigitsConfig.epochs, help="maximum epochs (early stopping)")
-    parser.add_argument("--batch-size", type=int, default=DigitsConfig.batch_size)
-    parser.add_argument("--dropout", type=float, default=DigitsConfig.dropout)
-    parser.add_argument("--learning-rate", type=float, default=DigitsConfig.learning_rate)
-    add_common_arguments(parser)
-    args = parser.parse_args(argv)
-    if args.epochs < 1:
-        parser.error(f"--epochs must be >= 1, got {args.epochs}")
-    return DigitsConfig(epochs=args.epochs, batch_size=args.batch_size, dropout=args.dropout,
-                        learning_rate=args.learning_rate, seed=args.seed, runs_dir=args.runs_dir,
-                        run_id=args.run_id, log_level=args.log_level)
+    return parse_config(DigitsConfig, argv, prog="deepcases run digits_cnn", description=__doc__.split("\n\n")[0],
+                        formatter_class=argparse.HelpFormatter, validate=_validate)
 
 
 def run_case_study(config: DigitsConfig, *, verbose: int = 0) -> CaseStudyRun:
@@ -97,7 +89,7 @@ def run_case_study(config: DigitsConfig, *, verbose: int = 0) -> CaseStudyRun:
     run.save_figure(plot_learning_curves(history, title="Digits CNN: learning curves"), "learning_curves")
     run.save_figure(plot_confusion_matrix((labels[test], proba.argmax(axis=1)), labels=list(range(10)),
                                           title="Digits CNN: confusion matrix (test)"), "confusion_matrix")
-    return finish_run(APP, run, [result], started=started)
+    return finish_run(APP, run, [result], started=started, results_file=config.results_file)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

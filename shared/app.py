@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import RunDir, write_text
+from .contract import ApplicationContractError, check_application  # noqa: F401 - re-exported
+from .errors import InputFileNotFound, UserError  # noqa: F401 - re-exported: applications import them from here
 from .options import add_options, option
 from .results import CaseStudyResult
 
@@ -38,6 +40,9 @@ class CommonOptions:
                             group="run")
     results_file: str | None = option(None, group="run", help="also write the results (PROTOCOLS.md format) to "
                                                               "this file, e.g. results/APP.json")
+    encoding: str = option("utf-8", group="run", metavar="CODEC",
+                           help="text encoding of CSV inputs (default utf-8); e.g. latin-1, cp1252 (Windows) or "
+                                "mac_roman for files from older tools")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -58,7 +63,8 @@ class RunOptions(CommonOptions, TuneOptions):
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, *, default_seed: int = 42) -> argparse.ArgumentParser:
-    """The ``run`` options of :class:`CommonOptions` on a hand-written parser."""
+    """The ``run`` options of :class:`CommonOptions` on a hand-written argparse parser (configs that
+    subclass CommonOptions get them from ``shared.options.parse_config`` instead)."""
     add_options(parser, CommonOptions)
     parser.set_defaults(seed=default_seed)
     return parser
@@ -88,11 +94,31 @@ class CaseStudyRun:
 
 def start_run(app: str, config: Any, *, runs_dir: str | Path = "runs", run_id: str | None = None,
               seed: int | None = None) -> RunDir:
-    """Create the run directory and write the resolved config and environment first."""
+    """Create the run directory, mark it ``running`` and write the resolved config and environment first.
+
+    Until :func:`finish_run` marks it ``done`` the run is not a result: the report and reproduce skip
+    it, and an entry point that fails marks it ``failed`` with the error (:func:`cli_main`).
+    """
     run = RunDir.create(app, root=runs_dir, run_id=run_id, seed=seed)
+    run.write_status("running", app=app)
+    _OPEN_RUNS.append(run)
     run.write_config(config)
     run.write_environment()
     return run
+
+
+#: runs started in this process and not finished yet (marked failed if the entry point fails)
+_OPEN_RUNS: list[RunDir] = []
+
+
+def mark_open_runs(status: str, error: BaseException) -> None:
+    """Mark every run this process started and did not finish as ``failed``/``interrupted`` with the error."""
+    while _OPEN_RUNS:
+        run = _OPEN_RUNS.pop()
+        try:
+            run.write_status(status, error=f"{type(error).__name__}: {error}")
+        except OSError:  # the disk may be the problem; the run stays "running", which is not a result either
+            log.warning("could not mark %s as %s", run.path, status)
 
 
 def finish_run(app: str, run: RunDir, results: Sequence[CaseStudyResult], *, started: float,
@@ -120,23 +146,23 @@ def finish_run(app: str, run: RunDir, results: Sequence[CaseStudyResult], *, sta
         frame.insert(0, "protocol", r.protocol)
         frames.append(frame)
     write_csv(run.path / "results.csv", pd.concat(frames, ignore_index=True))
+    run.write_status("done", app=app, wall_time_s=round(wall, 1))  # last: everything above is complete
+    if run in _OPEN_RUNS:
+        _OPEN_RUNS.remove(run)
     log.info("%s finished in %.1f s; artifacts in %s", app, wall, run.path)
     return outcome
-
-
-class UserError(Exception):
-    """A problem with the user's input or environment, reported without a traceback by the CLI."""
 
 
 def run_cli(app: str, body: Callable[[], int]) -> int:
     """Run an entry point's body; input problems become one clear line on stderr and exit code 2.
 
-    ``UserError``, ``ValueError``, ``TypeError`` and ``FileNotFoundError`` raised by loaders and
-    validation carry messages that name the problem and the fix, so no traceback is shown.
+    Only ``UserError`` (raised by loaders and validation with a message that names the problem and
+    the fix) is shown without a traceback. Anything else is a bug, not the user's fault: it keeps
+    its traceback and Python's exit code 1.
     """
     try:
         return int(body() or 0)
-    except (UserError, ValueError, TypeError, FileNotFoundError) as err:
+    except UserError as err:
         log.debug("input error", exc_info=True)
         print(f"deepcases {app}: error: {err}", file=sys.stderr)
         return 2
@@ -163,7 +189,14 @@ def cli_main(app: str, argv: Sequence[str] | None, *, parse_args: Callable[[Sequ
             if text is not None:
                 print(text)
                 return 0
-        outcome = run_case_study(config, verbose=verbosity())
+        try:
+            outcome = run_case_study(config, verbose=verbosity())
+        except (KeyboardInterrupt, SystemExit) as err:
+            mark_open_runs("interrupted", err)
+            raise
+        except BaseException as err:
+            mark_open_runs("failed", err)
+            raise
         print(outcome.summary_table())
         text = present(outcome) if present is not None else None
         if text:
@@ -171,18 +204,3 @@ def cli_main(app: str, argv: Sequence[str] | None, *, parse_args: Callable[[Sequ
         return 0
 
     return run_cli(app, body)
-
-
-def add_tuning_arguments(parser: argparse.ArgumentParser, *, default_trials: int = 10) -> argparse.ArgumentParser:
-    """The options of :class:`TuneOptions` on a hand-written parser."""
-    add_options(parser, TuneOptions)
-    parser.set_defaults(trials=default_trials)
-    return parser
-
-
-def check_application(module: Any) -> None:
-    """Raise ``ApplicationContractError`` naming the first rule of the application contract that
-    ``module`` breaks (see shared/contract.py)."""
-    from .contract import check_application as check
-
-    check(module)

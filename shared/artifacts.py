@@ -139,9 +139,31 @@ def fingerprint_frame(frame: pd.DataFrame, *, name: str, time_column: str | None
     info: dict[str, Any] = {"name": name, "rows": int(len(frame)), "columns": [str(c) for c in frame.columns],
                             "fingerprint": f"sha256:{digest}"}
     if time_column is not None and time_column in frame and len(frame):
-        times = pd.to_datetime(frame[time_column])
-        info["date_range"] = [times.min().date().isoformat(), times.max().date().isoformat()]
+        times = pd.to_datetime(frame[time_column]).dropna()
+        if len(times):  # a file without times (e.g. ratings for Protocol A) has no date range
+            info["date_range"] = [times.min().date().isoformat(), times.max().date().isoformat()]
     return info
+
+
+STATUS_FILE = "status.json"
+RUN_STATES = ("running", "failed", "interrupted", "done")
+
+
+def read_status(run_dir: str | Path) -> dict[str, Any] | None:
+    """The run's ``status.json`` as a dict, or None if absent or unreadable (runs of older versions)."""
+    try:
+        status = json.loads((Path(run_dir) / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return status if isinstance(status, dict) and status.get("status") in RUN_STATES else None
+
+
+def run_is_done(run_dir: str | Path) -> bool:
+    """A run that finished: ``status.json`` says done, or (older runs without it) ``metrics.json`` exists."""
+    status = read_status(run_dir)
+    if status is not None:
+        return status["status"] == "done"
+    return (Path(run_dir) / "metrics.json").is_file()
 
 
 def new_run_id(seed: int | None = None) -> str:
@@ -181,6 +203,18 @@ class RunDir:
 
     def write_data_info(self, info: dict[str, Any] | list[dict[str, Any]]) -> Path:
         return write_json(self.path / "data.json", info)
+
+    def write_status(self, status: str, **info: Any) -> Path:
+        """``status.json``: ``running`` (written first), ``failed`` (with the error) or ``done`` (written
+        last). The report and ``deepcases reproduce`` show only runs whose status is done (or, for runs
+        of older versions without the file, that have ``metrics.json``)."""
+        if status not in RUN_STATES:
+            raise ValueError(f"status must be one of {RUN_STATES}, got {status!r}")
+        stamp = _dt.datetime.now().isoformat(timespec="seconds")
+        return write_json(self.path / STATUS_FILE, {"status": status, "updated": stamp, **info})
+
+    def read_status(self) -> dict[str, Any] | None:
+        return read_status(self.path)
 
     def write_metrics(self, results: Any) -> Path:
         return write_json(self.path / "metrics.json", results)

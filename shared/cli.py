@@ -148,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    "`deepcases run NAME` works.")
     add_new_arguments(p)
     p.set_defaults(func=_cmd_new)
+    from .maps.command import MAP_DESCRIPTION, MAP_EPILOG, add_map_arguments
+    p = sub.add_parser("map", help="a measured 2-D map of your own table (CSV/Parquet); --run places new rows",
+                       description=MAP_DESCRIPTION, epilog=MAP_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_map_arguments(p)
+    p.set_defaults(func=_cmd_map)
     return parser
 
 
@@ -163,6 +169,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return predict_command(args)
 
 
+def _cmd_map(args: argparse.Namespace) -> int:
+    from .maps.command import map_command
+
+    return map_command(args)
+
+
 def _cmd_new(args: argparse.Namespace) -> int:
     from .scaffold import new_command
 
@@ -174,5 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(args.func(args) or 0)
 
 
+def console_main() -> int:
+    """The installed ``deepcases`` command: :func:`main` with TensorFlow's native noise quieted."""
+    from .console import console_entry
+
+    return console_entry(main)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    raise SystemExit(console_main())

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .artifacts import environment, write_json
+from .errors import InputFileNotFound
 
 KINDS = ("deep", "baseline")
 
@@ -109,7 +110,7 @@ def read_results(path: str | Path) -> list[dict[str, Any]]:
     """Read a results file as a list of result dicts, checking the PROTOCOLS.md shape."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no results file at {path}; run the case study first")
+        raise InputFileNotFound(f"no results file at {path}; run the case study first")
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
@@ -120,6 +121,53 @@ def read_results(path: str | Path) -> list[dict[str, Any]]:
         if missing:
             raise ValueError(f"{path} lacks {missing}; it was written by an older version, rerun the case study")
     return items
+
+
+def validate_results(obj: Any) -> list[dict[str, Any]]:
+    """Check a results object (one result dict or a list of them) against the PROTOCOLS.md shape:
+    app, protocol, dataset, models (each with a name, a kind in ``KINDS`` and lower-case metrics
+    holding numbers or null), environment and wall_time_s. Returns the list; raises ``ValueError``
+    naming the first broken field."""
+    items = obj if isinstance(obj, list) else [obj]
+    if not items:
+        raise ValueError("a results file holds one result object or a non-empty list of them, got []")
+    for i, item in enumerate(items):
+        where = f"result {i}" if isinstance(obj, list) else "result"
+        if not isinstance(item, Mapping):
+            raise ValueError(f"{where} must be an object, got {type(item).__name__}")
+        missing = [k for k in ("app", "protocol", "dataset", "models", "environment", "wall_time_s") if k not in item]
+        if missing:
+            raise ValueError(f"{where} lacks {missing} (PROTOCOLS.md results shape)")
+        for key in ("app", "protocol"):
+            if not isinstance(item[key], str) or not item[key]:
+                raise ValueError(f"{where}: {key!r} must be a non-empty string, got {item[key]!r}")
+        for key in ("dataset", "environment"):
+            if not isinstance(item[key], Mapping):
+                raise ValueError(f"{where}: {key!r} must be an object, got {type(item[key]).__name__}")
+        wall = item["wall_time_s"]
+        if wall is not None and (isinstance(wall, bool) or not isinstance(wall, (int, float))):
+            raise ValueError(f"{where}: 'wall_time_s' must be a number of seconds or null, got {wall!r}")
+        if not isinstance(item["models"], list) or not item["models"]:
+            raise ValueError(f"{where}: 'models' must be a non-empty list")
+        for model in item["models"]:
+            _validate_model(model, where)
+    return list(items)
+
+
+def _validate_model(model: Any, where: str) -> None:
+    if not isinstance(model, Mapping) or not isinstance(model.get("name"), str) or not model["name"]:
+        raise ValueError(f"{where}: every model needs a non-empty 'name', got {model!r}")
+    name = model["name"]
+    if model.get("kind") not in KINDS:
+        raise ValueError(f"{where}: model {name!r} has kind {model.get('kind')!r}; it must be one of {KINDS}")
+    metrics = model.get("metrics")
+    if not isinstance(metrics, Mapping):
+        raise ValueError(f"{where}: model {name!r} needs a 'metrics' object")
+    for key, value in metrics.items():
+        if not isinstance(key, str) or key != key.lower():
+            raise ValueError(f"{where}: model {name!r} has metric {key!r}; metric names are lower-case")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"{where}: model {name!r} metric {key!r} must be a number or null, got {value!r}")
 
 
 def iter_models(items: Iterable[Mapping[str, Any]]) -> Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]]:

@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from . import registry
+from .errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +33,13 @@ _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 def _check_name(name: str, package: str) -> None:
     if not _NAME.fullmatch(name or "") or keyword.iskeyword(name):
-        raise ValueError(f"application name must be a lower-case Python identifier such as 'churn' or "
+        raise UserError(f"application name must be a lower-case Python identifier such as 'churn' or "
                          f"'energy_demand', got {name!r}")
     if not _NAME.fullmatch(package) or keyword.iskeyword(package):
-        raise ValueError(f"--dir must end in a folder whose name is a Python package name (such as 'applications'), "
+        raise UserError(f"--dir must end in a folder whose name is a Python package name (such as 'applications'), "
                          f"got {package!r}")
     if name in registry.APPLICATIONS or name in registry.EXAMPLES:
-        raise ValueError(f"{name!r} is already a deepcases application or example; choose another name")
+        raise UserError(f"{name!r} is already a deepcases application or example; choose another name")
 
 
 def render(template: str, *, name: str, package: str, title: str) -> str:
@@ -61,7 +62,7 @@ def new_application(name: str, *, directory: str | Path = "applications", tests_
     targets = {template: (test_file if out == "{test}" else app_dir / out) for template, out in FILES.items()}
     existing = [str(p) for p in (app_dir, test_file) if p.exists()]
     if existing:
-        raise ValueError(f"{', '.join(existing)} already exist(s); choose another name or remove them first "
+        raise UserError(f"{', '.join(existing)} already exist(s); choose another name or remove them first "
                               "(deepcases new never overwrites files)")
     title = title or f"{name.replace('_', ' ').capitalize()} case study"
     written = []

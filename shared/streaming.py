@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from shared.data.pipelines import iter_parquet_batches, parquet_dataset
+from .errors import UserError
 
 from .options import option
 
@@ -80,19 +81,19 @@ class SplitRule:
 
     def __post_init__(self) -> None:
         if not isinstance(self.column, str) or not self.column:
-            raise ValueError(f"SplitRule.column must be a column name, got {self.column!r}")
+            raise UserError(f"SplitRule.column must be a column name, got {self.column!r}")
         if self.train_values is not None:
             values = tuple(self.train_values) if not isinstance(self.train_values, str) else (self.train_values,)
             if not values:
-                raise ValueError("train_values must name at least one value, e.g. ('train',)")
+                raise UserError("train_values must name at least one value, e.g. ('train',)")
             object.__setattr__(self, "train_values", values)
         elif not 0.0 <= float(self.test_fraction) < 1.0:
-            raise ValueError(f"test_fraction must be in [0, 1), got {self.test_fraction}; e.g. 0.2 holds out 20 %")
+            raise UserError(f"test_fraction must be in [0, 1), got {self.test_fraction}; e.g. 0.2 holds out 20 %")
 
     def is_train(self, frame: pd.DataFrame) -> np.ndarray:
         """Boolean mask of the training rows of ``frame``."""
         if self.column not in frame.columns:
-            raise ValueError(f"split column {self.column!r} is missing; found {list(frame.columns)}; "
+            raise UserError(f"split column {self.column!r} is missing; found {list(frame.columns)}; "
                              "pass the column that decides the split (a split label or a row/user id)")
         values = frame[self.column]
         if self.train_values is not None:
@@ -102,7 +103,7 @@ class SplitRule:
     def mask(self, frame: pd.DataFrame, part: str) -> np.ndarray:
         """Mask of the rows of ``part`` ("train" or "test") in ``frame``."""
         if part not in PARTS:
-            raise ValueError(f"part must be one of {list(PARTS)}, got {part!r}")
+            raise UserError(f"part must be one of {list(PARTS)}, got {part!r}")
         train = self.is_train(frame)
         return train if part == "train" else ~train
 
@@ -140,7 +141,7 @@ class StreamingIndex:
 
     def __init__(self, name: str = "id", *, min_count: int = 1) -> None:
         if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
-            raise ValueError(f"min_count must be an int >= 1, got {min_count!r}")
+            raise UserError(f"min_count must be an int >= 1, got {min_count!r}")
         self.name = name
         self.min_count = min_count
         self._counts: pd.Series = pd.Series(dtype=np.int64)
@@ -150,7 +151,7 @@ class StreamingIndex:
         """Count the ids of one chunk of training rows."""
         values = pd.Series(values if isinstance(values, (pd.Series, np.ndarray)) else list(values))
         if values.isna().any():
-            raise ValueError(f"{self.name}: {int(values.isna().sum())} missing id(s) in the training rows; "
+            raise UserError(f"{self.name}: {int(values.isna().sum())} missing id(s) in the training rows; "
                              "drop or fill them before indexing")
         chunk = values.value_counts(sort=False)
         self._counts = chunk if self._counts.empty else self._counts.add(chunk, fill_value=0)
@@ -276,7 +277,7 @@ class RunningMoments:
     def transform(self, values: Any) -> np.ndarray:
         """Standardized values (float32); a constant column is only centred."""
         if not self.count:
-            raise ValueError(f"{self.name}: no training values were seen; run scan_training first")
+            raise UserError(f"{self.name}: no training values were seen; run scan_training first")
         scale = self.std if self.std > 0 else 1.0
         return ((np.asarray(values, dtype=np.float64) - self.mean) / scale).astype(np.float32)
 
@@ -312,11 +313,11 @@ class TokenCounter:
     def __init__(self, *, standardize: str | None = "lower_and_strip_punctuation", ngrams: int | None = None,
                  max_distinct: int | None = None) -> None:
         if standardize not in STANDARDIZE:
-            raise ValueError(f"standardize must be one of {list(STANDARDIZE)}, got {standardize!r}")
+            raise UserError(f"standardize must be one of {list(STANDARDIZE)}, got {standardize!r}")
         if ngrams is not None and (isinstance(ngrams, bool) or not isinstance(ngrams, int) or ngrams < 1):
-            raise ValueError(f"ngrams must be None or an int >= 1, got {ngrams!r}")
+            raise UserError(f"ngrams must be None or an int >= 1, got {ngrams!r}")
         if max_distinct is not None and max_distinct < 1:
-            raise ValueError(f"max_distinct must be None or >= 1, got {max_distinct}")
+            raise UserError(f"max_distinct must be None or >= 1, got {max_distinct}")
         self.standardize = standardize
         self.ngrams = ngrams
         self.max_distinct = max_distinct
@@ -372,7 +373,7 @@ class TokenCounter:
         keras' own ``max_tokens`` does, so at most ``max_tokens - 2`` tokens are returned.
         """
         if max_tokens is not None and max_tokens < 3:
-            raise ValueError(f"max_tokens must be >= 3 (padding, OOV and one token), got {max_tokens}")
+            raise UserError(f"max_tokens must be >= 3 (padding, OOV and one token), got {max_tokens}")
         tokens = [t for t, c in self.most_common() if c >= min_count and t not in ("", "[UNK]")]
         return tokens if max_tokens is None else tokens[:max_tokens - 2]
 
@@ -382,7 +383,7 @@ class TokenCounter:
 
         vocabulary = self.vocabulary(max_tokens, min_count=min_count)
         if not vocabulary:
-            raise ValueError("no training tokens were counted; run scan_training with text_column= first")
+            raise UserError("no training tokens were counted; run scan_training with text_column= first")
         return keras().layers.TextVectorization(vocabulary=vocabulary, standardize=self.standardize,
                                                 ngrams=self.ngrams if self.ngrams and self.ngrams > 1 else None,
                                                 output_sequence_length=sequence_length, name="vectorizer")
@@ -442,7 +443,7 @@ def scan_training(source: str | Path, *, split: SplitRule, id_columns: Sequence[
     columns = list(dict.fromkeys([split.column, *id_columns, *numeric_columns,
                                   *([text_column] if text_column else []), *([label_column] if label_column else [])]))
     if not id_columns and not numeric_columns and text_column is None and label_column is None:
-        raise ValueError("scan_training needs something to compute: pass id_columns, numeric_columns, "
+        raise UserError("scan_training needs something to compute: pass id_columns, numeric_columns, "
                          "text_column or label_column")
     stats = TrainingStats(split=split, text_column=text_column,
                           indexes={c: StreamingIndex(c, min_count=min_id_count) for c in id_columns},
@@ -472,7 +473,7 @@ def scan_training(source: str | Path, *, split: SplitRule, id_columns: Sequence[
         if progress is not None:
             progress(seen, stats.chunks)
     if stats.rows_train == 0:
-        raise ValueError(f"no training rows in {source} under {split}; check the split column and its values")
+        raise UserError(f"no training rows in {source} under {split}; check the split column and its values")
     stats.label_counts = {k.item() if hasattr(k, "item") else k: int(v) for k, v in labels.items()}
     stats.seconds = time.perf_counter() - started
     log.info("streaming pass over %s: %d training rows, %d held out, %d chunks, %.1f s", source, stats.rows_train,
@@ -496,10 +497,10 @@ def make_transform(stats: TrainingStats, *, part: str = "train", id_columns: Seq
     id_columns = list(stats.indexes) if id_columns is None else list(id_columns)
     missing = [c for c in id_columns if c not in stats.indexes] + [c for c in scale_columns if c not in stats.moments]
     if missing:
-        raise ValueError(f"no statistics for column(s) {missing}; pass them to scan_training "
+        raise UserError(f"no statistics for column(s) {missing}; pass them to scan_training "
                          "(id_columns= / numeric_columns=) first")
     if part not in PARTS:
-        raise ValueError(f"part must be one of {list(PARTS)}, got {part!r}")
+        raise UserError(f"part must be one of {list(PARTS)}, got {part!r}")
 
     def transform(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame[split.mask(frame, part)].copy()
@@ -551,16 +552,16 @@ def streaming_dataset(source: str | Path, stats: TrainingStats, *, features: Seq
 
     features = list(features)
     if not features:
-        raise ValueError("features must name at least one column")
+        raise UserError("features must name at least one column")
     if single_input and len(features) != 1:
-        raise ValueError(f"single_input needs exactly one feature, got {features}")
+        raise UserError(f"single_input needs exactly one feature, got {features}")
     if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
+        raise UserError(f"engine must be one of {list(ENGINES)}, got {engine!r}")
     for name, value in (("batch_size", batch_size), ("chunk_rows", chunk_rows)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+            raise UserError(f"{name} must be an int >= 1, got {value!r}")
     if isinstance(shuffle_buffer, bool) or not isinstance(shuffle_buffer, int) or shuffle_buffer < 0:
-        raise ValueError(f"shuffle_buffer must be an int >= 0 (0 = no shuffling), got {shuffle_buffer!r}")
+        raise UserError(f"shuffle_buffer must be an int >= 0 (0 = no shuffling), got {shuffle_buffer!r}")
     split_col = stats.split.column
     carried = split_col not in features and split_col != target
     transform = make_transform(stats, part=part, id_columns=[c for c in features if c in stats.indexes],
@@ -616,7 +617,7 @@ def _column_dtypes(source: str | Path, columns: Sequence[str]) -> dict[str, Any]
     schema = pq.read_schema(parquet_files(source)[0])
     missing = [c for c in columns if c not in schema.names]
     if missing:
-        raise ValueError(f"{source} lacks column(s) {missing}; found {schema.names}")
+        raise UserError(f"{source} lacks column(s) {missing}; found {schema.names}")
     out = {}
     for c in columns:
         kind = schema.field(c).type
@@ -745,5 +746,5 @@ def require_source_columns(source: str | Path, columns: Sequence[str], *, what: 
     found = table_columns(source, what=what)
     missing = [c for c in dict.fromkeys(columns) if c not in found]
     if missing:
-        raise ValueError(f"{what} {source} is missing column(s) {missing}; found {found}; {hint}")
+        raise UserError(f"{what} {source} is missing column(s) {missing}; found {found}; {hint}")
     return found

@@ -8,7 +8,8 @@ import tempfile
 # Set before anything imports TensorFlow, Keras or matplotlib.
 _CACHE = tempfile.mkdtemp(prefix="deepcases-tests-")
 for _var, _sub in (("KERAS_HOME", "keras"), ("MPLCONFIGDIR", "matplotlib"), ("XDG_CACHE_HOME", "cache"),
-                   ("NLTK_DATA", "nltk_data"), ("DEEPCASES_CACHE", "deepcases"), ("YFINANCE_CACHE", "yfinance")):
+                   ("NLTK_DATA", "nltk_data"), ("DEEPCASES_CACHE", "deepcases"), ("YFINANCE_CACHE", "yfinance"),
+                   ("NUMBA_CACHE_DIR", "numba")):   # umap-learn / pynndescent JIT caches
     os.environ[_var] = os.path.join(_CACHE, _sub)
     os.makedirs(os.environ[_var], exist_ok=True)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -205,3 +205,17 @@ def test_reference_found_under_the_keys_applications_use(runs_dir):
     (run / "metrics.json").write_text(json.dumps(payload))
     page = (build_report([runs_dir]).parent / "stock_forecast.html").read_text()
     assert "Reference (PROTOCOLS.md" in page and "20.0760" in page and "<li>x</li>" in page
+
+
+def test_a_failed_run_never_shows_up_as_a_result(runs_dir):
+    """status.json decides: a newer run marked failed is skipped even though it wrote metrics.json."""
+    from shared.artifacts import RunDir
+
+    make_run(runs_dir, "recommender", "good", deep=0.9, mtime=1_000_000)
+    failed = make_run(runs_dir, "recommender", "bad", deep=0.123, mtime=2_000_000)
+    RunDir(failed).write_status("failed", error="UserError: interactions file is missing column(s) ['rating']")
+    found, _ = find_runs([runs_dir])
+    assert [run.name for run, _ in found] == ["good"]
+    page = (build_report([runs_dir]).parent / "recommender.html").read_text()
+    assert "0.9000" in page and "0.1230" not in page
+    assert "a newer run bad failed: UserError: interactions file is missing column(s) [&#x27;rating&#x27;]" in page

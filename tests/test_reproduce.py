@@ -280,3 +280,45 @@ def test_results_written_by_the_app_itself_are_skipped_with_their_own_wall_time(
     assert code == 0 and app.calls == [] and "[1/1] one: skipped" in out
     readme = (tmp_path / "results" / "README.md").read_text(encoding="utf-8")
     assert "| one | done | 1234 s |" in readme or "| one | done | 1,234 s |" in readme, readme[:800]
+
+
+def test_an_application_interrupted_mid_run_resumes_its_finished_units(apps, tmp_path):
+    """reproduce reruns an interrupted application with the same --run-id, so the units it finished (one
+    model, seed and fold each; shared.resume) are read back and only the rest is computed."""
+    from shared.resume import Resume
+
+    module = make_app("seeds")
+    computed: list[int] = []
+    interrupt_after = {"n": 1}
+
+    def main(argv=None):
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--size")
+        add_common_arguments(parser)
+        args = parser.parse_args(argv)
+        run = Path(args.runs_dir) / "seeds" / args.run_id
+        resume = Resume(run, {"size": args.size})
+        scores = []
+        for seed in (1, 2, 3):
+            def train(seed=seed):
+                computed.append(seed)
+                return 0.5 + seed / 100
+            scores.append(resume.unit(f"P1/net/seed{seed}", train))
+            if len(computed) == interrupt_after["n"] and seed < 3:
+                raise KeyboardInterrupt  # the user pressed Ctrl-C after the first seed finished
+        result = CaseStudyResult(app="seeds", protocol="P1", dataset={"name": "d", "rows": 10})
+        result.add("net", "deep", {"rmse": sum(scores) / 3}, seeds=[1, 2, 3])
+        result.add("naive", "baseline", {"rmse": 1.0})
+        result.wall_time_s = 1.0
+        write_results(args.results_file, [result])
+        return 0
+
+    module.main = main
+    apps(seeds=module)
+    code, out = run(tmp_path)
+    assert code == 130 and computed == [1]
+    interrupt_after["n"] = 0  # no more interruptions
+    code, out = run(tmp_path)
+    assert code == 0 and computed == [1, 2, 3], "seed 1 was read back, not trained again"
+    (result,) = rp.load_results(tmp_path / "results" / "seeds.json")
+    assert result["models"][0]["metrics"]["rmse"] == pytest.approx((0.51 + 0.52 + 0.53) / 3)

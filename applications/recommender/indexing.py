@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from shared.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ class IdIndex:
     def __init__(self, ids: Iterable[Any], *, name: str = "id") -> None:
         values = pd.unique(pd.Series(list(ids) if not isinstance(ids, (pd.Series, np.ndarray)) else ids))
         if len(values) == 0:
-            raise ValueError(f"cannot build a {name} index from no ids; the training data is empty")
+            raise UserError(f"cannot build a {name} index from no ids; the training data is empty")
         self.name = name
         self.ids = np.sort(np.asarray(values, dtype=object if values.dtype == object else values.dtype))
         self._lookup = pd.Index(self.ids)
@@ -48,7 +49,7 @@ class IdIndex:
     def inverse(self, positions: Iterable[int]) -> np.ndarray:
         pos = np.asarray(list(positions) if not isinstance(positions, np.ndarray) else positions, dtype=np.int64)
         if pos.size and (pos.min() < 0 or pos.max() >= len(self)):
-            raise ValueError(f"{self.name} positions must lie in [0, {len(self)}), got {pos.min()}..{pos.max()}")
+            raise UserError(f"{self.name} positions must lie in [0, {len(self)}), got {pos.min()}..{pos.max()}")
         return self.ids[pos]
 
     def parse(self, text: str) -> Any:
@@ -67,9 +68,9 @@ def interaction_matrix(users: np.ndarray, items: np.ndarray, *, n_users: int, n_
     users = np.asarray(users, dtype=np.int64)
     items = np.asarray(items, dtype=np.int64)
     if users.shape != items.shape:
-        raise ValueError(f"users and items must have the same length, got {users.shape} and {items.shape}")
+        raise UserError(f"users and items must have the same length, got {users.shape} and {items.shape}")
     if users.size and (users.min() < 0 or items.min() < 0):
-        raise ValueError("interaction_matrix got unknown (-1) positions; map ids with an index built on "
+        raise UserError("interaction_matrix got unknown (-1) positions; map ids with an index built on "
                          "the same training data")
     data = np.ones(users.size, dtype=np.float32) if values is None else np.asarray(values, dtype=np.float32)
     matrix = sparse.csr_matrix((data, (users, items)), shape=(n_users, n_items), dtype=np.float32)

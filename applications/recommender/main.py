@@ -20,16 +20,17 @@ import argparse
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
 
-from shared.app import (CaseStudyRun, RunOptions, UserError, add_common_arguments, add_tuning_arguments, cli_main,
-                        finish_run, start_run)
+from shared.app import CaseStudyRun, RunOptions, UserError, cli_main, finish_run, start_run
 from shared.artifacts import RunDir, fingerprint_frame, write_csv
+from shared.options import option, parse_config, require_at_least
 from shared.results import CaseStudyResult, mean_and_std
+from shared.streaming import StreamOptions, check_stream_arguments
 from shared.tuning import Choice, Float, tune
 
 from .data import Interactions
@@ -38,6 +39,7 @@ from .models import MF_OPTIMIZERS
 log = logging.getLogger(__name__)
 
 APP = "recommender"
+OUTPUT = "use and output"
 
 #: Reference numbers quoted from PROTOCOLS.md §Recommender (Surprise defaults / reference implementations),
 #: shown beside our own measurements; they are NOT measured by this project.
@@ -73,168 +75,112 @@ QUICK_ARGS = ["--dataset", "movielens", "--protocol", "both", "--seeds", "1", "-
 FULL_ARGS = ["--dataset", "all", "--protocol", "both", "--seeds", "3", "--map-method", "tsne"]
 
 
+def _value_col(text: str) -> str | None:
+    return None if text.lower() == "none" else text
+
+
 @dataclasses.dataclass(frozen=True)
-class RecommenderConfig(RunOptions):
-    dataset: str = "all"                 # movielens | retail | all (ignored with --source csv)
-    protocol: str = "both"               # A | B | both
-    source: str = "sample"               # sample | csv | parquet (streamed, see stream.py)
-    path: str | None = None
-    split_column: str = "split"          # --source parquet: the split rule, chunk and shuffle buffer
-    train_value: str = "train"
-    hash_split: str | None = None
-    test_fraction: float = 0.2
-    chunk_rows: int = 65536
-    shuffle_buffer: int = 50000
-    user_col: str = "user"
-    item_col: str = "item"
-    value_col: str | None = "rating"
-    time_col: str = "timestamp"
-    label_col: str | None = None
-    feedback: str = "explicit"           # explicit | implicit (csv only)
-    rating_range: tuple[float, float] = (0.5, 5.0)
-    max_users: int | None = None
-    min_interactions: int = 5
-    seeds: int = 3
-    refit: bool = True
-    mf_factors: int = 64
-    mf_l2: float = 1e-4
-    mf_learning_rate: float | None = None  # None: the optimizer's default (Adam 2e-3, sparse SGD 5.0)
-    mf_optimizer: str = "adam"
-    mf_batch_size: int = 512
-    mf_epochs: int = 40
-    tt_dim: int = 64
-    tt_l2: float = 1e-4
-    tt_learning_rate: float = 2e-3
-    tt_batch_size: int = 1024
-    tt_epochs: int = 20
-    tt_temperature: float = 0.1
-    tt_logq: bool = True
-    patience: int = 3
-    ease: bool = True
-    ease_grid: tuple[float, ...] = (100.0, 300.0, 1000.0)
-    knn_neighbours: int = 200
-    map_method: str = "pca"
-    recommend: str | None = None
-    similar: str | None = None
-    k: int = 10
+class RecommenderConfig(RunOptions, StreamOptions):  # StreamOptions: --source parquet's split rule, chunk, buffer
+    dataset: str = option("all", choices=["movielens", "retail", "all"], group="data",  # ignored with --source csv
+                          help="bundled dataset(s): MovieLens latest-small (ratings) and/or cleaned Online Retail II")
+    protocol: str = option("both", choices=["A", "B", "both"], group="data",
+                           help="A: rating prediction (explicit data only), B: leave-last-out top-N")
+    source: str = option("sample", choices=["sample", "csv", "parquet"], group="data",
+                         help="bundled samples, your own CSV/Parquet of interactions (--path), or parquet: a "
+                              "directory of Parquet parts trained and evaluated from a stream (Protocol A only)")
+    path: str | None = option(None, group="data",
+                              help="interactions file for --source csv, directory for --source parquet")
+    user_col: str = option("user", group="data", help="user id column of the CSV")
+    item_col: str = option("item", group="data", help="item id column of the CSV")
+    value_col: str | None = option("rating", convert=_value_col, group="data",
+                                   help="rating (explicit) or quantity (implicit) column of the CSV; 'none' for "
+                                        "presence only")
+    time_col: str = option("timestamp", group="data", help="timestamp column (Unix seconds or dates)")
+    label_col: str | None = option(None, group="data", help="optional item title/description column of the CSV")
+    feedback: str = option("explicit", choices=["explicit", "implicit"], group="data",  # implicit: csv only
+                           help="whether the CSV value is a rating (both protocols) or a count (Protocol B only)")
+    rating_range: tuple[float, float] = option((0.5, 5.0), metavar=("LOW", "HIGH"), group="data",
+                                               help="allowed rating range of explicit data")
+    max_users: int | None = option(None, group="data",
+                                   help="keep only the first N users (by id): a small slice for quick checks")
+    min_interactions: int = option(5, group="data", help="Protocol B evaluates users with at least this many "
+                                                         "interactions (others only train)")
+    seeds: int = option(3, group="models", help="model seeds (seed, seed+1, ...): mean ± std")
+    refit: bool = option(True, flag="--no-refit", action="store_false", group="models",
+                         help="skip refitting on the whole training part after early stopping on validation")
+    mf_factors: int = option(64, group="models", help="MF latent factors")
+    mf_l2: float = option(1e-4, group="models", help="MF L2 on embeddings and biases")
+    # None: the optimizer's default (Adam 2e-3, sparse SGD 5.0)
+    mf_learning_rate: float | None = option(None, group="models",
+                                            help="MF learning rate (default: 2e-3 with adam, 5.0 with sparse-sgd)")
+    mf_optimizer: str = option("adam", choices=MF_OPTIMIZERS, group="models",
+                               help="adam (default; updates whole tables each step) or sparse-sgd (plain SGD with "
+                                    "batch-row lookups: a step's cost does not grow with the number of users and "
+                                    "items; for large id sets, e.g. --source parquet; see docs/big_data.md)")
+    mf_batch_size: int = option(512, group="models", help="MF batch size")
+    mf_epochs: int = option(40, group="models", help="MF maximum epochs (early stopping)")
+    tt_dim: int = option(64, group="models", help="two-tower embedding size")
+    tt_l2: float = option(1e-4, group="models", help="two-tower L2 on the embeddings")
+    tt_learning_rate: float = option(2e-3, group="models", help="two-tower learning rate")
+    tt_batch_size: int = option(1024, group="models",
+                                help="two-tower batch size (= number of in-batch negatives + 1)")
+    tt_epochs: int = option(20, group="models", help="two-tower maximum epochs (early stopping)")
+    tt_temperature: float = option(0.1, group="models", help="softmax temperature")
+    tt_logq: bool = option(True, flag="--no-logq", action="store_false", group="models",
+                           help="switch off the logQ popularity correction of the in-batch softmax")
+    patience: int = option(3, group="models", help="early-stopping patience (epochs)")
+    ease: bool = option(True, flag="--no-ease", action="store_false", group="models",
+                        help="skip the EASE baseline (slow: n_items³)")
+    ease_grid: tuple[float, ...] = option((100.0, 300.0, 1000.0), group="models",
+                                          help="EASE lambdas tried on the validation split")
+    knn_neighbours: int = option(200, group="models", help="neighbours of the pruned item-kNN")
+    recommend: str | None = option(None, metavar="USER", group=OUTPUT,
+                                   help="print top-k unseen items for this user id")
+    similar: str | None = option(None, metavar="ITEM", group=OUTPUT, help="print the nearest items to this item id")
+    k: int = option(10, group=OUTPUT, help="how many items --recommend/--similar list")
+    map_method: str = option("pca", choices=["pca", "tsne"], group=OUTPUT, help="2-D item map projection")
+
+
+def _validate(c: RecommenderConfig, error: Callable[[str], NoReturn]) -> None:
+    """The checks across options."""
+    require_at_least(c, error, 1, "seeds", "mf_factors", "mf_batch_size", "mf_epochs", "tt_dim", "tt_batch_size",
+                     "tt_epochs", "k", "knn_neighbours")
+    if c.max_users is not None and c.max_users < 2:
+        error(f"--max-users must be >= 2, got {c.max_users}")
+    if c.min_interactions < 2:
+        error(f"--min-interactions must be >= 2, got {c.min_interactions}")
+    if c.tt_batch_size < 2:
+        error("--tt-batch-size must be >= 2 (the in-batch softmax needs negatives)")
+    if c.tt_temperature <= 0:
+        error(f"--tt-temperature must be > 0, got {c.tt_temperature}")
+    if c.source == "csv" and not c.path:
+        error("--source csv needs --path FILE")
+    if c.source == "parquet" and not c.path:
+        error("--source parquet needs --path DIR (a directory of Parquet files)")
+    if c.source == "parquet" and c.max_users is not None:
+        error("--max-users does not apply to --source parquet (the stream reads every row of the directory)")
+    if c.source == "parquet" and c.protocol == "B":
+        error("--source parquet runs Protocol A (rating prediction) from a stream; Protocol B needs the "
+              "data in memory: use --source csv --path FILE")
+    if check_stream_arguments(c):
+        error(check_stream_arguments(c))
+    if any(v <= 0 for v in c.ease_grid):
+        error("--ease-grid values must be > 0")
+    require_at_least(c, error, 1, "trials")
+    if c.tune is not None:
+        if c.source == "parquet":
+            error("--tune needs --source sample or csv (not parquet): the search retrains the MF in memory")
+        if c.protocol == "B":
+            error("--tune searches the matrix factorization of Protocol A (the two-tower model is not tuned): "
+                  "use --protocol A or both")
+        if c.mf_optimizer != "adam":
+            error("--tune searches Adam learning rates (SEARCH_SPACE); drop --mf-optimizer sparse-sgd")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> RecommenderConfig:
-    d = RecommenderConfig
-    parser = argparse.ArgumentParser(prog="deepcases run recommender", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    g = parser.add_argument_group("data")
-    g.add_argument("--dataset", choices=["movielens", "retail", "all"], default=d.dataset,
-                   help="bundled dataset(s): MovieLens latest-small (ratings) and/or cleaned Online Retail II")
-    g.add_argument("--protocol", choices=["A", "B", "both"], default=d.protocol,
-                   help="A: rating prediction (explicit data only), B: leave-last-out top-N")
-    g.add_argument("--source", choices=["sample", "csv", "parquet"], default=d.source,
-                   help="bundled samples, your own CSV/Parquet of interactions (--path), or parquet: a directory "
-                        "of Parquet parts trained and evaluated from a stream (Protocol A only)")
-    g.add_argument("--path", default=None, help="interactions file for --source csv, directory for --source parquet")
-    g.add_argument("--user-col", default=d.user_col, help="user id column of the CSV")
-    g.add_argument("--item-col", default=d.item_col, help="item id column of the CSV")
-    g.add_argument("--value-col", default=d.value_col,
-                   help="rating (explicit) or quantity (implicit) column of the CSV; 'none' for presence only")
-    g.add_argument("--time-col", default=d.time_col, help="timestamp column (Unix seconds or dates)")
-    g.add_argument("--label-col", default=None, help="optional item title/description column of the CSV")
-    g.add_argument("--feedback", choices=["explicit", "implicit"], default=d.feedback,
-                   help="whether the CSV value is a rating (both protocols) or a count (Protocol B only)")
-    g.add_argument("--rating-range", type=float, nargs=2, default=list(d.rating_range), metavar=("LOW", "HIGH"),
-                   help="allowed rating range of explicit data")
-    g.add_argument("--max-users", type=int, default=None,
-                   help="keep only the first N users (by id): a small slice for quick checks")
-    g.add_argument("--min-interactions", type=int, default=d.min_interactions,
-                   help="Protocol B evaluates users with at least this many interactions (others only train)")
-    from shared.streaming import add_stream_arguments, check_stream_arguments
-
-    add_stream_arguments(parser.add_argument_group("streaming (--source parquet)"))
-    m = parser.add_argument_group("models")
-    m.add_argument("--seeds", type=int, default=d.seeds, help="model seeds (seed, seed+1, ...): mean ± std")
-    m.add_argument("--no-refit", dest="refit", action="store_false",
-                   help="skip refitting on the whole training part after early stopping on validation")
-    m.add_argument("--mf-factors", type=int, default=d.mf_factors, help="MF latent factors")
-    m.add_argument("--mf-l2", type=float, default=d.mf_l2, help="MF L2 on embeddings and biases")
-    m.add_argument("--mf-learning-rate", type=float, default=d.mf_learning_rate,
-                   help="MF learning rate (default: 2e-3 with adam, 5.0 with sparse-sgd)")
-    m.add_argument("--mf-optimizer", choices=MF_OPTIMIZERS, default=d.mf_optimizer,
-                   help="adam (default; updates whole tables each step) or sparse-sgd (plain SGD with batch-row "
-                        "lookups: a step's cost does not grow with the number of users and items; for large "
-                        "id sets, e.g. --source parquet; see docs/big_data.md)")
-    m.add_argument("--mf-batch-size", type=int, default=d.mf_batch_size, help="MF batch size")
-    m.add_argument("--mf-epochs", type=int, default=d.mf_epochs, help="MF maximum epochs (early stopping)")
-    m.add_argument("--tt-dim", type=int, default=d.tt_dim, help="two-tower embedding size")
-    m.add_argument("--tt-l2", type=float, default=d.tt_l2, help="two-tower L2 on the embeddings")
-    m.add_argument("--tt-learning-rate", type=float, default=d.tt_learning_rate, help="two-tower learning rate")
-    m.add_argument("--tt-batch-size", type=int, default=d.tt_batch_size,
-                   help="two-tower batch size (= number of in-batch negatives + 1)")
-    m.add_argument("--tt-epochs", type=int, default=d.tt_epochs, help="two-tower maximum epochs (early stopping)")
-    m.add_argument("--tt-temperature", type=float, default=d.tt_temperature, help="softmax temperature")
-    m.add_argument("--no-logq", dest="tt_logq", action="store_false",
-                   help="switch off the logQ popularity correction of the in-batch softmax")
-    m.add_argument("--patience", type=int, default=d.patience, help="early-stopping patience (epochs)")
-    m.add_argument("--no-ease", dest="ease", action="store_false", help="skip the EASE baseline (slow: n_items³)")
-    m.add_argument("--ease-grid", type=float, nargs="+", default=list(d.ease_grid),
-                   help="EASE lambdas tried on the validation split")
-    m.add_argument("--knn-neighbours", type=int, default=d.knn_neighbours, help="neighbours of the pruned item-kNN")
-    o = parser.add_argument_group("use and output")
-    o.add_argument("--recommend", default=None, metavar="USER", help="print top-k unseen items for this user id")
-    o.add_argument("--similar", default=None, metavar="ITEM", help="print the nearest items to this item id")
-    o.add_argument("--k", type=int, default=d.k, help="how many items --recommend/--similar list")
-    o.add_argument("--map-method", choices=["pca", "tsne"], default=d.map_method, help="2-D item map projection")
-    add_tuning_arguments(parser, default_trials=d.trials)
-    add_common_arguments(parser)
-    a = parser.parse_args(argv)
-    for name in ("seeds", "mf_factors", "mf_batch_size", "mf_epochs", "tt_dim", "tt_batch_size", "tt_epochs", "k",
-                 "knn_neighbours"):
-        if getattr(a, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(a, name)}")
-    if a.max_users is not None and a.max_users < 2:
-        parser.error(f"--max-users must be >= 2, got {a.max_users}")
-    if a.min_interactions < 2:
-        parser.error(f"--min-interactions must be >= 2, got {a.min_interactions}")
-    if a.tt_batch_size < 2:
-        parser.error("--tt-batch-size must be >= 2 (the in-batch softmax needs negatives)")
-    if a.tt_temperature <= 0:
-        parser.error(f"--tt-temperature must be > 0, got {a.tt_temperature}")
-    if a.source == "csv" and not a.path:
-        parser.error("--source csv needs --path FILE")
-    if a.source == "parquet" and not a.path:
-        parser.error("--source parquet needs --path DIR (a directory of Parquet files)")
-    if a.source == "parquet" and a.max_users is not None:
-        parser.error("--max-users does not apply to --source parquet (the stream reads every row of the directory)")
-    if a.source == "parquet" and a.protocol == "B":
-        parser.error("--source parquet runs Protocol A (rating prediction) from a stream; Protocol B needs the "
-                     "data in memory: use --source csv --path FILE")
-    if check_stream_arguments(a):
-        parser.error(check_stream_arguments(a))
-    if any(v <= 0 for v in a.ease_grid):
-        parser.error("--ease-grid values must be > 0")
-    if a.trials < 1:
-        parser.error(f"--trials must be >= 1, got {a.trials}")
-    if a.tune is not None:
-        if a.source == "parquet":
-            parser.error("--tune needs --source sample or csv (not parquet): the search retrains the MF in memory")
-        if a.protocol == "B":
-            parser.error("--tune searches the matrix factorization of Protocol A (the two-tower model is not tuned): "
-                         "use --protocol A or both")
-        if a.mf_optimizer != "adam":
-            parser.error("--tune searches Adam learning rates (SEARCH_SPACE); drop --mf-optimizer sparse-sgd")
-    value_col = None if str(a.value_col).lower() == "none" else a.value_col
-    return RecommenderConfig(
-        dataset=a.dataset, protocol=a.protocol, source=a.source, path=a.path, split_column=a.split_column,
-        train_value=a.train_value, hash_split=a.hash_split, test_fraction=a.test_fraction, chunk_rows=a.chunk_rows,
-        shuffle_buffer=a.shuffle_buffer, user_col=a.user_col,
-        item_col=a.item_col, value_col=value_col, time_col=a.time_col, label_col=a.label_col, feedback=a.feedback,
-        rating_range=(float(a.rating_range[0]), float(a.rating_range[1])), max_users=a.max_users,
-        min_interactions=a.min_interactions, seeds=a.seeds, refit=a.refit, mf_factors=a.mf_factors, mf_l2=a.mf_l2,
-        mf_learning_rate=a.mf_learning_rate, mf_optimizer=a.mf_optimizer, mf_batch_size=a.mf_batch_size,
-        mf_epochs=a.mf_epochs, tt_dim=a.tt_dim,
-        tt_l2=a.tt_l2, tt_learning_rate=a.tt_learning_rate, tt_batch_size=a.tt_batch_size, tt_epochs=a.tt_epochs,
-        tt_temperature=a.tt_temperature, tt_logq=a.tt_logq, patience=a.patience, ease=a.ease,
-        ease_grid=tuple(float(v) for v in a.ease_grid), knn_neighbours=a.knn_neighbours, map_method=a.map_method,
-        recommend=a.recommend, similar=a.similar, k=a.k, tune=a.tune, trials=a.trials, seed=a.seed,
-        runs_dir=a.runs_dir, run_id=a.run_id, log_level=a.log_level, results_file=a.results_file)
+    return parse_config(RecommenderConfig, argv, prog="deepcases run recommender",
+                        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                        validate=_validate)
 
 
 @dataclasses.dataclass
@@ -254,7 +200,8 @@ def load_datasets(config: RecommenderConfig) -> list[Interactions]:
         sets = [data.load_csv(config.path, user_col=config.user_col, item_col=config.item_col,
                               value_col=config.value_col, time_col=config.time_col,
                               explicit=config.feedback == "explicit", rating_range=config.rating_range,
-                              label_col=config.label_col)]
+                              label_col=config.label_col, encoding=config.encoding,
+                              require_time=config.protocol != "A")]
     else:
         names = ["movielens", "retail"] if config.dataset == "all" else [config.dataset]
         sets = [data.load_movielens() if n == "movielens" else data.load_retail() for n in names]
@@ -390,7 +337,7 @@ def tuning_objective(config: RecommenderConfig, users: np.ndarray, items: np.nda
 
     users, items, ratings = np.asarray(users), np.asarray(items), np.asarray(ratings)
     if not len(users) == len(items) == len(ratings):
-        raise ValueError(f"users, items and ratings must have the same length, got {len(users)}, {len(items)}, "
+        raise UserError(f"users, items and ratings must have the same length, got {len(users)}, {len(items)}, "
                          f"{len(ratings)}")
     fit_pos, val_pos = random_validation(len(ratings), fraction=TUNE_VALIDATION, seed=config.seed)
     base = mf_settings(config)
@@ -500,7 +447,7 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     log.info("Protocol B on %s: %d users evaluated, %d items in training, %d held-out items unseen in training",
              ds.name, len(rows), len(items), n_unknown)
     if len(items) < K + 1:
-        raise ValueError(f"{ds.name}: only {len(items)} items in training; top-{K} ranking needs more items")
+        raise UserError(f"{ds.name}: only {len(items)} items in training; top-{K} ranking needs more items")
     popularity = np.asarray(x.sum(axis=0)).ravel()
     result = CaseStudyResult(app=APP, protocol="B", dataset=_dataset_info(ds))
     lists: dict[str, np.ndarray] = {}
@@ -700,4 +647,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    from shared.console import console_entry
+
+    raise SystemExit(console_entry(main))

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import sparse
 
 from .indexing import IdIndex
+from shared.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,9 @@ class Recommender:
 
     def __post_init__(self) -> None:
         if self.user_vectors.shape[0] != len(self.user_index):
-            raise ValueError(f"user_vectors has {self.user_vectors.shape[0]} rows for {len(self.user_index)} users")
+            raise UserError(f"user_vectors has {self.user_vectors.shape[0]} rows for {len(self.user_index)} users")
         if self.item_vectors.shape[0] != len(self.item_index):
-            raise ValueError(f"item_vectors has {self.item_vectors.shape[0]} rows for {len(self.item_index)} items")
+            raise UserError(f"item_vectors has {self.item_vectors.shape[0]} rows for {len(self.item_index)} items")
         self.popularity = np.asarray(self.train_x.sum(axis=0)).ravel()
 
     def _label(self, positions: np.ndarray) -> list[str]:
@@ -65,7 +66,7 @@ class Recommender:
     def recommend(self, user: Any, *, k: int = 10) -> pd.DataFrame:
         """Top-k items the user has not interacted with in training, best first (rank, item, label, score)."""
         if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
+            raise UserError(f"k must be >= 1, got {k}")
         row = int(self.user_index.transform([user])[0])
         if row < 0:
             log.warning("user %r is not in the training data; recommending the most popular items instead", user)
@@ -83,7 +84,7 @@ class Recommender:
     def similar(self, item: Any, *, k: int = 10) -> pd.DataFrame:
         """The k nearest items by cosine similarity of the item embeddings (the item itself excluded)."""
         if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
+            raise UserError(f"k must be >= 1, got {k}")
         col = int(self.item_index.transform([item])[0])
         if col < 0:
             log.warning("item %r is not in the training data; showing the most popular items instead", item)

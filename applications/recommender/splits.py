@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from shared.data import leave_last_out
+from shared.errors import UserError
 
 #: PROTOCOLS.md §Recommender fixes the Protocol A permutation seed; model seeds vary separately.
 PROTOCOL_A_SEED = 42
@@ -16,9 +17,9 @@ def protocol_a_split(n: int, *, seed: int = PROTOCOL_A_SEED, train_fraction: flo
                      ) -> tuple[np.ndarray, np.ndarray]:
     """``default_rng(seed).permutation(n)``; the first ``int(train_fraction·n)`` positions train, the rest test."""
     if n < 2:
-        raise ValueError(f"Protocol A needs at least 2 ratings, got {n}")
+        raise UserError(f"Protocol A needs at least 2 ratings, got {n}")
     if not 0.0 < train_fraction < 1.0:
-        raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
+        raise UserError(f"train_fraction must be in (0, 1), got {train_fraction}")
     order = np.random.default_rng(seed).permutation(n)
     cut = int(train_fraction * n)
     return order[:cut], order[cut:]
@@ -31,11 +32,11 @@ def protocol_b_split(frame: pd.DataFrame, *, min_interactions: int = 2) -> tuple
     evaluated). ``frame`` needs columns user, item, timestamp.
     """
     if min_interactions < 2:
-        raise ValueError(f"min_interactions must be >= 2 (a user needs a training item), got {min_interactions}")
+        raise UserError(f"min_interactions must be >= 2 (a user needs a training item), got {min_interactions}")
     train, test = leave_last_out(frame, user="user", item="item", time="timestamp",
                                  min_interactions=min_interactions)
     if test.empty:
-        raise ValueError(f"no user has {min_interactions} or more interactions; nothing to hold out "
+        raise UserError(f"no user has {min_interactions} or more interactions; nothing to hold out "
                          "(lower --min-interactions or pass more data)")
     return train, test
 

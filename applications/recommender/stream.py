@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from shared.app import UserError
 from shared.results import CaseStudyResult, mean_and_std
+from shared.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +67,11 @@ def scan(config: Any) -> Any:
                           chunk_rows=config.chunk_rows)
     moments = stats.moments[vc]
     if moments.missing:
-        raise ValueError(f"interactions Parquet {config.path}: {moments.missing} training rating(s) in {vc!r} are "
+        raise UserError(f"interactions Parquet {config.path}: {moments.missing} training rating(s) in {vc!r} are "
                          "missing or not numbers; drop or fill those rows")
     low, high = config.rating_range
     if moments.minimum < low or moments.maximum > high:
-        raise ValueError(f"interactions Parquet {config.path}: training ratings span [{moments.minimum:g}, "
+        raise UserError(f"interactions Parquet {config.path}: training ratings span [{moments.minimum:g}, "
                          f"{moments.maximum:g}], outside the declared range [{low:g}, {high:g}]; fix the data or "
                          "pass the right --rating-range")
     return stats
@@ -148,7 +148,7 @@ class _ErrorSums:
 
     def metrics(self) -> dict[str, float]:
         if not self.n:
-            raise ValueError("no held-out rows to evaluate; check the split (--split-column / --hash-split)")
+            raise UserError("no held-out rows to evaluate; check the split (--split-column / --hash-split)")
         return {"rmse": float(np.sqrt(self.se / self.n)), "mae": self.ae / self.n}
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from shared.data import read_table, require_columns
+from shared.errors import InputFileNotFound, UserError
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def load_sample(path: str | Path | None = None) -> Corpus:
     """
     path = Path(path) if path is not None else SAMPLE_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"bundled sample not found at {path}; rebuild it with "
+        raise InputFileNotFound(f"bundled sample not found at {path}; rebuild it with "
                                 "`python data_scripts/fetch_rotten_tomatoes.py`")
     raw = pd.read_csv(path, compression="infer")
     require_columns(raw, ["category", "text"], what=f"Rotten Tomatoes file {path.name}",
@@ -84,7 +85,7 @@ def load_sample(path: str | Path | None = None) -> Corpus:
 
 
 def load_csv(path: str | Path, *, text_column: str = "text", label_column: str = "label",
-             positive_label: str | None = None) -> Corpus:
+             positive_label: str | None = None, encoding: str = "utf-8") -> Corpus:
     """Any labelled texts from a CSV (or Parquet) file: binary or multi-class.
 
     Errors name the problem and the fix: a missing column, empty texts, missing labels, a class
@@ -92,7 +93,7 @@ def load_csv(path: str | Path, *, text_column: str = "text", label_column: str =
     counted. Classes are sorted (numerically when all labels are numbers); for two classes
     ``positive_label`` names the one that gets id 1 (the positive class of ROC-AUC and VADER).
     """
-    frame = read_table(path, what="text CSV")
+    frame = read_table(path, what="text CSV", encoding=encoding)
     return corpus_from_frame(frame, text_column=text_column, label_column=label_column,
                              positive_label=positive_label, name=Path(path).name)
 
@@ -106,12 +107,12 @@ def corpus_from_frame(frame: pd.DataFrame, *, text_column: str, label_column: st
     texts = frame[text_column]
     empty = texts.isna() | texts.astype(str).str.strip().eq("")
     if empty.any():
-        raise ValueError(f"{what}: column {text_column!r} has {int(empty.sum())} empty or missing text(s) "
+        raise UserError(f"{what}: column {text_column!r} has {int(empty.sum())} empty or missing text(s) "
                          f"(first at row {frame.index[empty.to_numpy()][0]}); remove those rows or fill them")
     labels = frame[label_column]
     missing = labels.isna() | labels.astype(str).str.strip().eq("")
     if missing.any():
-        raise ValueError(f"{what}: column {label_column!r} has {int(missing.sum())} missing label(s) "
+        raise UserError(f"{what}: column {label_column!r} has {int(missing.sum())} missing label(s) "
                          f"(first at row {frame.index[missing.to_numpy()][0]}); label those texts or drop them")
     labels = labels.astype(str).str.strip()
     data = pd.DataFrame({"text": texts.astype(str).to_numpy(), "label_name": labels.to_numpy()})
@@ -122,19 +123,19 @@ def corpus_from_frame(frame: pd.DataFrame, *, text_column: str, label_column: st
                     what, conflicting)
     counts = deduped["label_name"].value_counts()
     if len(counts) < 2:
-        raise ValueError(f"{what}: column {label_column!r} holds a single class ({counts.index[0]!r}); "
+        raise UserError(f"{what}: column {label_column!r} holds a single class ({counts.index[0]!r}); "
                          "a classifier needs texts of at least two classes")
     rare = counts[counts < 2]
     if len(rare):
-        raise ValueError(f"{what}: label(s) {sorted(rare.index.tolist())} have fewer than 2 examples; every "
+        raise UserError(f"{what}: label(s) {sorted(rare.index.tolist())} have fewer than 2 examples; every "
                          "class needs at least 2 (for the stratified split): add examples or drop that class")
     classes = _sorted_classes(counts.index.tolist())
     if positive_label is not None:
         positive_label = str(positive_label)
         if len(classes) != 2:
-            raise ValueError(f"--positive-label applies to two classes, but {what} has {len(classes)}: {classes}")
+            raise UserError(f"--positive-label applies to two classes, but {what} has {len(classes)}: {classes}")
         if positive_label not in classes:
-            raise ValueError(f"--positive-label {positive_label!r} is not a label of {what}; choose one of {classes}")
+            raise UserError(f"--positive-label {positive_label!r} is not a label of {what}; choose one of {classes}")
         classes = [c for c in classes if c != positive_label] + [positive_label]
     ids = {c: i for i, c in enumerate(classes)}
     out = pd.DataFrame({"text": deduped["text"].to_numpy(),
@@ -156,7 +157,7 @@ def stratified_subsample(corpus: Corpus, max_rows: int | None, *, seed: int) -> 
     if max_rows is None or max_rows >= len(corpus.frame):
         return corpus
     if max_rows < 4 * corpus.n_classes:
-        raise ValueError(f"--max-rows {max_rows} is too small for {corpus.n_classes} classes; use at least "
+        raise UserError(f"--max-rows {max_rows} is too small for {corpus.n_classes} classes; use at least "
                          f"{4 * corpus.n_classes}")
     from sklearn.model_selection import train_test_split
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .text import TextPipeline, lexicon_valence
+from shared.errors import UserError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +54,7 @@ def occlusion(text: str, *, pipeline: TextPipeline, predict: Callable[[list[str]
               classes: Sequence[str], true_label: str | None = None) -> Explanation:
     """Explain one raw ``text``; ``predict`` maps processed strings to probabilities (1-D or (n, k))."""
     if not isinstance(text, str) or not text.strip():
-        raise ValueError("--explain needs a non-empty text, e.g. --explain \"a gripping, well-acted thriller\"")
+        raise UserError("--explain needs a non-empty text, e.g. --explain \"a gripping, well-acted thriller\"")
     tokens = pipeline.tokenize(text)
     variants = [" ".join(tokens)] + [" ".join(tokens[:i] + tokens[i + 1:]) for i in range(len(tokens))]
     proba = np.asarray(predict(variants), dtype=float)
@@ -82,7 +83,7 @@ def plot_explanations(explanations: Sequence[Explanation], *, title: str = "Toke
     from shared.viz import OKABE_ITO
 
     if not explanations:
-        raise ValueError("no explanations to plot; pass at least one")
+        raise UserError("no explanations to plot; pass at least one")
     n = len(explanations)
     width = min(max(max(len(e.tokens) for e in explanations), 8), max_tokens)
     fig, axes = plt.subplots(n, 1, figsize=(max(7.0, 0.38 * width + 2), 2.6 * n), squeeze=False)

@@ -35,6 +35,7 @@ from shared.tuning import Choice, Float
 
 from . import text as textlib
 from .models import DeepParams
+from shared.errors import InputFileNotFound
 
 log = logging.getLogger(__name__)
 
@@ -198,9 +199,9 @@ def load_corpus(config: SentimentConfig):  # noqa: ANN201 - returns data.Corpus
 
     if config.source == "csv":
         if config.path is None:
-            raise ValueError("--source csv needs --path FILE (a CSV with a text and a label column)")
+            raise UserError("--source csv needs --path FILE (a CSV with a text and a label column)")
         corpus = data.load_csv(config.path, text_column=config.text_column, label_column=config.label_column,
-                               positive_label=config.positive_label)
+                               positive_label=config.positive_label, encoding=config.encoding)
     else:
         corpus = data.load_sample()
     return data.stratified_subsample(corpus, config.max_rows, seed=config.seed)
@@ -212,7 +213,7 @@ def texts_to_use(config: SentimentConfig) -> list[str]:
     if config.predict_file:
         path = Path(config.predict_file)
         if not path.is_file():
-            raise FileNotFoundError(f"--predict-file not found: {path}; pass a text file (one text per line) or a CSV")
+            raise InputFileNotFound(f"--predict-file not found: {path}; pass a text file (one text per line) or a CSV")
         if path.suffix.lower() in (".csv", ".parquet") or path.name.endswith((".csv.gz", ".csv.bz2")):
             from shared.data import read_table, require_columns
 
@@ -222,10 +223,10 @@ def texts_to_use(config: SentimentConfig) -> list[str]:
         else:
             texts += [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         if len(texts) == len(config.predict):
-            raise ValueError(f"--predict-file {path} holds no texts; put one text per line")
+            raise UserError(f"--predict-file {path} holds no texts; put one text per line")
     empty = [i for i, t in enumerate(texts) if not t.strip()]
     if empty:
-        raise ValueError(f"--predict text number {empty[0] + 1} is empty; pass non-empty texts")
+        raise UserError(f"--predict text number {empty[0] + 1} is empty; pass non-empty texts")
     return texts
 
 
@@ -683,4 +684,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    from shared.console import console_entry
+
+    raise SystemExit(console_entry(main))

@@ -32,6 +32,7 @@ import numpy as np
 from shared.options import option
 
 from .text import TextPipeline
+from shared.errors import InputFileNotFound
 
 log = logging.getLogger(__name__)
 
@@ -437,7 +438,7 @@ def load_predictor(run_dir: str | Path) -> Predictor:
     run_dir = Path(run_dir)
     spec_path = run_dir / PIPELINE_FILE
     if not spec_path.is_file():
-        raise FileNotFoundError(f"no {PIPELINE_FILE} in {run_dir}; pass --model-dir with a finished "
+        raise InputFileNotFound(f"no {PIPELINE_FILE} in {run_dir}; pass --model-dir with a finished "
                                 "review_sentiment run directory (runs/review_sentiment/<run-id>)")
     try:
         spec = json.loads(spec_path.read_text(encoding="utf-8"))
@@ -445,7 +446,7 @@ def load_predictor(run_dir: str | Path) -> Predictor:
         raise ValueError(f"{spec_path} is not valid JSON ({err}); rerun the case study") from err
     model_path = run_dir / spec.get("model_file", "")
     if not model_path.is_file():
-        raise FileNotFoundError(f"model file {model_path} is missing; rerun the case study")
+        raise InputFileNotFound(f"model file {model_path} is missing; rerun the case study")
     pipeline = TextPipeline.from_dict(spec["preprocessing"]).check_resources()
     if spec.get("input") == "raw":  # a MiniLM model: its keras-hub layers must be registered first
         from shared.models.pretrained_text import import_keras_hub

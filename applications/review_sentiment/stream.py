@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shared.app import UserError
+from shared.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +72,15 @@ def label_classes(label_counts: dict[Any, int], positive_label: str | None) -> l
     from .data import _sorted_classes
 
     if len(label_counts) < 2:
-        raise ValueError(f"the training rows hold {len(label_counts)} class(es) {sorted(map(str, label_counts))}; "
+        raise UserError(f"the training rows hold {len(label_counts)} class(es) {sorted(map(str, label_counts))}; "
                          "a classifier needs at least two: check --label-column and the split")
     by_text = {str(k): k for k in label_counts}
     classes = _sorted_classes(list(by_text))
     if positive_label is not None:
         if len(classes) != 2:
-            raise ValueError(f"--positive-label applies to two classes, got {len(classes)}: {classes}")
+            raise UserError(f"--positive-label applies to two classes, got {len(classes)}: {classes}")
         if str(positive_label) not in by_text:
-            raise ValueError(f"--positive-label {positive_label!r} is not a training label; choose one of {classes}")
+            raise UserError(f"--positive-label {positive_label!r} is not a training label; choose one of {classes}")
         classes = [c for c in classes if c != str(positive_label)] + [str(positive_label)]
     return [by_text[c] for c in classes]
 
@@ -91,7 +91,7 @@ def label_ids(values: Any, classes: list[Any], *, column: str) -> np.ndarray:
     ids = index.get_indexer(pd.Index([str(v) for v in values]))
     if (ids < 0).any():
         unknown = sorted({str(v) for v, i in zip(values, ids) if i < 0})[:5]
-        raise ValueError(f"held-out rows carry label(s) {unknown} in {column!r} that no training row has; "
+        raise UserError(f"held-out rows carry label(s) {unknown} in {column!r} that no training row has; "
                          f"known classes {[str(c) for c in classes]}: fix the labels or the split")
     return ids.astype(np.int64)
 
@@ -123,7 +123,7 @@ def scan(config: Any) -> StreamPlan:
                           preprocess=text_preprocessor(pipeline, config.text_column))
     classes = label_classes(stats.label_counts, config.positive_label)
     if not stats.tokens.counts:
-        raise ValueError(f"texts Parquet {config.path}: the training texts hold no tokens; check --text-column")
+        raise UserError(f"texts Parquet {config.path}: the training texts hold no tokens; check --text-column")
     return StreamPlan(config=config, stats=stats, classes=classes, pipeline=pipeline)
 
 
@@ -192,7 +192,7 @@ def evaluate_streaming(plan: StreamPlan, models: dict[str, Any], *, hashing: Any
         if vader is not None:
             scores["vader"].append(vader.compound(texts))
     if not ys:
-        raise ValueError("no held-out rows to evaluate; check the split (--split-column / --hash-split)")
+        raise UserError("no held-out rows to evaluate; check the split (--split-column / --hash-split)")
     return np.concatenate(ys), {n: np.concatenate(v) for n, v in scores.items() if v}
 
 

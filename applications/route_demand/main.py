@@ -13,7 +13,10 @@ holidays) is trained once on the days before the first origin (early stopping on
 ``--val-days`` of them) and then fed the true history at each origin; it is not refitted.
 Baselines on the same origins: naive, mean of the last 4 same weekdays, seasonal naive (7),
 ETS additive weekly (statsmodels) and AutoETS (statsforecast). ``--plan`` turns the forecast
-quantiles into departures to schedule per route and day for a service level.
+quantiles into departures to schedule per route and day for a service level. The deep models'
+quantiles are reported raw and calibrated (``_cqr``: conformalized quantile regression per lead
+day on the early-stopping span before the first origin, median unchanged); the plan uses the
+calibrated ones.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import pandas as pd
 from shared.app import CaseStudyRun, RunOptions, cli_main, finish_run, start_run
 from shared.options import comma_list, option, parse_config, require_at_least
 from shared.tuning import Choice, Float
+from shared.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -158,19 +162,19 @@ def load_panel(config: RouteDemandConfig) -> Any:
 
     if config.source == "csv":
         if not config.path:
-            raise ValueError("--source csv needs --path FILE")
+            raise UserError("--source csv needs --path FILE")
         return load_csv(config.path, date_column=config.date_column, series_column=config.series_column,
                         demand_column=config.demand_column, covariates=config.covariates,
-                        fill_gaps=config.fill_gaps)
+                        fill_gaps=config.fill_gaps, encoding=config.encoding)
     if config.covariates:
-        raise ValueError("--covariates applies to --source csv only")
+        raise UserError("--covariates applies to --source csv only")
     if config.source == "parquet":
         from .data import load_flights_parquet
 
         if not config.path:
-            raise ValueError("--source parquet needs --path DIR (the flights table as Parquet files)")
+            raise UserError("--source parquet needs --path DIR (the flights table as Parquet files)")
         if config.measure != "departures":
-            raise ValueError("--measure seats needs the planes table; with --source parquet only departures are "
+            raise UserError("--measure seats needs the planes table; with --source parquet only departures are "
                              "counted (use --source flights for seats)")
         return load_flights_parquet(config.path, top_routes=config.top_routes)
     return load_flights(top_routes=config.top_routes, measure=config.measure)
@@ -213,14 +217,14 @@ def _holiday_window_wape(pair_tables: dict[str, pd.DataFrame], dates: pd.Datetim
     return out
 
 
-def _coverages(values: np.ndarray, q: np.ndarray, origins: np.ndarray, horizon: int) -> dict[str, float]:
-    """Share of actuals inside the outer quantile band, as forecast and with bounds rounded to whole units
-    (demand is a count: a lower bound of 12.03 against 12 departures is a miss only by rounding)."""
-    from .protocol import band_coverage
+def _interval_scores(values: np.ndarray, q: np.ndarray, origins: np.ndarray, horizon: int,
+                     quantiles: Sequence[float]) -> dict[str, float]:
+    """Coverage, mean width and interval score of the outer band, mean pinball loss, and the coverage
+    with bounds rounded to whole units, over every (origin, series, day) cell."""
+    from .calibrate import interval_report
+    from .protocol import actual_windows
 
-    return {"interval_coverage": band_coverage(values, q[..., 0], q[..., -1], origins, horizon=horizon),
-            "interval_coverage_rounded": band_coverage(values, np.round(q[..., 0]), np.round(q[..., -1]), origins,
-                                                       horizon=horizon)}
+    return interval_report(actual_windows(values, origins, horizon=horizon), q, quantiles)
 
 
 def tuning_objective(config: RouteDemandConfig, history: np.ndarray, calendar: np.ndarray, *,
@@ -240,7 +244,7 @@ def tuning_objective(config: RouteDemandConfig, history: np.ndarray, calendar: n
     tune_end = end - config.val_days
     val_origins = np.arange(tune_end, end - config.horizon + 1, config.origin_step)
     if val_origins.size < 1:
-        raise ValueError(f"--val-days {config.val_days} is shorter than the horizon {config.horizon}; "
+        raise UserError(f"--val-days {config.val_days} is shorter than the horizon {config.horizon}; "
                          "tuning needs at least one validation window")
     names = [f"s{i}" for i in range(history.shape[0])]
 
@@ -276,6 +280,7 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
     from .baselines import SeasonalNaive, baseline_models, timed_rolling_forecasts
     from .features import calendar_features, extended_calendar
     from .models import GlobalForecaster, NetworkSpec, TrainSettings
+    from .calibrate import apply_calibration, calibrate, coverage_tables
     from .plan import capacity_plan, plan_summary
     from .protocol import REFERENCE, actual_windows, evaluate, grouped_wape
 
@@ -312,7 +317,7 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
     for family in config.models:
         spec = NetworkSpec(family=family, cell=config.cell, units=config.units, embedding_dim=config.embedding_dim,
                            dropout=config.dropout)
-        per_seed, quantile_runs, histories, timing, epochs = [], [], [], [], []
+        per_seed, per_seed_cal, quantile_runs, cal_runs, histories, timing, epochs = [], [], [], [], [], [], []
         for i, seed in enumerate(config.seed_list):
             forecaster = GlobalForecaster(spec, window=config.window, horizon=horizon, quantiles=config.quantiles,
                                           calendar=calendar, n_series=panel.n_series, covariates=config.covariates)
@@ -323,23 +328,49 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
             predict_s = time.perf_counter() - started_predict
             metrics, pairs = evaluate(values, q[..., forecaster.point_index], origins, series=panel.series,
                                       dates=panel.dates, horizon=horizon)
-            metrics.update(_coverages(values, q, origins, horizon))
+            # CQR per lead day on the early-stopping span (the last val_days before the first origin)
+            cal = calibrate(forecaster, values, end=first, val_days=config.val_days, covariates=panel.covariates)
+            started_apply = time.perf_counter()
+            q_cal = apply_calibration(cal.calibrator, q, level=forecaster.scaler.level, first=first)
+            apply_s = time.perf_counter() - started_apply
+            metrics_cal = dict(metrics)
+            metrics.update(_interval_scores(values, q, origins, horizon, config.quantiles))
+            metrics_cal.update(_interval_scores(values, q_cal, origins, horizon, config.quantiles))
             per_seed.append(metrics)
+            per_seed_cal.append(metrics_cal)
             quantile_runs.append(q)
+            cal_runs.append((cal.q_cal, q_cal))
             histories.append(forecaster.history)
             epochs.append(len(forecaster.history.get("loss", [])))
             timing.append({"seconds_per_epoch": forecaster.seconds_per_epoch, "predict_s": predict_s,
-                           "train_windows": forecaster.train_samples})
+                           "train_windows": forecaster.train_samples,
+                           "calibration_s": round(cal.seconds, 3),
+                           "calibration_apply_s_per_origin": apply_s / len(origins)})
             run.write_history(forecaster.history, f"history_{family}_seed{seed}")
             if i == 0:
                 run.save_model(forecaster.model, f"model_{family}")
                 pair_tables[family] = pairs
                 point_forecasts[family] = q[..., forecaster.point_index]
-                deep[family] = {"quantiles": q, "point_index": forecaster.point_index}
+                deep[family] = {"quantiles": q, "calibrated": q_cal, "point_index": forecaster.point_index,
+                                "level": forecaster.scaler.level, "cal_origins": cal.origins,
+                                "shifts": cal.calibrator.shifts, "calibration": cal}
         mean, std = mean_and_std(per_seed)
+        mean_cal, std_cal = mean_and_std(per_seed_cal)
+        ensemble = None
+        if len(quantile_runs) > 1:
+            # the ensemble is calibrated on the mean of the seeds' calibration-span forecasts
+            from .calibrate import cqr_from_forecasts
+
+            q_cal_mean = np.mean([c[0] for c in cal_runs], axis=0)
+            ens_calibrator = cqr_from_forecasts(values, q_cal_mean, deep[family]["cal_origins"], end=first,
+                                                horizon=horizon, quantiles=config.quantiles,
+                                                level=deep[family]["level"])
+            q_ens = np.mean(quantile_runs, axis=0)
+            ensemble = (q_ens, apply_calibration(ens_calibrator, q_ens, level=deep[family]["level"], first=first))
         deep[family].update({"metrics": mean, "std": std if len(per_seed) > 1 else None, "per_seed": per_seed,
-                             "epochs": epochs, "timing": timing, "history": histories[0],
-                             "ensemble": np.mean(quantile_runs, axis=0) if len(quantile_runs) > 1 else None})
+                             "metrics_cal": mean_cal, "std_cal": std_cal if len(per_seed) > 1 else None,
+                             "per_seed_cal": per_seed_cal,
+                             "epochs": epochs, "timing": timing, "history": histories[0], "ensemble": ensemble})
 
     # ---------------------------------------------------------------- --tune: search on days < first, then test once
     tuned: dict[str, Any] | None = None
@@ -357,7 +388,7 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
                                 l2=float(search.best["l2"]))
         best_settings = dataclasses.replace(settings, batch_size=best_config.batch_size,
                                             learning_rate=best_config.learning_rate)
-        per_seed = []
+        per_seed, per_seed_cal = [], []
         for seed in config.seed_list:
             forecaster = GlobalForecaster(best_spec, window=best_config.window, horizon=horizon,
                                           quantiles=config.quantiles, calendar=calendar, n_series=panel.n_series,
@@ -367,10 +398,18 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
             q = forecaster.forecast_many(values, origins, covariates=panel.covariates)
             metrics, _ = evaluate(values, q[..., forecaster.point_index], origins, series=panel.series,
                                   dates=panel.dates, horizon=horizon)
-            metrics.update(_coverages(values, q, origins, horizon))
+            metrics_cal = dict(metrics)
+            metrics.update(_interval_scores(values, q, origins, horizon, config.quantiles))
             per_seed.append(metrics)
+            tuned_cal = calibrate(forecaster, values, end=first, val_days=config.val_days,
+                                  covariates=panel.covariates)
+            q_cal_t = apply_calibration(tuned_cal.calibrator, q, level=forecaster.scaler.level, first=first)
+            metrics_cal.update(_interval_scores(values, q_cal_t, origins, horizon, config.quantiles))
+            per_seed_cal.append(metrics_cal)
         mean, std = mean_and_std(per_seed)
-        tuned = {"metrics": mean, "std": std if len(per_seed) > 1 else None}
+        mean_cal, std_cal = mean_and_std(per_seed_cal)
+        tuned = {"metrics": mean, "std": std if len(per_seed) > 1 else None,
+                 "metrics_cal": mean_cal, "std_cal": std_cal if len(per_seed) > 1 else None}
         trials_done = int((search.trials["status"] == "COMPLETED").sum())
         tuning_extra = {"method": config.tune, "trials": config.trials, "completed_trials": trials_done,
                         "best": search.best, "best_val_score": search.best_score, "score": "validation WAPE",
@@ -389,20 +428,29 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
     for family, info in deep.items():
         note = (f"global model trained once on days < {first} ({panel.dates[first].date()}), fed the true history "
                 f"at each origin (not refitted); epochs {info['epochs']}; interval_coverage = share of actuals in "
-                f"the {coverage_name} band (_rounded: bounds rounded to whole units)")
+                f"the {coverage_name} band (_rounded: bounds rounded to whole units), raw quantiles")
         result.add(family, "deep", info["metrics"], seeds=config.seed_list, std=info["std"], note=note)
+        result.add(f"{family}_cqr", "deep", info["metrics_cal"], seeds=config.seed_list, std=info["std_cal"],
+                   note=f"the same model, quantiles calibrated by CQR per lead day on the {config.val_days} days "
+                        f"before day {first} (the early-stopping span; route-scaled scores); median unchanged")
         if info["ensemble"] is not None:
-            q = info["ensemble"]
-            point = q[..., info["point_index"]]
+            q_ens, q_ens_cal = info["ensemble"]
+            point = q_ens[..., info["point_index"]]
             metrics, pairs = evaluate(values, point, origins, series=panel.series, dates=panel.dates, horizon=horizon)
-            metrics.update(_coverages(values, q, origins, horizon))
+            metrics_cal = dict(metrics)
+            metrics.update(_interval_scores(values, q_ens, origins, horizon, config.quantiles))
+            metrics_cal.update(_interval_scores(values, q_ens_cal, origins, horizon, config.quantiles))
             pair_tables[f"{family}_ensemble"] = pairs
             result.add(f"{family}_ensemble", "deep", metrics, seeds=config.seed_list,
                        note=f"mean of the {len(config.seed_list)} seeds' quantile forecasts")
+            result.add(f"{family}_ensemble_cqr", "deep", metrics_cal, seeds=config.seed_list,
+                       note="the ensemble, calibrated by CQR on the mean of the seeds' calibration-span forecasts")
     if tuned is not None:
         result.add(f"{config.models[0]}_tuned", "deep", tuned["metrics"], seeds=config.seed_list, std=tuned["std"],
                    note=f"best of {config.trials} {config.tune}-search trials on validation WAPE (days before the "
                         f"first origin), retrained on days < {first} and evaluated once on test")
+        result.add(f"{config.models[0]}_tuned_cqr", "deep", tuned["metrics_cal"], seeds=config.seed_list,
+                   std=tuned["std_cal"], note="the tuned model, quantiles calibrated by CQR as the other _cqr rows")
     for model, metrics, seconds in baseline_rows:
         result.add(model.name, "baseline", metrics, note=f"{model.label}; {seconds:.1f} s for {n_pairs} forecasts")
 
@@ -443,8 +491,38 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
     if tuned is not None:
         result.extra["tuning"] = tuning_extra
 
-    # ---------------------------------------------------------------- artifacts
+    # ---------------------------------------------------------------- calibration: where the band covers
     q = deep[primary]["quantiles"]
+    q_cal = deep[primary]["calibrated"]
+    nominal = config.quantiles[-1] - config.quantiles[0]
+    by_lead, by_route = coverage_tables(actual, q, q_cal, panel.series)
+    cal_origins = deep[primary]["cal_origins"]
+    result.extra["calibration"] = {
+        "method": "CQR (Romano et al. 2019), asymmetric: one shift per lead day and quantile level, pooled over "
+                  "routes, scores scaled by each route's training mean; median unchanged",
+        "span": (f"origins {panel.dates[cal_origins[0]].date()} … {panel.dates[cal_origins[-1]].date()} "
+                 f"({len(cal_origins)} daily origins x {panel.n_series} series), targets in days "
+                 f"[{first - config.val_days}, {first}): the early-stopping span, before the first test origin"),
+        "nominal_coverage": round(nominal, 4),
+        "shifts_per_lead": {f"q{round(100 * lv):02d}": [round(float(v), 4) for v in deep[primary]["shifts"][:, j]]
+                            for j, lv in enumerate(config.quantiles)},
+        "coverage_by_lead": by_lead.round(4).to_dict(orient="index"),
+        "coverage_by_route": by_route.round(4).to_dict(orient="index"),
+        "model": primary, "seed": config.seed,
+    }
+    # ACI across the rolling origins, for comparison (not a table row: on the flights protocol it did not beat CQR)
+    from .calibrate import aci_quantiles, interval_report
+
+    aci = {}
+    for gamma in (0.005, 0.05):
+        q_aci = aci_quantiles(actual, q, deep[primary]["calibration"], values, end=first, quantiles=config.quantiles,
+                              level=deep[primary]["level"], origin_step=config.origin_step, gamma=gamma)
+        aci[f"gamma_{gamma}"] = {k: round(v, 4) for k, v in interval_report(actual, q_aci, config.quantiles).items()}
+    result.extra["calibration"]["aci_for_comparison"] = aci
+    write_csv(run.path / "coverage_by_lead.csv", by_lead, index=True)
+    write_csv(run.path / "coverage_by_route.csv", by_route.rename_axis("series"), index=True)
+
+    # ---------------------------------------------------------------- artifacts
     n_o, n_s = len(origins), panel.n_series
     days = (origins[:, None, None] + np.arange(horizon)[None, None, :]).repeat(n_s, axis=1)
     forecasts_long = pd.DataFrame({
@@ -453,6 +531,9 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
         "date": panel.dates[days.reshape(-1)].date, "actual": actual.reshape(-1)})
     for j, level in enumerate(config.quantiles):
         forecasts_long[f"{primary}_q{round(100 * level):02d}"] = q[..., j].reshape(-1)
+    for j, level in enumerate(config.quantiles):
+        if j != deep[primary]["point_index"]:
+            forecasts_long[f"{primary}_cqr_q{round(100 * level):02d}"] = q_cal[..., j].reshape(-1)
     for mname, pf in point_forecasts.items():
         if mname != primary:
             forecasts_long[mname] = pf.reshape(-1)
@@ -463,14 +544,14 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
     write_csv(run.path / "per_origin_wape.csv", per_origin.rename_axis("origin_date"), index=True)
 
     if config.plan:
-        plan = capacity_plan(q, config.quantiles, service_level=config.service_level, actual=actual,
+        plan = capacity_plan(q_cal, config.quantiles, service_level=config.service_level, actual=actual,
                              series=panel.series, dates=panel.dates, origins=origins, unit=panel.measure,
                              rounding=config.plan_rounding)
         summary = plan_summary(plan, unit=panel.measure)
         write_csv(run.path / "plan.csv", plan)
         write_csv(run.path / "plan_summary.csv", summary)
         total = summary.iloc[-1]
-        result.extra["plan"] = {"model": primary, "service_level": config.service_level, "unit": panel.measure,
+        result.extra["plan"] = {"model": f"{primary}_cqr (calibrated quantiles)", "service_level": config.service_level, "unit": panel.measure,
                                 "rounding": config.plan_rounding,
                                 "total": {k: (float(v) if isinstance(v, (int, float, np.number)) else v)
                                           for k, v in total.items()},
@@ -478,10 +559,17 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
 
     busiest = list(range(min(4, panel.n_series)))
     for i in busiest:
-        fig = plots.forecast_figure(panel, i, origins, q, point_forecasts[snaive], model_name=f"{primary} (median)",
-                                    baseline_name="seasonal naive")
+        fig = plots.forecast_figure(panel, i, origins, q_cal, point_forecasts[snaive],
+                                    model_name=f"{primary} (median)", baseline_name="seasonal naive",
+                                    interval="10–90 % band, calibrated (CQR)")
         run.save_figure(fig, f"forecast_{i + 1:02d}_{panel.series[i]}")
     run.save_figure(plots.heatmap_figure(panel), "demand_heatmap")
+    run.save_figure(plots.coverage_figure(by_lead, nominal=nominal, xlabel="lead day",
+                                          title=f"{primary}: coverage of the {coverage_name} band per lead day"),
+                    "coverage_by_lead")
+    run.save_figure(plots.coverage_figure(by_route, nominal=nominal, xlabel="route",
+                                          title=f"{primary}: coverage of the {coverage_name} band per route"),
+                    "coverage_by_route")
     run.save_figure(plots.error_by_route_figure(per_route, model=primary, baseline=snaive), "error_by_route")
     run.save_figure(plots.wape_by_route_figure(per_route, model=primary), "wape_by_route")
     origin_cols = [c for c in per_origin.columns if c in (*deep, snaive, "autoets_statsforecast", "ets_statsmodels")]
@@ -509,6 +597,12 @@ def describe(outcome: CaseStudyRun) -> str:
     if loses:
         lines.append(f"{model} loses to seasonal naive on {len(loses['routes'])} route(s) "
                      f"and at origin(s) {', '.join(loses['origins']) or 'none'}.")
+    rows = {m["name"]: m["metrics"] for m in outcome.results[0].to_dict()["models"]}
+    if model in rows and f"{model}_cqr" in rows and "calibration" in extra:
+        raw, cal = rows[model], rows[f"{model}_cqr"]
+        lines.append(f"{model} band coverage {raw['interval_coverage']:.3f} raw -> {cal['interval_coverage']:.3f} "
+                     f"calibrated (nominal {extra['calibration']['nominal_coverage']:.2f}); interval score "
+                     f"{raw['interval_score']:.3f} -> {cal['interval_score']:.3f}.")
     plan = extra.get("plan")
     if plan:
         t = plan["total"]
@@ -523,4 +617,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    from shared.console import console_entry
+
+    raise SystemExit(console_entry(main))

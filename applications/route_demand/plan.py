@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from shared.errors import UserError
 
 
 def quantile_at(quantiles: Sequence[float], values: np.ndarray, level: float) -> np.ndarray:
@@ -20,11 +21,11 @@ def quantile_at(quantiles: Sequence[float], values: np.ndarray, level: float) ->
     qs = np.asarray([float(q) for q in quantiles])
     values = np.asarray(values, dtype=float)
     if values.shape[-1] != len(qs):
-        raise ValueError(f"values have {values.shape[-1]} quantiles on the last axis, expected {len(qs)}")
+        raise UserError(f"values have {values.shape[-1]} quantiles on the last axis, expected {len(qs)}")
     if np.any(np.diff(qs) <= 0):
-        raise ValueError(f"quantiles must be strictly increasing, got {qs.tolist()}")
+        raise UserError(f"quantiles must be strictly increasing, got {qs.tolist()}")
     if isinstance(level, bool) or not isinstance(level, (int, float)) or not qs[0] <= level <= qs[-1]:
-        raise ValueError(f"service level must lie within the forecast quantiles [{qs[0]}, {qs[-1]}], got {level!r}; "
+        raise UserError(f"service level must lie within the forecast quantiles [{qs[0]}, {qs[-1]}], got {level!r}; "
                          f"choose a level in that range or forecast more quantiles (--quantiles)")
     j = int(np.searchsorted(qs, level))
     if qs[min(j, len(qs) - 1)] == level:
@@ -44,7 +45,7 @@ def units_to_schedule(demand_quantile: np.ndarray, *, rounding: str = "nearest")
     is an estimate of the whole number 12; ``up``: always round up (more slack, more excess).
     """
     if rounding not in ROUNDINGS:
-        raise ValueError(f"rounding must be one of {ROUNDINGS}, got {rounding!r}")
+        raise UserError(f"rounding must be one of {ROUNDINGS}, got {rounding!r}")
     q = np.round(np.clip(np.asarray(demand_quantile, dtype=float), 0.0, None), 6)  # float noise ignored
     return np.ceil(q) if rounding == "up" else np.floor(q + 0.5)
 
@@ -60,10 +61,10 @@ def capacity_plan(quantile_forecasts: np.ndarray, quantiles: Sequence[float], *,
     q = np.asarray(quantile_forecasts, dtype=float)
     actual = np.asarray(actual, dtype=float)
     if q.shape[:-1] != actual.shape:
-        raise ValueError(f"forecasts {q.shape[:-1]} and actual {actual.shape} must have the same (origins, series, "
+        raise UserError(f"forecasts {q.shape[:-1]} and actual {actual.shape} must have the same (origins, series, "
                          "horizon) shape")
     if actual.shape[:2] != (len(origins), len(series)):
-        raise ValueError("actual must be (origins, series, horizon) matching origins and series")
+        raise UserError("actual must be (origins, series, horizon) matching origins and series")
     planned = units_to_schedule(quantile_at(quantiles, q, service_level), rounding=rounding)
     n_o, n_s, h = actual.shape
     o_idx, s_idx, h_idx = np.meshgrid(np.arange(n_o), np.arange(n_s), np.arange(h), indexing="ij")
@@ -87,7 +88,7 @@ def plan_summary(plan: pd.DataFrame, *, unit: str = "departures") -> pd.DataFram
     """Per forecast origin and in total: planned vs actual units, share of route-days met, shortfall, excess."""
     planned, actual = f"planned_{unit}", f"actual_{unit}"
     if planned not in plan or actual not in plan:
-        raise ValueError(f"plan has no {planned!r}/{actual!r} columns; build it with capacity_plan(unit={unit!r})")
+        raise UserError(f"plan has no {planned!r}/{actual!r} columns; build it with capacity_plan(unit={unit!r})")
 
     def agg(part: pd.DataFrame) -> dict[str, float]:
         return {"route_days": int(len(part)), planned: float(part[planned].sum()), actual: float(part[actual].sum()),

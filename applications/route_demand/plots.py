@@ -106,3 +106,26 @@ def learning_curves_figure(history: Mapping[str, Sequence[float]], *, title: str
 
     return plot_learning_curves(dict(history), metrics=["loss"], title=title)
 
+
+
+def coverage_figure(table: pd.DataFrame, *, nominal: float, title: str, xlabel: str) -> Any:
+    """Coverage of the outer band per group (lead day or route), raw and calibrated, against the nominal level."""
+    from matplotlib.figure import Figure
+
+    labels = [str(i) for i in table.index]
+    x = np.arange(len(labels))
+    fig = Figure(figsize=(max(6.0, 0.22 * len(labels) + 2.5), 4.2))
+    ax = fig.subplots()
+    ax.bar(x - 0.2, table["coverage_raw"].to_numpy(), width=0.4, label="raw", color="#bbbbbb")
+    ax.bar(x + 0.2, table["coverage_calibrated"].to_numpy(), width=0.4, label="calibrated (CQR)", color="#1f77b4")
+    ax.axhline(nominal, color="black", linestyle="--", linewidth=1, label=f"nominal {nominal:.2f}")
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, rotation=90 if len(labels) > 20 else 0, fontsize=7 if len(labels) > 20 else 9)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("share of actuals inside the band")
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right")
+    fig.tight_layout()
+    return fig

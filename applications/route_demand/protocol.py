@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from shared.evaluation import UndefinedMetricError, interval_coverage, mase, smape, wape
+from shared.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +49,16 @@ def forecast_origins(n_days: int, *, horizon: int = HORIZON, n_origins: int = N_
     """
     for name, value in (("horizon", horizon), ("n_origins", n_origins), ("step", step)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+            raise UserError(f"{name} must be an int >= 1, got {value!r}")
     latest_first = n_days - horizon - (n_origins - 1) * step
     if first is None:
         first = latest_first
     if first < min_history:
-        raise ValueError(f"the series have {n_days} days, too short for {n_origins} origins every {step} days with "
+        raise UserError(f"the series have {n_days} days, too short for {n_origins} origins every {step} days with "
                          f"horizon {horizon} after at least {min_history} days of history; need at least "
                          f"{min_history + horizon + (n_origins - 1) * step} days, or pass fewer --origins")
     if first > latest_first:
-        raise ValueError(f"first origin {first} plus {n_origins} origins every {step} days with horizon {horizon} "
+        raise UserError(f"first origin {first} plus {n_origins} origins every {step} days with horizon {horizon} "
                          f"runs past the last day ({n_days - 1}); pass --first-origin {latest_first} or less, or "
                          "fewer --origins")
     return first + step * np.arange(n_origins)
@@ -99,7 +100,7 @@ def rolling_forecasts(forecast: Callable[[np.ndarray], np.ndarray], values: np.n
         history.setflags(write=False)
         pred = np.asarray(forecast(history), dtype=float)
         if pred.shape != (values.shape[0], horizon):
-            raise ValueError(f"forecast returned shape {pred.shape}, expected {(values.shape[0], horizon)}")
+            raise UserError(f"forecast returned shape {pred.shape}, expected {(values.shape[0], horizon)}")
         out.append(pred)
     return np.stack(out)
 
@@ -118,7 +119,7 @@ def pair_errors(values: np.ndarray, forecasts: np.ndarray, origins: Sequence[int
     forecasts = np.asarray(forecasts, dtype=float)
     expected = (len(origins), values.shape[0], horizon)
     if forecasts.shape != expected:
-        raise ValueError(f"forecasts must have shape (origins, series, horizon) = {expected}, got {forecasts.shape}")
+        raise UserError(f"forecasts must have shape (origins, series, horizon) = {expected}, got {forecasts.shape}")
     rows = []
     for k, split in enumerate(rolling_origin_splits(origins, horizon=horizon)):
         for i, name in enumerate(series):

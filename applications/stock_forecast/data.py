@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shared.app import UserError
 from shared.artifacts import atomic_path
 from shared.data import parse_dates, read_table, require_columns, require_non_empty, require_positive
+from shared.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +67,11 @@ def validate_prices(frame: pd.DataFrame, *, what: str = "price data") -> pd.Data
     out = out.reset_index(drop=True)
     dup = out["date"].duplicated()
     if dup.any():
-        raise ValueError(f"{what}: {int(dup.sum())} duplicated date(s) (first {out['date'][dup].iloc[0].date()}); "
+        raise UserError(f"{what}: {int(dup.sum())} duplicated date(s) (first {out['date'][dup].iloc[0].date()}); "
                          "keep one row per trading day")
     if not out["date"].is_monotonic_increasing:
         bad = int(np.argmax(out["date"].diff().dt.total_seconds().to_numpy()[1:] < 0)) + 1
-        raise ValueError(f"{what}: dates are not in increasing order (row {bad}: {out['date'][bad].date()} comes "
+        raise UserError(f"{what}: dates are not in increasing order (row {bad}: {out['date'][bad].date()} comes "
                          f"after {out['date'][bad - 1].date()}); sort the file by date, oldest first")
     return out
 
@@ -85,9 +85,9 @@ def parse_bounds(start: str | None, end: str | None) -> dict[str, pd.Timestamp]:
         try:
             bounds[name] = pd.Timestamp(value)
         except (ValueError, TypeError) as err:
-            raise ValueError(f"--{name} {value!r} is not a date; use ISO format such as 2015-01-31") from err
+            raise UserError(f"--{name} {value!r} is not a date; use ISO format such as 2015-01-31") from err
     if "start" in bounds and "end" in bounds and bounds["start"] >= bounds["end"]:
-        raise ValueError(f"--start {start} is not before --end {end}; swap them")
+        raise UserError(f"--start {start} is not before --end {end}; swap them")
     return bounds
 
 
@@ -103,7 +103,7 @@ def slice_dates(frame: pd.DataFrame, *, start: str | None = None, end: str | Non
     out = frame[keep].reset_index(drop=True)
     if out.empty:
         span = f"{frame['date'].min().date()} … {frame['date'].max().date()}" if len(frame) else "no rows"
-        raise ValueError(f"{what} has no rows between --start {start} and --end {end} (the data cover {span}); "
+        raise UserError(f"{what} has no rows between --start {start} and --end {end} (the data cover {span}); "
                          "widen the date range")
     return out
 
@@ -158,10 +158,10 @@ def load_sample(*, start: str | None = None, end: str | None = None) -> pd.DataF
 
 
 def load_csv(path: str | Path, *, date_column: str = "Date", close_column: str = "Close",
-             start: str | None = None, end: str | None = None) -> pd.DataFrame:
+             start: str | None = None, end: str | None = None, encoding: str = "utf-8") -> pd.DataFrame:
     """A user's CSV with a date column and a close column (names configurable) plus optional
     Open/High/Low/Volume columns (matched case-insensitively)."""
-    raw = read_table(path, what="price file")
+    raw = read_table(path, what="price file", encoding=encoding)
     what = f"price file {path}"
     hint = ("pass --date-column and --close-column with the names in your file")
     require_columns(raw, [date_column, close_column], what=what, hint=hint)
@@ -218,7 +218,7 @@ _TICKER = re.compile(r"^[A-Za-z0-9^=.\-]{1,20}$")
 
 def check_ticker(ticker: str | None) -> str:
     if not ticker or not isinstance(ticker, str) or not _TICKER.match(ticker.strip()):
-        raise ValueError(f"ticker {ticker!r} is not a valid symbol; pass e.g. --ticker AAPL or --ticker ^GSPC")
+        raise UserError(f"ticker {ticker!r} is not a valid symbol; pass e.g. --ticker AAPL or --ticker ^GSPC")
     return ticker.strip().upper()
 
 
@@ -316,24 +316,26 @@ def load_yfinance(ticker: str, *, start: str | None = None, end: str | None = No
 
 def load_prices(*, source: str = "sample", ticker: str | None = None, path: str | Path | None = None,
                 date_column: str = "Date", close_column: str = "Close", start: str | None = None,
-                end: str | None = None, cache_dir: str | Path | None = None) -> tuple[pd.DataFrame, str]:
+                end: str | None = None, cache_dir: str | Path | None = None,
+                encoding: str = "utf-8") -> tuple[pd.DataFrame, str]:
     """Load prices from the chosen source; returns (frame, dataset name)."""
     if source not in SOURCES:
-        raise ValueError(f"source must be one of {list(SOURCES)}, got {source!r}")
+        raise UserError(f"source must be one of {list(SOURCES)}, got {source!r}")
     if source == "sample":
         return load_sample(start=start, end=end), SAMPLE_NAME
     if source == "csv":
         if path is None:
-            raise ValueError("--source csv needs --path FILE (a CSV with a date column and a close column)")
-        return load_csv(path, date_column=date_column, close_column=close_column, start=start, end=end), \
+            raise UserError("--source csv needs --path FILE (a CSV with a date column and a close column)")
+        return load_csv(path, date_column=date_column, close_column=close_column, start=start, end=end,
+                        encoding=encoding), \
             f"csv:{Path(path).name}"
     if source == "parquet":
         if path is None:
-            raise ValueError("--source parquet needs --path DIR (Parquet files with a date column and a close column)")
+            raise UserError("--source parquet needs --path DIR (Parquet files with a date column and a close column)")
         return load_parquet(path, date_column=date_column, close_column=close_column, start=start, end=end), \
             f"parquet:{Path(path).name}"
     if ticker is None:
-        raise ValueError("--source yfinance needs --ticker SYMBOL, e.g. --ticker AAPL")
+        raise UserError("--source yfinance needs --ticker SYMBOL, e.g. --ticker AAPL")
     ticker = check_ticker(ticker)
     return load_yfinance(ticker, start=start, end=end, cache_dir=cache_dir), f"yfinance:{ticker}"
 
@@ -348,6 +350,6 @@ def require_length(frame: pd.DataFrame, *, window: int, horizon: int, fractions:
     need_other = horizon + min_windows
     needed = max(int(np.ceil(need_train / fractions[0])), int(np.ceil(need_other / min(fractions[1:])))) + 1
     if n < needed:
-        raise ValueError(f"{what} has {n} rows; window {window} and horizon {horizon} under a "
+        raise UserError(f"{what} has {n} rows; window {window} and horizon {horizon} under a "
                          f"{'/'.join(str(round(f * 100)) for f in fractions)} time split need at least {needed}. "
                          "Use a longer date range (--start earlier), or a smaller --window/--horizon")

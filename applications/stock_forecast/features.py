@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from shared.errors import UserError
 
 FEATURES = ("ret", "volume", "range")
 _VOLUME_LOOKBACK = 20
@@ -40,16 +41,16 @@ def feature_matrix(frame: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
     """
     unknown = [f for f in features if f not in FEATURES]
     if unknown or not features:
-        raise ValueError(f"features must be a non-empty subset of {list(FEATURES)}, got {list(features)}")
+        raise UserError(f"features must be a non-empty subset of {list(FEATURES)}, got {list(features)}")
     if features[0] != "ret":
-        raise ValueError(f"the first feature must be 'ret' (log return), got {list(features)}")
+        raise UserError(f"the first feature must be 'ret' (log return), got {list(features)}")
     columns = []
     for name in features:
         if name == "ret":
             columns.append(log_returns(frame["close"].to_numpy()))
         elif name == "volume":
             if "volume" not in frame.columns:
-                raise ValueError("feature 'volume' needs a volume column, which this data lacks; "
+                raise UserError("feature 'volume' needs a volume column, which this data lacks; "
                                  "drop it from --features")
             vol = frame["volume"].to_numpy(dtype=float)
             past = pd.Series(vol).rolling(_VOLUME_LOOKBACK).mean().shift(1).to_numpy()
@@ -59,7 +60,7 @@ def feature_matrix(frame: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
         else:
             missing = [c for c in ("high", "low") if c not in frame.columns]
             if missing:
-                raise ValueError(f"feature 'range' needs high and low columns, this data lacks {missing}; "
+                raise UserError(f"feature 'range' needs high and low columns, this data lacks {missing}; "
                                  "drop it from --features")
             columns.append(np.log(frame["high"].to_numpy(dtype=float) / frame["low"].to_numpy(dtype=float)))
     return np.column_stack(columns)
@@ -69,7 +70,7 @@ def first_valid_day(features: np.ndarray) -> int:
     """First day from which every feature is defined (1 for returns, ~21 with volume)."""
     ok = np.all(np.isfinite(features), axis=1)
     if not ok.any():
-        raise ValueError("no day has every feature defined; the series is too short for these features")
+        raise UserError("no day has every feature defined; the series is too short for these features")
     return int(np.argmax(ok))
 
 
@@ -88,7 +89,7 @@ class TrainScaler:
         """``features`` rows first_day..train_end-1 and training-window ``targets`` only."""
         rows = features[first_day:train_end]
         if len(rows) < 2 or not np.all(np.isfinite(rows)):
-            raise ValueError("the training span has too few complete feature rows to fit the scaler; "
+            raise UserError("the training span has too few complete feature rows to fit the scaler; "
                              "use a longer series")
         x_std = rows.std(axis=0)
         y_std = targets.std(axis=0)
@@ -123,7 +124,7 @@ def windows_at(features: np.ndarray, origins: np.ndarray, window: int) -> np.nda
     """(len(origins), window, n_features): ``features[t-window:t]`` for each origin t."""
     idx = origins[:, None] + np.arange(-window, 0)[None, :]
     if idx.min() < 0:
-        raise ValueError(f"origin {int(origins.min())} is too early for window {window}")
+        raise UserError(f"origin {int(origins.min())} is too early for window {window}")
     return features[idx]
 
 
@@ -156,11 +157,11 @@ def make_supervised(frame: pd.DataFrame, *, features: Sequence[str], window: int
     val_origins = np.arange(max(start, int(val[0])), val_end - horizon + 1)
     test_origins = np.asarray(test, dtype=int)
     if len(train_origins) < 2 or len(val_origins) < 1:
-        raise ValueError(f"the time split leaves {len(train_origins)} training and {len(val_origins)} validation "
+        raise UserError(f"the time split leaves {len(train_origins)} training and {len(val_origins)} validation "
                          f"windows for window {window} and horizon {horizon}; use a longer series or a smaller "
                          "--window/--horizon")
     if test_origins.min() < start:
-        raise ValueError(f"the test span starts at day {int(test_origins.min())}, before the first full window "
+        raise UserError(f"the test span starts at day {int(test_origins.min())}, before the first full window "
                          f"(day {start}); use a longer series or a smaller --window")
     y_train_raw = cumulative_targets(close, train_origins, horizon)
     scaler = TrainScaler.fit(raw, y_train_raw, train_end=train_end, first_day=first)

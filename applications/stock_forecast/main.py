@@ -4,13 +4,22 @@
     deepcases run stock_forecast --ticker AAPL       # Yahoo Finance via yfinance, cached on disk
     deepcases run stock_forecast --source csv --path prices.csv --date-column Date --close-column Close
     deepcases run stock_forecast --source parquet --path prices_parts/ --date-column Date --close-column Close
+    deepcases run stock_forecast --target volatility # next-day variance vs EWMA / GARCH / GJR-GARCH / HAR
 
 Protocol (PROTOCOLS.md §Finance): chronological 70/15/15 split by row; a one-step-ahead forecast
 of every test day's close from all true history before it; RMSE, MAE, MAPE, MASE, directional
 accuracy and MAE ratio to persistence, beside persistence, drift, ARIMA(1,1,1)+drift and always-up.
 Inputs are windows of past log returns (optionally volume and high/low range) scaled with
 training-span statistics; the networks output quantiles of the cumulative log return for each
-of the next ``--horizon`` days (median = forecast, outer quantiles = interval).
+of the next ``--horizon`` days (median = forecast, outer quantiles = interval). Each deep model's
+interval is reported raw, calibrated by CQR on the validation span (``_cqr``) and by ACI updated
+daily through the test span (``_aci``); the median is never moved.
+
+``--target volatility`` (PROTOCOLS.md §Finance — volatility target): the next day's variance of
+% log returns from windows of past returns and High/Low ranges, against the constant, EWMA,
+GARCH(1,1) and GJR-GARCH references of ``arch`` and HAR on the Parkinson proxy, scored by QLIKE
+and MSE against the Parkinson and squared-return proxies and by 1 %/5 % VaR backtests.
+``--target both`` writes the two protocols as two result objects.
 """
 
 from __future__ import annotations
@@ -27,7 +36,9 @@ import pandas as pd
 from shared.app import CaseStudyRun, RunOptions, cli_main, finish_run, start_run
 from shared.options import comma_list, option, parse_config, require_at_least
 from shared.tuning import Choice, Float
+from shared.errors import UserError
 
+from .calibrate import ACI_GAMMA
 from .features import FEATURES
 from .models import MODELS
 
@@ -50,7 +61,7 @@ REFERENCE = {
 QUICK_ARGS = ["--source", "sample", "--seeds", "1", "--epochs", "6", "--patience", "3", "--window", "20",
               "--units", "16", "--batch-size", "128", "--horizon", "5", "--forecast-next", "5"]
 FULL_ARGS = ["--source", "sample", "--seeds", "3", "--epochs", "60", "--patience", "8", "--window", "30",
-             "--units", "32", "--horizon", "5", "--forecast-next", "10"]
+             "--units", "32", "--horizon", "5", "--forecast-next", "10", "--target", "both"]
 
 # The hyperparameter search space (``--tune``), declared once. Trials train the first of --models on the
 # training span (early stopping on the validation span, as the default run) and are scored by the one-step
@@ -99,6 +110,13 @@ class StockConfig(RunOptions):
     patience: int = option(8, group="model", help="early-stopping patience in epochs")
     seeds: int = option(3, group="model",
                         help="train each model with seeds SEED, SEED+1, ... and report mean ± std (default: 3)")
+    target: str = option("price", choices=["price", "volatility", "both"], group="target",
+                         help="price: next-day close (PROTOCOLS.md §Finance); volatility: next-day variance of "
+                              "returns against GARCH-type references (§Finance — volatility target); both: the two "
+                              "protocols, one result object each (default: price)")
+    vol_loss: str = option("both", choices=["parkinson", "r2", "both"], group="target",
+                           help="volatility target: the proxy the networks' QLIKE loss is taken against; both = the "
+                                "sum of the two QLIKEs (default: both)")
     forecast_next: int = option(0, metavar="N", group="model",
                                 help="after evaluation, refit the best model (by validation loss) on all data and "
                                      "forecast the next N trading days with intervals (default: 0 = off)")
@@ -185,6 +203,21 @@ def _verdicts(result: Any, tests: dict[str, list[dict[str, Any]]], level: float)
     return lines
 
 
+def _coverage_lines(result: Any, level: float) -> list[str]:
+    """Raw vs calibrated interval coverage of each deep model on the test span."""
+    rows = {m.name: m.metrics for m in result.models}
+    lines = []
+    for name in [m.name for m in result.models if m.kind == "deep" and f"{m.name}_cqr" in rows]:
+        cov = {v: rows[k].get("interval_coverage") for v, k in (("raw", name), ("CQR", f"{name}_cqr"),
+                                                                   ("ACI", f"{name}_aci"))}
+        score = {v: rows[k].get("interval_score") for v, k in (("raw", name), ("CQR", f"{name}_cqr"),
+                                                                  ("ACI", f"{name}_aci"))}
+        lines.append(f"{name}: {round(100 * level)} % interval coverage on test " +
+                     ", ".join(f"{v} {c:.3f}" for v, c in cov.items() if c is not None) +
+                     " (interval score " + ", ".join(f"{v} {c:.1f}" for v, c in score.items() if c is not None) + ").")
+    return lines
+
+
 def tuning_objective(config: StockConfig, frame: pd.DataFrame, *, train_end: int, verbose: int = 0
                      ) -> tuple[Any, dict[str, Any]]:
     """The ``--tune`` objective: hyperparameters -> one-step MAE ratio to persistence on the validation span.
@@ -200,7 +233,7 @@ def tuning_objective(config: StockConfig, frame: pd.DataFrame, *, train_end: int
 
     n = len(frame)
     if not 0 < train_end < n:
-        raise ValueError(f"train_end must lie inside the {n} rows before the test span, got {train_end}")
+        raise UserError(f"train_end must lie inside the {n} rows before the test span, got {train_end}")
     train, val = np.arange(train_end), np.arange(train_end, n)
     close = frame["close"].to_numpy(dtype=float)
     quantiles = quantile_levels(config.interval)
@@ -227,38 +260,67 @@ def tuning_objective(config: StockConfig, frame: pd.DataFrame, *, train_end: int
 
 
 def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
-    from shared.artifacts import fingerprint_frame, write_csv, write_json, write_text
+    """Load, split, then the price target, the volatility target, or both (one result object each)."""
+    from shared.artifacts import fingerprint_frame
     from shared.data import chronological_split
+
+    from applications.stock_forecast.data import load_prices, require_length
+
+    started = time.perf_counter()
+    frame, dataset_name = load_prices(source=config.source, ticker=config.ticker, path=config.path,
+                                      date_column=config.date_column, close_column=config.close_column,
+                                      start=config.start, end=config.end, cache_dir=config.cache_dir,
+                                      encoding=config.encoding)
+    require_length(frame, window=config.window, horizon=config.horizon, fractions=FRACTIONS,
+                   what=f"{dataset_name} ({frame['date'].min().date()} … {frame['date'].max().date()})")
+    train, val, test = chronological_split(len(frame), fractions=FRACTIONS)
+    train_end, val_end = int(train[-1]) + 1, int(val[-1]) + 1
+    # inputs are built (and checked) before the run directory exists, so bad data leaves nothing half-written
+    supervised = vol_data = None
+    if config.target in ("price", "both"):
+        from applications.stock_forecast.features import make_supervised
+
+        supervised = make_supervised(frame, features=config.features, window=config.window, horizon=config.horizon,
+                                     train=train, val=val, test=test)
+    if config.target in ("volatility", "both"):
+        from applications.stock_forecast.volatility import volatility_data
+
+        vol_data = volatility_data(frame, train_end=train_end, val_end=val_end)
+    run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
+    fingerprint = fingerprint_frame(frame, name=dataset_name, time_column="date")
+    run.write_data_info(fingerprint)
+    results = []
+    if supervised is not None:
+        results.append(_price_study(config, frame, dataset_name, fingerprint, run, supervised, train=train, val=val,
+                                    test=test, verbose=verbose))
+    if vol_data is not None:
+        from applications.stock_forecast.vol_study import volatility_study
+
+        results.append(volatility_study(config, frame, vol_data, fingerprint=fingerprint, run=run,
+                                        protocol_sample=_is_protocol_sample(config, frame), app=APP, verbose=verbose))
+    return finish_run(APP, run, results, started=started, results_file=config.results_file)
+
+
+def _price_study(config: StockConfig, frame: pd.DataFrame, dataset_name: str, fingerprint: dict[str, Any], run: Any,
+                 data: Any, *, train: np.ndarray, val: np.ndarray, test: np.ndarray, verbose: int = 0) -> Any:
+    """The price target (PROTOCOLS.md §Finance): deep quantile forecasters beside the random-walk baselines."""
+    from shared.artifacts import write_csv, write_json, write_text
     from shared.results import CaseStudyResult, mean_and_std
 
     from applications.stock_forecast import plots
     from applications.stock_forecast.baselines import (ArimaDrift, Drift, MedianDrift, Persistence,
                                                        always_up_accuracy, direction_tests)
-    from applications.stock_forecast.data import load_prices, require_length
     from applications.stock_forecast.features import make_supervised
     from applications.stock_forecast.models import (NetSettings, best_epoch, predict_quantiles, quantile_levels,
                                                     train_forecaster)
     from applications.stock_forecast.scoring import (diebold_mariano, horizon_targets, multi_step_table,
                                                      price_metrics)
 
-    started = time.perf_counter()
-    frame, dataset_name = load_prices(source=config.source, ticker=config.ticker, path=config.path,
-                                      date_column=config.date_column, close_column=config.close_column,
-                                      start=config.start, end=config.end, cache_dir=config.cache_dir)
-    require_length(frame, window=config.window, horizon=config.horizon, fractions=FRACTIONS,
-                   what=f"{dataset_name} ({frame['date'].min().date()} … {frame['date'].max().date()})")
-    n = len(frame)
     close = frame["close"].to_numpy(dtype=float)
     dates = frame["date"]
-    train, val, test = chronological_split(n, fractions=FRACTIONS)
     train_end, val_end = int(train[-1]) + 1, int(val[-1]) + 1
     quantiles = quantile_levels(config.interval)
     H = config.horizon
-    data = make_supervised(frame, features=config.features, window=config.window, horizon=H,
-                           train=train, val=val, test=test)
-    run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
-    fingerprint = fingerprint_frame(frame, name=dataset_name, time_column="date")
-    run.write_data_info(fingerprint)
     write_json(run.path / "scaler.json", {  # what turns the saved models' outputs back into prices
         "features": list(config.features), "window": config.window, "horizon": config.horizon,
         "quantiles": list(quantiles), "fitted_on": "training span", **dataclasses.asdict(data.scaler),
@@ -288,11 +350,12 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
         lower = None if fc.lower is None else fc.lower[:, 0]
         upper = None if fc.upper is None else fc.upper[:, 0]
         baseline_rows[name] = price_metrics(actual, fc.point[:, 0], previous=previous, train_close=train_close,
-                                            persistence=persistence[:, 0], lower=lower, upper=upper)
+                                            persistence=persistence[:, 0], lower=lower, upper=upper,
+                                            level=config.interval)
         tests[name] = [{**direction_tests(actual, fc.point[:, 0], previous),
                         **diebold_mariano(actual, fc.point[:, 0], persistence[:, 0])}]
         tables.append(multi_step_table(name, actual_h, previous, fc.point, persistence, train_close=train_close,
-                                       lower=fc.lower, upper=fc.upper))
+                                       lower=fc.lower, upper=fc.upper, level=config.interval))
 
     # ---- deep models, several seeds ------------------------------------------------------------
     settings = NetSettings(units=config.units, dropout=config.dropout, learning_rate=config.learning_rate,
@@ -300,11 +363,19 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
     seeds = [config.seed + i for i in range(config.seeds)]
     mid = quantiles.index(0.5)
     deep: dict[str, dict[str, Any]] = {}
+    calibration_timing: dict[str, list[dict[str, float]]] = {}
     predictions = pd.DataFrame({"date": dates[origins].dt.strftime("%Y-%m-%d").to_numpy(), "actual": actual,
                                 "previous_close": previous,
                                 **{f"{k}": v.point[:, 0] for k, v in base_fc.items()}})
+    from applications.stock_forecast.calibrate import calibrate_log_quantiles
+    from applications.stock_forecast.features import cumulative_targets
+
+    y_val_log = cumulative_targets(close, data.val_origins, H)  # every validation target lies before val_end
+    y_test_log = cumulative_targets(close, origins, H)
     for kind in config.models:
         per_seed, seed_tables, val_losses, epochs_used = [], [], [], []
+        per_seed_cal: dict[str, list[dict[str, float]]] = {"cqr": [], "aci": []}
+        cal_tables: dict[str, list[pd.DataFrame]] = {"cqr": [], "aci": []}
         for s in seeds:
             log.info("training %s (seed %d) on %d windows", kind, s, len(data.x_train))
             tick = time.perf_counter()
@@ -316,10 +387,29 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
             prices = previous[:, None, None] * np.exp(q)
             point, lower, upper = prices[:, :, mid], prices[:, :, 0], prices[:, :, -1]
             metrics = price_metrics(actual, point[:, 0], previous=previous, train_close=train_close,
-                                    persistence=persistence[:, 0], lower=lower[:, 0], upper=upper[:, 0])
+                                    persistence=persistence[:, 0], lower=lower[:, 0], upper=upper[:, 0],
+                                    level=config.interval)
             per_seed.append(metrics)
             seed_tables.append(multi_step_table(kind, actual_h, previous, point, persistence,
-                                                train_close=train_close, lower=lower, upper=upper))
+                                                train_close=train_close, lower=lower, upper=upper,
+                                                level=config.interval))
+            # calibrated intervals: CQR on the validation span, ACI through the test span (median unchanged)
+            q_val = data.scaler.inverse_y(predict_quantiles(model, data.x_val))
+            calibrated = calibrate_log_quantiles(q_val, y_val_log, q, y_test_log, quantiles, val_end=val_end,
+                                                 test_start=int(origins[0]))
+            cal_prices = {}
+            for method in ("cqr", "aci"):
+                p_cal = previous[:, None, None] * np.exp(getattr(calibrated, method))
+                cal_prices[method] = p_cal
+                per_seed_cal[method].append(price_metrics(
+                    actual, point[:, 0], previous=previous, train_close=train_close, persistence=persistence[:, 0],
+                    lower=p_cal[:, 0, 0], upper=p_cal[:, 0, -1], level=config.interval))
+                cal_tables[method].append(multi_step_table(f"{kind}_{method}", actual_h, previous, point, persistence,
+                                                           train_close=train_close, lower=p_cal[:, :, 0],
+                                                           upper=p_cal[:, :, -1], level=config.interval))
+            calibration_timing.setdefault(kind, []).append(
+                {"cqr_s": round(calibrated.seconds_cqr, 4), "aci_s": round(calibrated.seconds_aci, 4),
+                 "aci_s_per_origin": calibrated.seconds_aci / len(origins)})
             tests.setdefault(kind, []).append({**direction_tests(actual, point[:, 0], previous), "seed": s,
                                                **diebold_mariano(actual, point[:, 0], persistence[:, 0])})
             val_losses.append(float(min(history["val_loss"])))
@@ -333,18 +423,31 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
                 predictions[f"{kind}"] = point[:, 0]
                 predictions[f"{kind}_lower"] = lower[:, 0]
                 predictions[f"{kind}_upper"] = upper[:, 0]
+                for method, p_cal in cal_prices.items():
+                    predictions[f"{kind}_{method}_lower"] = p_cal[:, 0, 0]
+                    predictions[f"{kind}_{method}_upper"] = p_cal[:, 0, -1]
+                deep[kind]["calibrated"] = cal_prices
+                deep[kind]["cqr_shifts"] = calibrated.shifts
                 run.save_figure(plots.learning_curve_figure(history, model=kind, seed=s), f"learning_curves_{kind}")
         mean, std = mean_and_std(per_seed)
         deep[kind].update(per_seed=per_seed, val_loss=float(np.mean(val_losses)), best_epochs=epochs_used,
                           mean=mean, std=std)
         result.add(kind, "deep", mean, seeds=seeds, std=std if len(seeds) > 1 else None,
-                   note=f"best epochs {epochs_used}; mean val loss {np.mean(val_losses):.4f}")
-        step_frame = pd.concat(seed_tables)
-        grouped = step_frame.groupby(["model", "step"], as_index=False)
-        averaged = grouped.mean(numeric_only=True)
-        averaged["dm_p_better_than_persistence"] = grouped["dm_p_better_than_persistence"].max()[
-            "dm_p_better_than_persistence"].to_numpy()  # conservative: the largest p over seeds
-        tables.append(averaged)
+                   note=f"best epochs {epochs_used}; mean val loss {np.mean(val_losses):.4f}; raw quantile interval")
+        notes = {"cqr": "the same forecasts, interval calibrated by CQR per step on the validation span",
+                 "aci": f"the same forecasts, interval by ACI (gamma {ACI_GAMMA}) from the CQR scores, updated daily "
+                        "through the test span with the misses already known"}
+        for method in ("cqr", "aci"):
+            mean_c, std_c = mean_and_std(per_seed_cal[method])
+            result.add(f"{kind}_{method}", "deep", mean_c, seeds=seeds, std=std_c if len(seeds) > 1 else None,
+                       note=notes[method])
+        for frames in (seed_tables, *cal_tables.values()):
+            step_frame = pd.concat(frames)
+            grouped = step_frame.groupby(["model", "step"], as_index=False)
+            averaged = grouped.mean(numeric_only=True)
+            averaged["dm_p_better_than_persistence"] = grouped["dm_p_better_than_persistence"].max()[
+                "dm_p_better_than_persistence"].to_numpy()  # conservative: the largest p over seeds
+            tables.append(averaged)
 
     # ---- --tune: search on the rows before the test span, retrain the best config, test once ----
     if config.tune:
@@ -371,7 +474,7 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
                 predict_quantiles(model, tuned_data.x_test)))
             tuned_runs.append(price_metrics(actual, prices[:, 0, mid], previous=previous, train_close=train_close,
                                             persistence=persistence[:, 0], lower=prices[:, 0, 0],
-                                            upper=prices[:, 0, -1]))
+                                            upper=prices[:, 0, -1], level=config.interval))
         mean, std = mean_and_std(tuned_runs)
         result.add(f"{kind}_tuned", "deep", mean, seeds=seeds, std=std if len(seeds) > 1 else None,
                    note=f"best of {config.trials} {config.tune}-search trials on validation MAE ratio to "
@@ -404,6 +507,15 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
         "direction_tests": tests,
         "per_seed": {k: v["per_seed"] for k, v in deep.items()},
         "multi_step": multi.round(6).to_dict(orient="records"),
+        "calibration": {
+            "method": ("CQR (Romano et al. 2019), one shift per horizon step and quantile level in log-return "
+                       f"units, on the validation span ({split_info['validation']['first']} … "
+                       f"{split_info['validation']['last']}: before the test span); ACI (Gibbs & Candès 2021, "
+                       f"gamma {ACI_GAMMA}) from those scores through the test span, step k known after k days"),
+            "nominal_coverage": config.interval,
+            "cqr_shifts_log_return": {k: np.round(v["cqr_shifts"], 6).tolist() for k, v in deep.items()},
+            "timing": calibration_timing,
+        },
         "notes": ["mae_ratio_to_persistence below 1.00 beats the random walk on the same test days",
                   "interval_coverage/interval_width_pct: central interval at interval_level, one-step; "
                   "median_drift (not in PROTOCOLS.md) forecasts the training span's median k-day move and "
@@ -419,7 +531,7 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
         ours = baseline_rows["persistence"]
         result.extra["persistence_vs_reference"] = {k: {"ours": round(ours[k], 4), "reference": v}
                                                     for k, v in ref.items()}
-    verdicts = _verdicts(result, tests, config.interval)
+    verdicts = _verdicts(result, tests, config.interval) + _coverage_lines(result, config.interval)
     result.extra["verdicts"] = verdicts
 
     # ---- figures --------------------------------------------------------------------------------
@@ -452,7 +564,7 @@ def run_case_study(config: StockConfig, *, verbose: int = 0) -> CaseStudyRun:
         result.extra["forecast_next"] = {"model": featured, "disclaimer": DISCLAIMER,
                                          "days": future.round(4).to_dict(orient="records")}
     write_json(run.path / "verdicts.json", {"verdicts": verdicts, "disclaimer": DISCLAIMER})
-    return finish_run(APP, run, [result], started=started, results_file=config.results_file)
+    return result
 
 
 def _forecast_next(config: StockConfig, frame: pd.DataFrame, kind: str, best_epochs: list[int],
@@ -468,7 +580,7 @@ def _forecast_next(config: StockConfig, frame: pd.DataFrame, kind: str, best_epo
     first = first_valid_day(raw)
     origins = np.arange(first + config.window, len(frame) - N + 1)
     if len(origins) < 2:
-        raise ValueError(f"--forecast-next {N} leaves no training windows; use a smaller N or a longer series")
+        raise UserError(f"--forecast-next {N} leaves no training windows; use a smaller N or a longer series")
     targets = cumulative_targets(close, origins, N)
     scaler = TrainScaler.fit(raw, targets, train_end=len(frame), first_day=first)
     scaled = scaler.transform_x(np.nan_to_num(raw, nan=0.0))
@@ -500,12 +612,14 @@ def _markdown(frame: pd.DataFrame) -> str:
 
 def _present(outcome: CaseStudyRun) -> str:
     """The verdicts against the random walk, and the next days' forecast with its disclaimer."""
-    extra = outcome.results[0].extra
-    lines = list(extra.get("verdicts", []))
-    if "forecast_next" in extra:
-        fc = extra["forecast_next"]
-        lines += [f"\nNext {len(fc['days'])} trading days ({fc['model']}, refit on all data; weekdays, exchange "
-                  "holidays not skipped):", pd.DataFrame(fc["days"]).to_string(index=False), DISCLAIMER]
+    lines = []
+    for result in outcome.results:
+        extra = result.extra
+        lines += list(extra.get("verdicts", []))
+        if "forecast_next" in extra:
+            fc = extra["forecast_next"]
+            lines += [f"\nNext {len(fc['days'])} trading days ({fc['model']}, refit on all data; weekdays, exchange "
+                      "holidays not skipped):", pd.DataFrame(fc["days"]).to_string(index=False), DISCLAIMER]
     return "\n".join(lines)
 
 
@@ -514,4 +628,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    from shared.console import console_entry
+
+    raise SystemExit(console_entry(main))

@@ -54,3 +54,23 @@ def future_figure(history_dates: pd.Series, history: np.ndarray, dates: pd.Datet
     return plot_forecast(dates, None, point, lower=lower, upper=upper, history_index=pd.to_datetime(history_dates),
                          history=history, title=title, ylabel="close", label=model,
                          interval_label=f"{round(level * 100)} % interval")
+
+
+def variance_figure(dates: pd.Series, proxy: np.ndarray, forecasts: dict[str, np.ndarray], *, title: str) -> Any:
+    """Parkinson proxy (dots) and the variance forecasts (lines) over the test span, log scale."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10.0, 4.2))
+    ax = fig.subplots()
+    x = pd.to_datetime(dates)
+    keep = proxy > 0
+    ax.scatter(x[keep], proxy[keep], s=4, color="#999999", label="Parkinson proxy")
+    for i, (name, f) in enumerate(forecasts.items()):
+        ax.plot(x, f, linewidth=1.8 if i == 0 else 1.0, label=name)
+    ax.set_yscale("log")
+    ax.set_ylabel("daily variance (%²)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="upper left")
+    fig.autofmt_xdate()
+    return fig

@@ -3,7 +3,9 @@
 rmse, mae, mape (%), mase (scale: mean |Δ| of the training span's closes, naive-1),
 directional_accuracy (sign of predicted change from the last known close vs the actual change;
 zero predicted change counts as up) and mae_ratio_to_persistence (below 1 beats the random walk
-on the same days), plus interval_coverage when the forecaster gives an interval.
+on the same days), plus, when the forecaster gives a central ``level`` interval, its coverage, mean
+width (% of the last close), interval (Winkler) score in index points and the mean pinball loss of
+(lower, point, upper) read as the (1−level)/2, 0.5 and (1+level)/2 quantiles.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ import pandas as pd
 
 from scipy import stats
 
-from shared.evaluation import directional_accuracy, interval_coverage, mae, mae_ratio, mape, mase, rmse
+from shared.evaluation import (directional_accuracy, interval_coverage, interval_score_error, mae, mae_ratio, mape,
+                               mase, mean_pinball_error, rmse)
 
 PROTOCOL_METRICS = ("rmse", "mae", "mape", "mase", "directional_accuracy", "mae_ratio_to_persistence")
 
 
 def price_metrics(actual: np.ndarray, predicted: np.ndarray, *, previous: np.ndarray, train_close: np.ndarray,
-                  persistence: np.ndarray, lower: np.ndarray | None = None, upper: np.ndarray | None = None
-                  ) -> dict[str, float]:
+                  persistence: np.ndarray, lower: np.ndarray | None = None, upper: np.ndarray | None = None,
+                  level: float = 0.9) -> dict[str, float]:
     """The protocol metrics for one forecast series (all arrays aligned on the same days)."""
     out = {"rmse": rmse(actual, predicted), "mae": mae(actual, predicted), "mape": mape(actual, predicted),
            "mase": mase(actual, predicted, y_train=train_close, seasonality=1),
@@ -29,6 +32,9 @@ def price_metrics(actual: np.ndarray, predicted: np.ndarray, *, previous: np.nda
     if lower is not None and upper is not None:
         out["interval_coverage"] = interval_coverage(actual, lower, upper)
         out["interval_width_pct"] = float(np.mean((upper - lower) / previous) * 100.0)
+        out["interval_score"] = interval_score_error(actual, lower, upper, alpha=1.0 - level)
+        out["pinball_loss"] = mean_pinball_error(actual, np.stack([lower, predicted, upper], axis=-1),
+                                                 [(1.0 - level) / 2, 0.5, (1.0 + level) / 2])
     return out
 
 
@@ -44,7 +50,7 @@ def horizon_targets(close: np.ndarray, origins: np.ndarray, horizon: int) -> tup
 
 def multi_step_table(name: str, actual: np.ndarray, previous: np.ndarray, point: np.ndarray,
                      persistence: np.ndarray, *, train_close: np.ndarray, lower: np.ndarray | None = None,
-                     upper: np.ndarray | None = None) -> pd.DataFrame:
+                     upper: np.ndarray | None = None, level: float = 0.9) -> pd.DataFrame:
     """One row per horizon step k = 1..H: the protocol metrics over origins whose day t+k-1 exists,
     and the Diebold–Mariano p-value that the step-k MAE is below persistence's."""
     rows = []
@@ -55,7 +61,7 @@ def multi_step_table(name: str, actual: np.ndarray, previous: np.ndarray, point:
         metrics = price_metrics(actual[ok, k], point[ok, k], previous=previous[ok], train_close=train_close,
                                 persistence=persistence[ok, k],
                                 lower=None if lower is None else lower[ok, k],
-                                upper=None if upper is None else upper[ok, k])
+                                upper=None if upper is None else upper[ok, k], level=level)
         dm = diebold_mariano(actual[ok, k], point[ok, k], persistence[ok, k], horizon=k + 1)
         rows.append({"model": name, "step": k + 1, "days": int(ok.sum()), **metrics,
                      "dm_p_better_than_persistence": dm["p_better"]})

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from shared.data import read_table, require_columns
+from shared.errors import InputFileNotFound, UserError
 
 log = logging.getLogger(__name__)
 
@@ -95,29 +96,29 @@ def validate_survival_frame(frame: pd.DataFrame, *, duration: str, event: str, w
     hint = "pass --duration-column and --event-column with the names in your file's header"
     require_columns(frame, [duration, event], what=what, hint=hint)
     if duration == event:
-        raise ValueError(f"{what}: the duration and event columns are both {duration!r}; pass two different columns")
+        raise UserError(f"{what}: the duration and event columns are both {duration!r}; pass two different columns")
     times = pd.to_numeric(frame[duration], errors="coerce").to_numpy(dtype=float)
     bad = ~(np.isfinite(times) & (times > 0))
     if bad.any():
         example = frame[duration].iloc[int(np.flatnonzero(bad)[0])]
-        raise ValueError(f"{what}: duration column {duration!r} has {int(bad.sum())} value(s) that are missing, "
+        raise UserError(f"{what}: duration column {duration!r} has {int(bad.sum())} value(s) that are missing, "
                          f"non-numeric, infinite, zero or negative (e.g. {example!r} at row "
                          f"{int(np.flatnonzero(bad)[0])}); durations must be positive and finite: drop or fix those "
                          "rows (a same-day event can be recorded as 0.5 days)")
     if len(frame) < MIN_ROWS:
-        raise ValueError(f"{what}: only {len(frame)} rows; at least {MIN_ROWS} patients are needed for "
+        raise UserError(f"{what}: only {len(frame)} rows; at least {MIN_ROWS} patients are needed for "
                          "5-fold cross-validation")
     events = _event_values(frame[event], column=event, what=what)
     if events.sum() < MIN_EVENTS:
-        raise ValueError(f"{what}: event column {event!r} has {int(events.sum())} event(s) (value 1); at least "
+        raise UserError(f"{what}: event column {event!r} has {int(events.sum())} event(s) (value 1); at least "
                          f"{MIN_EVENTS} observed events are needed to fit and evaluate a survival model "
                          "(check that 1 means 'event observed' and 0 'censored')")
     covariates = frame.drop(columns=[duration, event]).reset_index(drop=True)
     if covariates.shape[1] == 0:
-        raise ValueError(f"{what}: no covariate columns besides {duration!r} and {event!r}; add at least one")
+        raise UserError(f"{what}: no covariate columns besides {duration!r} and {event!r}; add at least one")
     empty = [c for c in covariates.columns if covariates[c].isna().all()]
     if empty:
-        raise ValueError(f"{what}: covariate column(s) {empty} are entirely missing; drop them from the file")
+        raise UserError(f"{what}: covariate column(s) {empty} are entirely missing; drop them from the file")
     categorical = list(categorical or [])
     numeric = [c for c in covariates.columns if c not in categorical and _is_numeric(covariates[c])]
     categorical = [c for c in covariates.columns if c not in numeric]
@@ -148,14 +149,14 @@ def _event_values(series: pd.Series, *, column: str, what: str) -> np.ndarray:
         mapped = lowered.map(mapping)
         bad = mapped.isna()
         if bad.any():
-            raise ValueError(f"{what}: event column {column!r} must hold 0/1 (1 = event observed, 0 = censored); "
+            raise UserError(f"{what}: event column {column!r} must hold 0/1 (1 = event observed, 0 = censored); "
                              f"found {sorted(set(values[bad].astype(str)))[:5]}; recode it")
         return mapped.to_numpy(dtype=int)
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     ok = np.isin(numbers, (0.0, 1.0))
     if not ok.all():
         found = sorted({str(v) for v in values[~ok]})[:5]
-        raise ValueError(f"{what}: event column {column!r} must hold 0/1 (1 = event observed, 0 = censored); "
+        raise UserError(f"{what}: event column {column!r} must hold 0/1 (1 = event observed, 0 = censored); "
                          f"found {found} in {int((~ok).sum())} row(s); recode it or drop those rows")
     return numbers.astype(int)
 
@@ -169,7 +170,7 @@ def load_support(*, keep_leaky: bool = False) -> SurvivalData:
     try:
         from SurvSet.data import SurvLoader
     except ImportError as err:  # pragma: no cover - installed with the project
-        raise FileNotFoundError("SUPPORT comes from the SurvSet package; run `pip install SurvSet`") from err
+        raise InputFileNotFound("SUPPORT comes from the SurvSet package; run `pip install SurvSet`") from err
     import warnings
 
     with warnings.catch_warnings():  # SurvSet's pickle names numpy.core (deprecated in NumPy 2): harmless
@@ -212,7 +213,7 @@ def load_gbsg2() -> SurvivalData:
 def load_dataset(name: str) -> SurvivalData:
     loaders = {"support": load_support, "whas500": load_whas500, "gbsg2": load_gbsg2}
     if name not in loaders:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {list(loaders)} or use --source csv")
+        raise UserError(f"unknown dataset {name!r}; choose one of {list(loaders)} or use --source csv")
     data = loaders[name]()
     log.info("%s: %d patients, %d events, %d numeric + %d categorical covariates", name, data.n, data.n_events,
              len(data.numeric), len(data.categorical))
@@ -220,9 +221,9 @@ def load_dataset(name: str) -> SurvivalData:
 
 
 def load_csv(path: str | Path, *, duration_column: str, event_column: str,
-             categorical: list[str] | None = None) -> SurvivalData:
+             categorical: list[str] | None = None, encoding: str = "utf-8") -> SurvivalData:
     """A user's cohort: one row per patient, a duration column, a 0/1 event column, covariates."""
-    frame = read_table(path, what="survival CSV")
+    frame = read_table(path, what="survival CSV", encoding=encoding)
     return validate_survival_frame(frame, duration=duration_column, event=event_column,
                                    what=f"survival CSV {path}", name=Path(path).stem, categorical=categorical)
 

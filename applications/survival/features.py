@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from shared.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,9 @@ class SurvivalPreprocessor:
 
     def __init__(self, numeric: Sequence[str], categorical: Sequence[str], *, min_frequency: float = 0.01) -> None:
         if not 0.0 <= min_frequency < 1.0:
-            raise ValueError(f"min_frequency must be in [0, 1), got {min_frequency}; use 0.01 for 1 %")
+            raise UserError(f"min_frequency must be in [0, 1), got {min_frequency}; use 0.01 for 1 %")
         if not numeric and not categorical:
-            raise ValueError("no covariates: pass at least one numeric or categorical column")
+            raise UserError("no covariates: pass at least one numeric or categorical column")
         self.numeric = list(numeric)
         self.categorical = list(categorical)
         self.min_frequency = float(min_frequency)
@@ -40,14 +41,14 @@ class SurvivalPreprocessor:
             raise TypeError(f"covariates must be a pandas DataFrame, got {type(frame).__name__}")
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
-            raise ValueError(f"covariate column(s) {missing} are missing; the model was trained with columns "
+            raise UserError(f"covariate column(s) {missing} are missing; the model was trained with columns "
                              f"{self.columns}")
         out = pd.DataFrame(index=frame.index)
         for column in self.numeric:
             values = pd.to_numeric(frame[column], errors="coerce")
             bad = values.isna() & frame[column].notna()
             if bad.any():
-                raise ValueError(f"numeric covariate {column!r} has {int(bad.sum())} non-numeric value(s) "
+                raise UserError(f"numeric covariate {column!r} has {int(bad.sum())} non-numeric value(s) "
                                  f"(e.g. {frame[column][bad].iloc[0]!r}); leave them empty or fix them")
             out[column] = values.astype(float)
         for column in self.categorical:
@@ -75,7 +76,7 @@ class SurvivalPreprocessor:
 
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         if self._transformer is None:
-            raise ValueError("the preprocessor is not fitted; call fit(training_covariates) first")
+            raise UserError("the preprocessor is not fitted; call fit(training_covariates) first")
         import warnings
 
         with warnings.catch_warnings():
@@ -89,7 +90,7 @@ class SurvivalPreprocessor:
     @property
     def feature_names(self) -> list[str]:
         if self._transformer is None:
-            raise ValueError("the preprocessor is not fitted; call fit(training_covariates) first")
+            raise UserError("the preprocessor is not fitted; call fit(training_covariates) first")
         return [str(n) for n in self._transformer.get_feature_names_out()]
 
     @property

@@ -27,6 +27,7 @@ import pandas as pd
 from shared.artifacts import RunDir, write_csv, write_json
 from shared.data import read_table
 from shared.survival import BreslowBaseline
+from shared.errors import InputFileNotFound, UserError
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +42,18 @@ def save_bundle(run: RunDir, name: str, *, model: Any, preprocessor: Any, baseli
 
 def _find_bundle(model_dir: Path, dataset: str | None) -> Path:
     if not model_dir.is_dir():
-        raise FileNotFoundError(f"model directory not found: {model_dir}; pass --model-dir with a run directory "
+        raise InputFileNotFound(f"model directory not found: {model_dir}; pass --model-dir with a run directory "
                                 "written by `deepcases run survival`")
     metas = sorted(p for p in model_dir.glob("deepsurv_*.json"))
     if dataset is not None:
         metas = [p for p in metas if p.stem == f"deepsurv_{dataset}"]
     if not metas:
-        raise FileNotFoundError(f"no saved DeepSurv model (deepsurv_*.json) in {model_dir}"
+        raise InputFileNotFound(f"no saved DeepSurv model (deepsurv_*.json) in {model_dir}"
                                 + (f" for dataset {dataset!r}" if dataset else "")
                                 + "; run the case study first and pass its run directory as --model-dir")
     if len(metas) > 1:
         names = [p.stem.removeprefix("deepsurv_") for p in metas]
-        raise ValueError(f"{model_dir} holds models for {names}; choose one with --dataset")
+        raise UserError(f"{model_dir} holds models for {names}; choose one with --dataset")
     return metas[0]
 
 
@@ -61,7 +62,7 @@ def load_bundle(model_dir: str | Path, *, dataset: str | None = None) -> tuple[A
     stem = meta_path.with_suffix("")
     for suffix in (".keras", ".preprocessor.pkl"):
         if not Path(f"{stem}{suffix}").is_file():
-            raise FileNotFoundError(f"{stem}{suffix} is missing; the run directory is incomplete, rerun the case study")
+            raise InputFileNotFound(f"{stem}{suffix} is missing; the run directory is incomplete, rerun the case study")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     baseline = BreslowBaseline.from_dict(meta["baseline_hazard"])
     with open(f"{stem}.preprocessor.pkl", "rb") as fh:
@@ -76,7 +77,7 @@ def predict_frame(frame: pd.DataFrame, *, model: Any, preprocessor: Any, baselin
                   days: Sequence[float], horizon: float) -> pd.DataFrame:
     days = [float(d) for d in days]
     if not days or any(not np.isfinite(d) or d <= 0 for d in days):
-        raise ValueError(f"--days must be positive numbers of days, got {days}")
+        raise UserError(f"--days must be positive numbers of days, got {days}")
     x = preprocessor.transform(frame)
     from .models import predict_risk
 
@@ -94,7 +95,7 @@ def predict_file(path: str | Path, *, model_dir: str | Path, days: Sequence[floa
     """Score the patients in ``path`` with a saved run; returns the written CSV's path."""
     frame = read_table(path, what="patients CSV")
     if id_column is not None and id_column not in frame.columns:
-        raise ValueError(f"--id-column {id_column!r} is not in {path}; found {list(frame.columns)}")
+        raise UserError(f"--id-column {id_column!r} is not in {path}; found {list(frame.columns)}")
     model, preprocessor, baseline, meta = load_bundle(model_dir, dataset=dataset)
     last = float(baseline.times[-1])
     if max(days) > last:

@@ -12,6 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import InputFileNotFound, UserError
+from .validation import check_encoding, decoding_error
+
 
 def array_dataset(x: Any, y: Any = None, *, batch_size: int = 64, shuffle: bool = False, seed: int = 0,
                   shuffle_buffer: int | None = None) -> Any:
@@ -19,10 +22,10 @@ def array_dataset(x: Any, y: Any = None, *, batch_size: int = 64, shuffle: bool 
     import tensorflow as tf
 
     if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        raise UserError(f"batch_size must be >= 1, got {batch_size}")
     n = len(next(iter(x.values()))) if isinstance(x, Mapping) else len(x)
     if y is not None and len(y) != n:
-        raise ValueError(f"x has {n} rows but y has {len(y)}; they must match")
+        raise UserError(f"x has {n} rows but y has {len(y)}; they must match")
     if isinstance(x, pd.DataFrame):
         x = x.to_numpy()
     ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, np.asarray(y)))
@@ -38,7 +41,7 @@ def parquet_files(source: str | Path) -> list[Path]:
         return [source]
     files = sorted(source.glob("**/*.parquet")) if source.is_dir() else []
     if not files:
-        raise FileNotFoundError(f"no .parquet files under {source}; pass a Parquet file or a directory of them")
+        raise InputFileNotFound(f"no .parquet files under {source}; pass a Parquet file or a directory of them")
     return files
 
 
@@ -48,13 +51,13 @@ def iter_parquet_batches(source: str | Path, *, columns: Sequence[str] | None = 
     import pyarrow.parquet as pq
 
     if chunk_rows < 1:
-        raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
+        raise UserError(f"chunk_rows must be >= 1, got {chunk_rows}")
     for path in parquet_files(source):
         handle = pq.ParquetFile(path)
         if columns is not None:
             missing = [c for c in columns if c not in handle.schema_arrow.names]
             if missing:
-                raise ValueError(f"{path} lacks column(s) {missing}; found {handle.schema_arrow.names}")
+                raise UserError(f"{path} lacks column(s) {missing}; found {handle.schema_arrow.names}")
         for batch in handle.iter_batches(batch_size=chunk_rows, columns=list(columns) if columns else None):
             yield batch.to_pandas()
 
@@ -108,7 +111,7 @@ def _tf_dtype(series: pd.Series) -> Any:
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip", ".tsv")
 
 
-def table_columns(source: str | Path, *, what: str = "data") -> list[str]:
+def table_columns(source: str | Path, *, what: str = "data", encoding: str = "utf-8") -> list[str]:
     """Column names of a Parquet file/directory or a CSV file, read from its schema/header only.
 
     Errors name the problem and the fix: a path that does not exist, a directory without
@@ -117,16 +120,19 @@ def table_columns(source: str | Path, *, what: str = "data") -> list[str]:
     path = _existing(source, what=what)
     if _is_csv(path):
         try:
-            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+            return [str(c) for c in pd.read_csv(path, nrows=0, encoding=check_encoding(encoding)).columns]
         except pd.errors.EmptyDataError as err:
-            raise ValueError(f"{what} {path} is empty; pass a file with a header row and data rows") from err
+            raise UserError(f"{what} {path} is empty; pass a file with a header row and data rows") from err
+        except UnicodeDecodeError as err:
+            raise decoding_error(err, path, what=what, encoding=encoding) from err
     import pyarrow.parquet as pq
 
     return list(pq.read_schema(_parquet_files(path, what=what)[0]).names)
 
 
 def iter_table_chunks(source: str | Path, *, columns: Sequence[str] | None = None, chunk_rows: int = 65536,
-                      what: str = "data", hint: str = "", require: Sequence[str] = ()) -> Iterator[pd.DataFrame]:
+                      what: str = "data", hint: str = "", require: Sequence[str] = (),
+                      encoding: str = "utf-8") -> Iterator[pd.DataFrame]:
     """Frames of at most ``chunk_rows`` rows from a Parquet file/directory or a (large) CSV file.
 
     Only ``columns`` are read (all when None); they are checked against the schema/header before
@@ -136,44 +142,50 @@ def iter_table_chunks(source: str | Path, *, columns: Sequence[str] | None = Non
     Validation happens when this is called, before the first chunk is asked for.
     """
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
-        raise ValueError(f"chunk_rows must be an int >= 1, got {chunk_rows!r}")
+        raise UserError(f"chunk_rows must be an int >= 1, got {chunk_rows!r}")
     path = _existing(source, what=what)
-    found = table_columns(path, what=what)
+    found = table_columns(path, what=what, encoding=encoding)
     needed = list(dict.fromkeys([*(columns or []), *require]))
     if needed:
         missing = [c for c in needed if c not in found]
         if missing:
-            raise ValueError(f"{what} {path} is missing column(s) {missing}; found {found}"
+            raise UserError(f"{what} {path} is missing column(s) {missing}; found {found}"
                              + (f"; {hint}" if hint else "; rename the columns or pass the right column names"))
     if _is_csv(path):
-        return _csv_chunks(path, columns, chunk_rows)
+        return _csv_chunks(path, columns, chunk_rows, what=what, encoding=encoding)
     return iter_parquet_batches(path, columns=columns, chunk_rows=chunk_rows)
 
 
-def _csv_chunks(path: Path, columns: Sequence[str] | None, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    with pd.read_csv(path, usecols=list(columns) if columns is not None else None, chunksize=chunk_rows) as reader:
-        for frame in reader:
-            yield frame if columns is None else frame[list(columns)]
+def _csv_chunks(path: Path, columns: Sequence[str] | None, chunk_rows: int, *, what: str,
+                encoding: str) -> Iterator[pd.DataFrame]:
+    try:
+        with pd.read_csv(path, usecols=list(columns) if columns is not None else None, chunksize=chunk_rows,
+                         encoding=encoding) as reader:
+            for frame in reader:
+                yield frame if columns is None else frame[list(columns)]
+    except UnicodeDecodeError as err:  # a bad byte far into the file shows up only at its chunk
+        raise decoding_error(err, path, what=what, encoding=encoding) from err
 
 
 def read_table_chunked(source: str | Path, *, columns: Sequence[str] | None = None, chunk_rows: int = 65536,
-                       what: str = "data", hint: str = "", require: Sequence[str] = ()) -> pd.DataFrame:
+                       what: str = "data", hint: str = "", require: Sequence[str] = (),
+                       encoding: str = "utf-8") -> pd.DataFrame:
     """The whole table of :func:`iter_table_chunks` in one frame (for data that fits in memory).
 
     For small tables that an application then handles in memory: the same validation and the
     same reader as the streaming path, so ``--source parquet`` and ``--source csv`` agree.
     """
     frames = [f for f in iter_table_chunks(source, columns=columns, chunk_rows=chunk_rows, what=what, hint=hint,
-                                           require=require) if len(f)]
+                                           require=require, encoding=encoding) if len(f)]
     if not frames:
-        raise ValueError(f"{what} {source} has no rows; pass a file or directory with data rows")
+        raise UserError(f"{what} {source} has no rows; pass a file or directory with data rows")
     return pd.concat(frames, ignore_index=True)
 
 
 def _existing(source: str | Path, *, what: str) -> Path:
     path = Path(source)
     if not path.exists():
-        raise FileNotFoundError(f"{what} not found: {path}; check the --path argument (a Parquet file, a "
+        raise InputFileNotFound(f"{what} not found: {path}; check the --path argument (a Parquet file, a "
                                 "directory of Parquet files, or a CSV file)")
     return path
 
@@ -186,5 +198,5 @@ def _parquet_files(path: Path, *, what: str) -> list[Path]:
     try:
         return parquet_files(path)
     except FileNotFoundError as err:
-        raise FileNotFoundError(f"{what}: no .parquet files under {path} (an empty directory?); write the table "
+        raise InputFileNotFound(f"{what}: no .parquet files under {path} (an empty directory?); write the table "
                                 "as part-*.parquet files there, or pass a CSV file") from err

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
+from ..errors import UserError
 
 
 def stratified_split(labels: Sequence | np.ndarray, *, test_size: float = 0.2, seed: int = 42
@@ -19,14 +20,14 @@ def stratified_split(labels: Sequence | np.ndarray, *, test_size: float = 0.2, s
 
     labels = np.asarray(labels)
     if labels.ndim != 1 or len(labels) == 0:
-        raise ValueError(f"labels must be a non-empty 1-D array, got shape {labels.shape}")
+        raise UserError(f"labels must be a non-empty 1-D array, got shape {labels.shape}")
     if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be in (0, 1), got {test_size}")
+        raise UserError(f"test_size must be in (0, 1), got {test_size}")
     counts = pd.Series(labels).value_counts()
     if len(counts) < 2:
-        raise ValueError(f"labels hold a single class ({_plain(counts.index[0])!r}); a classifier needs two at least")
+        raise UserError(f"labels hold a single class ({_plain(counts.index[0])!r}); a classifier needs two at least")
     if counts.min() < 2:
-        raise ValueError(f"label {_plain(counts.idxmin())!r} has only {counts.min()} example; every class needs at "
+        raise UserError(f"label {_plain(counts.idxmin())!r} has only {counts.min()} example; every class needs at "
                          "least 2 to be stratified: add examples or drop that class")
     positions = np.arange(len(labels))
     train, test = train_test_split(positions, test_size=test_size, random_state=seed, stratify=labels)
@@ -38,14 +39,14 @@ def chronological_split(n: int, *, fractions: Sequence[float] = (0.70, 0.15, 0.1
     """Consecutive positions in time order: first int(f0·n) rows, next int(f1·n) rows, ..., the last
     part takes the rest (the PROTOCOLS.md finance split). ``min_sizes`` give per-part minimums."""
     if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+        raise UserError(f"n must be >= 1, got {n}")
     if not fractions or any(f <= 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-9:
-        raise ValueError(f"fractions must be positive and sum to 1, got {tuple(fractions)}")
+        raise UserError(f"fractions must be positive and sum to 1, got {tuple(fractions)}")
     sizes = [int(f * n) for f in fractions[:-1]]
     sizes.append(n - sum(sizes))
     for i, (size, need) in enumerate(zip(sizes, min_sizes)):
         if size < need:
-            raise ValueError(f"part {i} of the time split has {size} rows but needs at least {need}; "
+            raise UserError(f"part {i} of the time split has {size} rows but needs at least {need}; "
                              f"use a longer series (have {n} rows) or a shorter window")
     bounds = np.cumsum([0, *sizes])
     return [np.arange(bounds[i], bounds[i + 1]) for i in range(len(sizes))]
@@ -60,15 +61,15 @@ def walk_forward_splits(n: int, *, n_splits: int, test_size: int, gap: int = 0, 
     """
     for name, value in (("n_splits", n_splits), ("test_size", test_size), ("min_train", min_train)):
         if value < 1:
-            raise ValueError(f"{name} must be >= 1, got {value}")
+            raise UserError(f"{name} must be >= 1, got {value}")
     if gap < 0:
-        raise ValueError(f"gap must be >= 0, got {gap}")
+        raise UserError(f"gap must be >= 0, got {gap}")
     step = test_size if step is None else step
     if step < 1:
-        raise ValueError(f"step must be >= 1, got {step}")
+        raise UserError(f"step must be >= 1, got {step}")
     first_origin = n - test_size - (n_splits - 1) * step
     if first_origin - gap < min_train:
-        raise ValueError(f"{n} rows are too few for {n_splits} splits of {test_size} test rows with gap {gap} and "
+        raise UserError(f"{n} rows are too few for {n_splits} splits of {test_size} test rows with gap {gap} and "
                          f"at least {min_train} training rows; use fewer splits or a longer series")
     for i in range(n_splits):
         origin = first_origin + i * step
@@ -84,9 +85,9 @@ def leave_last_out(frame: pd.DataFrame, *, user: str = "user", item: str = "item
     """
     missing = [c for c in (user, item, time) if c not in frame.columns]
     if missing:
-        raise ValueError(f"interactions lack column(s) {missing}; found {list(frame.columns)}")
+        raise UserError(f"interactions lack column(s) {missing}; found {list(frame.columns)}")
     if frame.empty:
-        raise ValueError("interactions are empty; pass at least one user with two interactions")
+        raise UserError("interactions are empty; pass at least one user with two interactions")
     ordered = frame.sort_values([user, time, item], kind="mergesort")
     counts = ordered.groupby(user)[item].transform("size")
     is_last = ~ordered.duplicated(subset=[user], keep="last")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from ..errors import UserError
 
 
 def sliding_windows(values: np.ndarray, *, window: int, horizon: int = 1, target: np.ndarray | None = None,
@@ -18,20 +19,20 @@ def sliding_windows(values: np.ndarray, *, window: int, horizon: int = 1, target
     if values.ndim == 1:
         values = values[:, None]
     if values.ndim != 2:
-        raise ValueError(f"values must be (time,) or (time, features), got shape {values.shape}")
+        raise UserError(f"values must be (time,) or (time, features), got shape {values.shape}")
     if target is None:
         target = values[:, 0]
     target = np.asarray(target, dtype="float32")
     if target.shape[0] != values.shape[0]:
-        raise ValueError(f"target has {target.shape[0]} steps but values have {values.shape[0]}; align them")
+        raise UserError(f"target has {target.shape[0]} steps but values have {values.shape[0]}; align them")
     for name, v in (("window", window), ("horizon", horizon), ("stride", stride)):
         if v < 1:
-            raise ValueError(f"{name} must be >= 1, got {v}")
+            raise UserError(f"{name} must be >= 1, got {v}")
     end = values.shape[0] if end is None else end
     first = max(start, window)
     origins = np.arange(first, end - horizon + 1, stride)
     if len(origins) == 0:
-        raise ValueError(f"series of {end} steps is too short for window {window} and horizon {horizon} "
+        raise UserError(f"series of {end} steps is too short for window {window} and horizon {horizon} "
                          f"(starting at {start}); need at least {first + horizon} steps")
     idx = origins[:, None] + np.arange(-window, 0)[None, :]
     X = values[idx]

@@ -6,6 +6,14 @@ imports TensorFlow (scikit-survival is imported only when a survival metric is c
 
 from .classification import classification_metrics, confusion
 from .crossval import cross_validate, summarize_folds
+from .intervals import (
+    coverage_by_group,
+    coverage_by_horizon,
+    interval_metrics,
+    interval_score_error,
+    mean_interval_width,
+    mean_pinball_error,
+)
 from .ranking import catalog_coverage, hit_rate_at_k, ndcg_at_k, top_k_from_scores
 from .regression import (
     UndefinedMetricError,
@@ -31,6 +39,8 @@ __all__ = [
     "catalog_coverage",
     "classification_metrics",
     "confusion",
+    "coverage_by_group",
+    "coverage_by_horizon",
     "cross_validate",
     "directional_accuracy",
     "forecast_metrics",
@@ -38,11 +48,15 @@ __all__ = [
     "hit_rate_at_k",
     "integrated_brier",
     "interval_coverage",
+    "interval_metrics",
+    "interval_score_error",
     "mae",
     "mae_ratio",
     "make_surv_array",
     "mape",
     "mase",
+    "mean_interval_width",
+    "mean_pinball_error",
     "ndcg_at_k",
     "pinball_loss",
     "rmse",

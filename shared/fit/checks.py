@@ -15,6 +15,7 @@ import pandas as pd
 
 from .config import FitConfig
 from .schema import parse_datetimes
+from ..errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +62,16 @@ def class_order(labels: pd.Series) -> list[str]:
 
 def _require(frame: pd.DataFrame, column: str | None, option: str) -> str:
     if not column:
-        raise ValueError(f"the {option.split()[0]} option is required for this task; pass {option}")
+        raise UserError(f"the {option.split()[0]} option is required for this task; pass {option}")
     if column not in frame.columns:
-        raise ValueError(f"column {column!r} ({option.split()[0]}) is not in the data; found {list(frame.columns)}")
+        raise UserError(f"column {column!r} ({option.split()[0]}) is not in the data; found {list(frame.columns)}")
     return column
 
 
 def _drop_missing(frame: pd.DataFrame, column: str, what: str, notes: list[str]) -> pd.DataFrame:
     missing = frame[column].isna()
     if missing.all():
-        raise ValueError(f"{what} column {column!r} is empty in every row; pick the column that holds the {what}")
+        raise UserError(f"{what} column {column!r} is empty in every row; pick the column that holds the {what}")
     if missing.any():
         notes.append(f"dropped {int(missing.sum())} row(s) with a missing {what} ({column!r})")
         frame = frame.loc[~missing]
@@ -80,15 +81,15 @@ def _drop_missing(frame: pd.DataFrame, column: str, what: str, notes: list[str])
 def _check_classes(labels: pd.Series, column: str, folds: int) -> list[str]:
     counts = labels.map(str).value_counts()
     if len(counts) < 2:
-        raise ValueError(f"target {column!r} holds a single class ({counts.index[0]!r}) in all {len(labels)} rows; "
+        raise UserError(f"target {column!r} holds a single class ({counts.index[0]!r}) in all {len(labels)} rows; "
                          "a classifier needs at least two classes: pick another target or add rows of other classes")
     if 2 * len(counts) > len(labels):
-        raise ValueError(f"target {column!r} has {len(counts)} classes for {len(labels)} rows: more classes than the "
+        raise UserError(f"target {column!r} has {len(counts)} classes for {len(labels)} rows: more classes than the "
                          "rows can support (every class needs several rows); it looks like an id or a continuous "
                          "value: use --task regression for numbers, or pick the label column")
     small = counts[counts < folds]
     if len(small):
-        raise ValueError(f"target {column!r}: class(es) {list(small.index[:5])} have fewer rows ({int(small.min())}) "
+        raise UserError(f"target {column!r}: class(es) {list(small.index[:5])} have fewer rows ({int(small.min())}) "
                          f"than the {folds} folds of stratified cross-validation need; lower --folds (at least 2) "
                          "or merge or drop the rare classes")
     return class_order(labels)
@@ -99,17 +100,17 @@ def prepare(frame: pd.DataFrame, config: FitConfig) -> Prepared:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(frame).__name__}")
     if frame.empty or len(frame.columns) == 0:
-        raise ValueError("the data has no rows; pass a file with a header row and data rows")
+        raise UserError("the data has no rows; pass a file with a header row and data rows")
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
     if frame.columns.duplicated().any():
         repeated = sorted(set(frame.columns[frame.columns.duplicated()]))
-        raise ValueError(f"the data has repeated column names {repeated}; "
+        raise UserError(f"the data has repeated column names {repeated}; "
                          "rename them")
     if not config.target:
-        raise ValueError("pass the column to predict with --target COLUMN (or target: in the config file)")
+        raise UserError("pass the column to predict with --target COLUMN (or target: in the config file)")
     if config.target not in frame.columns:
-        raise ValueError(f"target column {config.target!r} is not in the data; found {list(frame.columns)}; "
+        raise UserError(f"target column {config.target!r} is not in the data; found {list(frame.columns)}; "
                          "pass --target with one of these")
     notes: list[str] = []
     task = config.task
@@ -122,7 +123,7 @@ def prepare(frame: pd.DataFrame, config: FitConfig) -> Prepared:
         numeric = pd.to_numeric(target, errors="coerce")
         bad = numeric.isna()
         if bad.any():
-            raise ValueError(f"{task} target {config.target!r} must be numeric, but {int(bad.sum())} value(s) are "
+            raise UserError(f"{task} target {config.target!r} must be numeric, but {int(bad.sum())} value(s) are "
                              f"not numbers, such as {target[bad].iloc[0]!r}; use --task classification for labels, "
                              "or clean the column")
         frame[config.target] = numeric.astype(float)
@@ -130,10 +131,10 @@ def prepare(frame: pd.DataFrame, config: FitConfig) -> Prepared:
     if target.nunique() < 2 and task != "classification" and task != "text":
         value = target.iloc[0]
         value = value.item() if hasattr(value, "item") else value
-        raise ValueError(f"target column {config.target!r} is constant (always {value!r}); there is "
+        raise UserError(f"target column {config.target!r} is constant (always {value!r}); there is "
                          "nothing to learn: pick another target")
     if len(frame) < 2 * config.folds and task != "forecast":
-        raise ValueError(f"{len(frame)} rows are too few for {config.folds}-fold cross-validation (need at least "
+        raise UserError(f"{len(frame)} rows are too few for {config.folds}-fold cross-validation (need at least "
                          f"{2 * config.folds}); add rows or lower --folds")
     prepared = Prepared(frame=frame, task=task, notes=notes)
     if task == "classification":
@@ -142,7 +143,7 @@ def prepare(frame: pd.DataFrame, config: FitConfig) -> Prepared:
         column = _require(frame, config.text_column, "--text-column COLUMN")
         texts = frame[column].fillna("").astype(str).str.strip()
         if (texts == "").all():
-            raise ValueError(f"text column {column!r} is empty in every row; pick the column that holds the text")
+            raise UserError(f"text column {column!r} is empty in every row; pick the column that holds the text")
         if (texts == "").any():
             notes.append(f"{int((texts == '').sum())} row(s) have an empty text ({column!r}); kept as empty strings")
         prepared.classes = _check_classes(target, config.target, config.folds)
@@ -160,24 +161,24 @@ def prepare(frame: pd.DataFrame, config: FitConfig) -> Prepared:
 def _check_survival(frame: pd.DataFrame, config: FitConfig, notes: list[str]) -> None:
     event = _require(frame, config.event_column, "--event-column COLUMN")
     if event == config.target:
-        raise ValueError("--event-column and --target name the same column; --target is the duration "
+        raise UserError("--event-column and --target name the same column; --target is the duration "
                          "(time to event or censoring) and --event-column the 0/1 event indicator")
     time = frame[config.target]
     if (time <= 0).any():
-        raise ValueError(f"survival durations in {config.target!r} must be positive; {int((time <= 0).sum())} are "
+        raise UserError(f"survival durations in {config.target!r} must be positive; {int((time <= 0).sum())} are "
                          "zero or negative: drop those rows or shift zero times by a small amount (e.g. 0.5 days)")
     raw = frame[event]
     if raw.isna().any():
-        raise ValueError(f"event column {event!r} has {int(raw.isna().sum())} missing value(s); fill or drop them")
+        raise UserError(f"event column {event!r} has {int(raw.isna().sum())} missing value(s); fill or drop them")
     mapping = {"1": 1, "0": 0, "true": 1, "false": 0, "1.0": 1, "0.0": 0, "yes": 1, "no": 0}
     codes = raw.astype(str).str.strip().str.lower().map(mapping)
     if codes.isna().any():
-        raise ValueError(f"event column {event!r} must hold 0/1 (1 = event observed, 0 = censored), got values "
+        raise UserError(f"event column {event!r} must hold 0/1 (1 = event observed, 0 = censored), got values "
                          f"{sorted(map(str, raw.unique()))[:5]}; recode it")
     frame[event] = codes.astype(int)
     n_events = int(codes.sum())
     if n_events < config.folds:
-        raise ValueError(f"event column {event!r} has {n_events} event(s), fewer than the {config.folds} folds; "
+        raise UserError(f"event column {event!r} has {n_events} event(s), fewer than the {config.folds} folds; "
                          "survival models need events in every fold: lower --folds or add data")
 
 
@@ -203,22 +204,22 @@ def _check_forecast(prepared: Prepared, config: FitConfig) -> Prepared:
     dates = parse_datetimes(frame[column])
     bad = dates.isna()
     if bad.any():
-        raise ValueError(f"time column {column!r} has {int(bad.sum())} value(s) that are not dates, such as "
+        raise UserError(f"time column {column!r} has {int(bad.sum())} value(s) that are not dates, such as "
                          f"{frame.loc[bad, column].iloc[0]!r}; use ISO dates such as 2013-01-31")
     frame = frame.assign(**{column: dates}).sort_values(column, kind="mergesort").reset_index(drop=True)
     repeated = frame[column].duplicated()
     if repeated.any():
-        raise ValueError(f"time column {column!r} repeats {int(repeated.sum())} date(s), such as "
+        raise UserError(f"time column {column!r} repeats {int(repeated.sum())} date(s), such as "
                          f"{frame.loc[repeated, column].iloc[0].date()}; a forecast needs one row per date: "
                          "aggregate first (e.g. the sum per day)")
     if prepared.notes and any("dropped" in n for n in prepared.notes):
-        raise ValueError(f"the series {config.target!r} has missing values; fill them (e.g. interpolate) so the "
+        raise UserError(f"the series {config.target!r} has missing values; fill them (e.g. interpolate) so the "
                          "time steps stay evenly spaced")
     season, freq = seasonality_from_dates(frame[column])
     season = config.seasonality or season
     need = minimum_series_length(config, season)
     if len(frame) < need:
-        raise ValueError(f"the series has {len(frame)} rows, too short for window {config.window}, horizon "
+        raise UserError(f"the series has {len(frame)} rows, too short for window {config.window}, horizon "
                          f"{config.horizon}, seasonality {season} and {config.folds} time-ordered folds (need at least "
                          f"{need}); lower --window or --folds, or use a longer series")
     prepared.frame = frame

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from .config import COLUMN_KINDS, FIELDS, TASKS, FitConfig
+from ..errors import UserError
 
 FIT_DESCRIPTION = """\
 Fit the shared deep models to your own table, with no code: read the file, infer the column
@@ -95,7 +96,7 @@ def _column_types(items: list[str]) -> dict[str, str]:
     for item in items:
         column, sep, kind = item.partition("=")
         if not sep or not column or kind not in COLUMN_KINDS:
-            raise ValueError(f"--column-type expects COLUMN=KIND with KIND one of {list(COLUMN_KINDS)}, got {item!r}")
+            raise UserError(f"--column-type expects COLUMN=KIND with KIND one of {list(COLUMN_KINDS)}, got {item!r}")
         out[column] = kind
     return out
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from ..errors import InputFileNotFound, UserError
 
 TASKS = ("classification", "regression", "survival", "forecast", "text")
 COLUMN_KINDS = ("numeric", "categorical", "text", "datetime", "id", "ignore")
@@ -87,50 +88,50 @@ TUNE_METHODS = ("random", "grid", "bayes")
 def validate(config: FitConfig) -> None:
     """Check option values (not the data); each error names the option and the fix."""
     if config.task is not None and config.task not in TASKS:
-        raise ValueError(f"task must be one of {list(TASKS)}, got {config.task!r}")
+        raise UserError(f"task must be one of {list(TASKS)}, got {config.task!r}")
     for name in _POSITIVE_INTS:
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            raise UserError(f"{name} must be a positive integer, got {value!r}")
     if config.folds < 2:
-        raise ValueError(f"folds must be >= 2 for cross-validation, got {config.folds}")
+        raise UserError(f"folds must be >= 2 for cross-validation, got {config.folds}")
     if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {config.seed!r}")
+        raise UserError(f"seed must be a non-negative integer, got {config.seed!r}")
     if isinstance(config.patience, bool) or not isinstance(config.patience, int) or config.patience < 0:
-        raise ValueError(f"patience must be an integer >= 0, got {config.patience!r}")
+        raise UserError(f"patience must be an integer >= 0, got {config.patience!r}")
     if config.seasonality is not None and (isinstance(config.seasonality, bool) or not isinstance(
             config.seasonality, int) or config.seasonality < 1):
-        raise ValueError(f"seasonality must be a positive integer or null (automatic), got {config.seasonality!r}")
+        raise UserError(f"seasonality must be a positive integer or null (automatic), got {config.seasonality!r}")
     for name in _INT_TUPLES:
         units = getattr(config, name)
         if not units or any(isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in units):
-            raise ValueError(f"{name} must be a non-empty list of positive integers, got {list(units)!r}")
+            raise UserError(f"{name} must be a non-empty list of positive integers, got {list(units)!r}")
     for name, low, high in (("dropout", 0.0, 0.95), ("validation_fraction", 0.05, 0.5),
                             ("rare_category_fraction", 0.0, 0.5)):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
+            raise UserError(f"{name} must be a number in [{low}, {high}], got {value!r}")
     for name in ("l2", "learning_rate"):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (
                 name == "learning_rate" and value == 0):
-            raise ValueError(f"{name} must be a {'positive' if name == 'learning_rate' else 'non-negative'} "
+            raise UserError(f"{name} must be a {'positive' if name == 'learning_rate' else 'non-negative'} "
                              f"number, got {value!r}")
     if config.cell not in ("lstm", "gru"):
-        raise ValueError(f"cell must be 'lstm' or 'gru', got {config.cell!r}")
+        raise UserError(f"cell must be 'lstm' or 'gru', got {config.cell!r}")
     if config.tune is not None and config.tune not in TUNE_METHODS:
-        raise ValueError(f"tune must be one of {list(TUNE_METHODS)} (or null for no search), got {config.tune!r}")
+        raise UserError(f"tune must be one of {list(TUNE_METHODS)} (or null for no search), got {config.tune!r}")
     if config.text_encoder not in ("lstm", "gru", "cnn"):
-        raise ValueError(f"text_encoder must be 'lstm', 'gru' or 'cnn', got {config.text_encoder!r}")
+        raise UserError(f"text_encoder must be 'lstm', 'gru' or 'cnn', got {config.text_encoder!r}")
     if config.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ValueError(f"log_level must be DEBUG, INFO, WARNING or ERROR, got {config.log_level!r}")
+        raise UserError(f"log_level must be DEBUG, INFO, WARNING or ERROR, got {config.log_level!r}")
     if config.name is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", config.name):
-        raise ValueError(f"name must be a plain folder name (letters, digits, _ . -), got {config.name!r}")
+        raise UserError(f"name must be a plain folder name (letters, digits, _ . -), got {config.name!r}")
     if not isinstance(config.column_types, Mapping):
-        raise ValueError("column_types must be a mapping column -> kind, e.g. {zip: categorical}")
+        raise UserError("column_types must be a mapping column -> kind, e.g. {zip: categorical}")
     for column, kind in config.column_types.items():
         if kind not in COLUMN_KINDS:
-            raise ValueError(f"column_types[{column!r}] must be one of {list(COLUMN_KINDS)}, got {kind!r}")
+            raise UserError(f"column_types[{column!r}] must be one of {list(COLUMN_KINDS)}, got {kind!r}")
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -143,12 +144,12 @@ def _coerce(name: str, value: Any) -> Any:
         try:
             return tuple(int(v) for v in value)
         except (TypeError, ValueError) as err:
-            raise ValueError(f"{name} must be a list of positive integers such as [64, 32], got {value!r}") from err
+            raise UserError(f"{name} must be a list of positive integers such as [64, 32], got {value!r}") from err
     if name == "column_types":
         if value is None:
             return {}
         if not isinstance(value, Mapping):
-            raise ValueError(f"column_types must be a mapping column -> kind, got {type(value).__name__}")
+            raise UserError(f"column_types must be a mapping column -> kind, got {type(value).__name__}")
         return {str(k): str(v) for k, v in value.items()}
     if name in ("dropout", "l2", "learning_rate", "validation_fraction", "rare_category_fraction") \
             and isinstance(value, int) and not isinstance(value, bool):
@@ -160,7 +161,7 @@ def from_mapping(values: Mapping[str, Any], *, base: FitConfig | None = None, so
     """A config from ``base`` (default: the defaults) with ``values`` replacing its fields."""
     unknown = sorted(k for k in (str(k).replace("-", "_") for k in values) if k not in FIELDS)
     if unknown:
-        raise ValueError(f"{source} has unknown option(s) {unknown}; valid options: {sorted(FIELDS)}")
+        raise UserError(f"{source} has unknown option(s) {unknown}; valid options: {sorted(FIELDS)}")
     changes = {str(k).replace("-", "_"): _coerce(str(k).replace("-", "_"), v) for k, v in values.items()}
     return dataclasses.replace(base or FitConfig(), **changes)
 
@@ -170,16 +171,16 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"config file not found: {path}; write one with "
+        raise InputFileNotFound(f"config file not found: {path}; write one with "
                                 f"`deepcases fit --print-config > {path}`")
     try:
         payload = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
-        raise ValueError(f"config file {path} is not valid YAML ({err})") from err
+        raise UserError(f"config file {path} is not valid YAML ({err})") from err
     if payload is None:
         return {}
     if not isinstance(payload, Mapping):
-        raise ValueError(f"config file {path} must hold a mapping of option: value, got {type(payload).__name__}")
+        raise UserError(f"config file {path} must hold a mapping of option: value, got {type(payload).__name__}")
     return dict(payload)
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from .models import predict_outputs, probabilities
 from .preprocess import TabularPreprocessor
 from .schema import Schema, check_new_rows
+from ..errors import InputFileNotFound, UserError
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,11 @@ RUN_FILES = ("schema.json", "preprocessing.json", "model.keras")
 def load_run(run_dir: str | Path) -> tuple[Path, Schema, dict[str, Any]]:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise FileNotFoundError(f"run directory not found: {run_dir}; pass a folder written by `deepcases fit`, "
+        raise InputFileNotFound(f"run directory not found: {run_dir}; pass a folder written by `deepcases fit`, "
                                 "e.g. runs/fit_mydata/<run-id>")
     missing = [name for name in RUN_FILES if not (run_dir / name).is_file()]
     if missing:
-        raise FileNotFoundError(f"{run_dir} lacks {missing}: it is not a finished `deepcases fit` run (an "
+        raise InputFileNotFound(f"{run_dir} lacks {missing}: it is not a finished `deepcases fit` run (an "
                                 "application run, or a fit that stopped early); refit the data")
     schema = Schema.from_dict(json.loads((run_dir / "schema.json").read_text(encoding="utf-8")))
     state = json.loads((run_dir / "preprocessing.json").read_text(encoding="utf-8"))
@@ -52,7 +53,7 @@ def predict_frame(run_dir: str | Path, frame: pd.DataFrame, *, strict: bool = Fa
         if unseen:
             message = "; ".join(f"{column}: {values}" for column, values in unseen.items())
             if strict:
-                raise ValueError(f"categories never seen in training: {message}; fix them, or run without --strict "
+                raise UserError(f"categories never seen in training: {message}; fix them, or run without --strict "
                                  "to send them to the unknown bucket")
             notes.append(f"categories never seen in training went to the unknown bucket: {message}")
             log.warning(notes[-1])
@@ -88,7 +89,7 @@ def predict_frame(run_dir: str | Path, frame: pd.DataFrame, *, strict: bool = Fa
     elif task == "forecast":
         out = _forecast(model, rows, schema, state)
     else:  # pragma: no cover - schema.json written by another version
-        raise ValueError(f"unknown task {task!r} in {run_dir / 'schema.json'}; refit the data")
+        raise UserError(f"unknown task {task!r} in {run_dir / 'schema.json'}; refit the data")
     return out, notes
 
 
@@ -97,10 +98,10 @@ def _forecast(model: Any, rows: pd.DataFrame, schema: Schema, state: dict[str, A
     rows = rows.sort_values(schema.time_column, kind="mergesort")
     series = rows[schema.target].to_numpy(dtype=float)
     if np.isnan(series).any():
-        raise ValueError(f"the history in {schema.target!r} has {int(np.isnan(series).sum())} missing value(s); "
+        raise UserError(f"the history in {schema.target!r} has {int(np.isnan(series).sum())} missing value(s); "
                          "fill them so the last window is complete")
     if len(series) < window:
-        raise ValueError(f"the new data holds {len(series)} rows but the model reads the last {window}; pass at "
+        raise UserError(f"the new data holds {len(series)} rows but the model reads the last {window}; pass at "
                          f"least {window} rows of history ({schema.time_column}, {schema.target})")
     last, scale = series[-1], state["scale"]           # windows relative to their last value (see RNNForecaster)
     x = ((series[-window:] - last) / scale).astype("float32")[None, :, None]

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .schema import FEATURE_KINDS, feature_kinds, parse_datetimes
+from ..errors import UserError
 
 MISSING = "__missing__"
 UNKNOWN = "__unknown__"
@@ -49,9 +50,9 @@ class TabularPreprocessor:
         if kinds is not None:
             bad = {k: v for k, v in kinds.items() if v not in FEATURE_KINDS}
             if bad:
-                raise ValueError(f"kinds must map columns to {list(FEATURE_KINDS)}, got {bad}")
+                raise UserError(f"kinds must map columns to {list(FEATURE_KINDS)}, got {bad}")
         if not 0.0 <= rare_fraction < 1.0:
-            raise ValueError(f"rare_fraction must be in [0, 1), got {rare_fraction}")
+            raise UserError(f"rare_fraction must be in [0, 1), got {rare_fraction}")
         self.kinds = dict(kinds) if kinds is not None else None
         self.rare_fraction = float(rare_fraction)
         self.column_types = dict(column_types or {})
@@ -79,15 +80,15 @@ class TabularPreprocessor:
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"X must be a pandas DataFrame of feature columns, got {type(X).__name__}")
         if X.empty:
-            raise ValueError("cannot fit preprocessing on zero rows; the training part is empty")
+            raise UserError("cannot fit preprocessing on zero rows; the training part is empty")
         if self.kinds is None:
             self.kinds = feature_kinds(X, self.column_types)
         if not self.kinds:
-            raise ValueError(f"no usable feature columns among {list(X.columns)} (all empty, constant, ids or "
+            raise UserError(f"no usable feature columns among {list(X.columns)} (all empty, constant, ids or "
                              "text); add feature columns or set their kinds with column_types")
         missing = [c for c in self.kinds if c not in X.columns]
         if missing:
-            raise ValueError(f"X lacks feature column(s) {missing}; found {list(X.columns)}")
+            raise UserError(f"X lacks feature column(s) {missing}; found {list(X.columns)}")
         self.n_train_ = len(X)
         self.numeric_ = {}
         for name, values in self._numeric_blocks(X).items():
@@ -109,7 +110,7 @@ class TabularPreprocessor:
 
     def _check_fitted(self) -> None:
         if not self.n_train_:
-            raise ValueError("the preprocessor is not fitted; call fit(training_rows) first")
+            raise UserError("the preprocessor is not fitted; call fit(training_rows) first")
 
     # ----------------------------------------------------------------------------- transform
     @property
@@ -127,7 +128,7 @@ class TabularPreprocessor:
             raise TypeError(f"X must be a pandas DataFrame of feature columns, got {type(X).__name__}")
         missing = [c for c in self.kinds if c not in X.columns]
         if missing:
-            raise ValueError(f"X lacks feature column(s) {missing} seen in training; found {list(X.columns)}")
+            raise UserError(f"X lacks feature column(s) {missing} seen in training; found {list(X.columns)}")
         parts = []
         blocks = self._numeric_blocks(X)
         for name, stats in self.numeric_.items():
@@ -176,6 +177,6 @@ class TabularPreprocessor:
             out.seen_ = {k: list(v) for k, v in data["seen"].items()}
             out.n_train_ = int(data["n_train"])
         except (KeyError, TypeError) as err:
-            raise ValueError(f"saved preprocessing is incomplete ({err}); refit the data with `deepcases fit`") \
+            raise UserError(f"saved preprocessing is incomplete ({err}); refit the data with `deepcases fit`") \
                 from err
         return out

@@ -23,6 +23,7 @@ from .checks import Prepared, prepare
 from .config import FitConfig
 from .schema import Schema, infer_schema
 from .tasks import RUNNERS, Runner
+from ..errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def load_and_check(config: FitConfig, frame: pd.DataFrame | None = None) -> tupl
 
     if frame is None:
         if not config.data:
-            raise ValueError("pass the table to fit with --data FILE.csv|FILE.parquet (or data: in the config file)")
+            raise UserError("pass the table to fit with --data FILE.csv|FILE.parquet (or data: in the config file)")
         frame = read_table(config.data, what="--data file")
     prepared = prepare(frame, config)
     schema = infer_schema(prepared.frame, task=prepared.task, target=config.target,

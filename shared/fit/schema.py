@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from ..errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class Schema:
                        event_column=data.get("event_column"), time_column=data.get("time_column"),
                        text_column=data.get("text_column"), classes=data.get("classes"))
         except (KeyError, TypeError) as err:
-            raise ValueError(f"schema.json is incomplete ({err}); it was not written by `deepcases fit`, "
+            raise UserError(f"schema.json is incomplete ({err}); it was not written by `deepcases fit`, "
                              "or by an older version: refit the data") from err
 
     def table(self) -> str:
@@ -170,7 +171,7 @@ def infer_schema(frame: pd.DataFrame, *, task: str, target: str, event_column: s
     column_types = dict(column_types or {})
     unknown = sorted(set(column_types) - set(map(str, frame.columns)))
     if unknown:
-        raise ValueError(f"column_types names column(s) {unknown} that are not in the data; found "
+        raise UserError(f"column_types names column(s) {unknown} that are not in the data; found "
                          f"{list(map(str, frame.columns))}")
     special = {target: "target", event_column: "event", time_column: "time", text_column: "text"}
     columns: list[ColumnInfo] = []
@@ -243,13 +244,13 @@ def check_new_rows(frame: pd.DataFrame, schema: Schema, *, strict: bool = False)
     and the warnings.
     """
     if frame.empty:
-        raise ValueError("the new data has no rows; pass a file with a header row and data rows")
+        raise UserError("the new data has no rows; pass a file with a header row and data rows")
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
     needed = schema.input_columns
     missing = [c for c in needed if c not in frame.columns]
     if missing:
-        raise ValueError(f"the new data lacks column(s) {missing} that the model was trained on; found "
+        raise UserError(f"the new data lacks column(s) {missing} that the model was trained on; found "
                          f"{list(frame.columns)}; add them (values may be empty for numeric and categorical "
                          "columns, they are imputed)")
     notes: list[str] = []
@@ -262,7 +263,7 @@ def check_new_rows(frame: pd.DataFrame, schema: Schema, *, strict: bool = False)
         unused = [c for c in unexpected if c in trained]
         new = [c for c in unexpected if c not in trained]
         if strict:
-            raise ValueError(f"the new data has column(s) the model does not use: {unexpected}; drop them "
+            raise UserError(f"the new data has column(s) the model does not use: {unexpected}; drop them "
                              "(or run without --strict to ignore them)")
         if new:
             notes.append(f"ignored column(s) not seen in training: {new}")
@@ -287,14 +288,14 @@ def _cast(series: pd.Series, name: str, kind: str) -> pd.Series:
         bad = values.isna() & cleaned.notna()
         if bad.any():
             first = cleaned[bad].iloc[0]
-            raise ValueError(f"column {name!r} was numeric in training but holds {int(bad.sum())} non-numeric "
+            raise UserError(f"column {name!r} was numeric in training but holds {int(bad.sum())} non-numeric "
                              f"value(s) such as {first!r} (row {series.index[bad][0]}); fix or blank them")
         return values.astype(float)
     if kind == "datetime":
         values = parse_datetimes(series)
         bad = values.isna() & series.notna()
         if bad.any():
-            raise ValueError(f"column {name!r} held dates in training but {int(bad.sum())} value(s) are not dates, "
+            raise UserError(f"column {name!r} held dates in training but {int(bad.sum())} value(s) are not dates, "
                              f"such as {series[bad].iloc[0]!r}; use ISO dates such as 2013-01-31")
         return values
     if kind == "text":

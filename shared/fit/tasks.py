@@ -17,6 +17,7 @@ from .checks import Prepared, minimum_train_length
 from .config import FitConfig
 from .preprocess import category_strings
 from .schema import Schema
+from ..errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class TabularRunner(Runner):
         self.features = self.frame[schema.feature_columns]
         self.kinds = {c: schema.kind_of(c) for c in schema.feature_columns}
         if not self.kinds:
-            raise ValueError("no usable feature columns: every column other than the target is an id, text, empty or "
+            raise UserError("no usable feature columns: every column other than the target is an id, text, empty or "
                              "constant; add feature columns or set kinds with column_types (e.g. {code: categorical})")
 
     def saved_state(self, model: Any) -> dict[str, Any]:

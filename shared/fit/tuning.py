@@ -31,6 +31,7 @@ import pandas as pd
 from shared.tuning import Choice, Float, Int, Param
 
 from .config import FitConfig
+from ..errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def inner_split(runner: Any, rows: np.ndarray, *, seed: int) -> tuple[np.ndarray
         n_val = max(h, int(round(INNER_FRACTION * n)) // h * h)
         need = runner.config.window + runner.config.horizon + 2   # a few training windows before the block
         if n - n_val < need:
-            raise ValueError(f"--tune needs at least {need + n_val} training steps in every fold for an inner "
+            raise UserError(f"--tune needs at least {need + n_val} training steps in every fold for an inner "
                              f"validation block of {n_val}, but a fold has {n}; use fewer --folds, a shorter "
                              f"--window, or drop --tune")
         return rows[: n - n_val], rows[n - n_val:]
@@ -106,7 +107,7 @@ def inner_split(runner: Any, rows: np.ndarray, *, seed: int) -> tuple[np.ndarray
                 "survival": getattr(runner, "event", None)}.get(runner.task)
     fit, val = _validation_split(n, INNER_FRACTION, seed, stratify=None if stratify is None else stratify[rows])
     if val is None:
-        raise ValueError(f"--tune needs an inner validation split of each fold's training rows, but a fold has only "
+        raise UserError(f"--tune needs an inner validation split of each fold's training rows, but a fold has only "
                          f"{n} rows; use more rows, fewer --folds, or drop --tune")
     return rows[fit], rows[val]
 

@@ -16,13 +16,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..artifacts import read_status, run_is_done
 from .tables import as_results, is_number
 from .tuning import load_tuning
 
 log = logging.getLogger(__name__)
 
 #: files or folders whose presence marks a run directory
-RUN_MARKERS = ("metrics.json", "config.json", "environment.json", "data.json", "results.md", "figures")
+RUN_MARKERS = ("status.json", "metrics.json", "config.json", "environment.json", "data.json", "results.md", "figures")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 #: folder names under a runs root that are never applications
 SKIP_DIRS = {"report", "reports", "__pycache__"}
@@ -77,7 +78,7 @@ def _subdirs(path: Path) -> list[Path]:
 
 
 def _finished(run: Path) -> bool:
-    return (run / "metrics.json").is_file()
+    return run_is_done(run)
 
 
 def _stamp(run: Path) -> float:
@@ -224,9 +225,19 @@ def load_run(path: str | Path, *, newer_unfinished: list[Path] | None = None) ->
         run.files = []
     run.has_logs = (path / "logs").is_dir()
     run.tuning = load_tuning(path, run.results, run.figures, run.problem)
+    status = read_status(path)
+    if status is not None and status["status"] != "done":
+        run.problem(f"this run is {status['status']}" + (f" ({status['error']})" if status.get("error") else "")
+                    + "; its numbers, if any, are not results")
     for newer in newer_unfinished or []:
-        run.notes.append(f"a newer run {newer.name} has no metrics.json (unfinished); showing the latest "
-                         f"finished run instead")
+        state = read_status(newer)
+        if state is not None and state["status"] in ("failed", "interrupted"):
+            run.notes.append(f"a newer run {newer.name} {state['status']}"
+                             + (f": {state['error']}" if state.get("error") else "")
+                             + "; showing the latest finished run instead")
+        else:
+            run.notes.append(f"a newer run {newer.name} has no metrics.json (unfinished); showing the latest "
+                             f"finished run instead")
     return run
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -98,3 +99,35 @@ def test_parse_args_rejects_bad_options():
     config = app.parse_args(app.QUICK_ARGS)
     assert config.dataset == "movielens" and config.seeds == 1
     assert app.parse_args(app.FULL_ARGS).seeds == 3
+
+
+def _ratings_without_times(path):
+    rng = np.random.default_rng(3)
+    users, items = rng.integers(1, 30, 600), rng.integers(1, 60, 600)
+    frame = pd.DataFrame({"user": users, "item": items, "rating": rng.integers(1, 11, 600) / 2.0})
+    frame.drop_duplicates(["user", "item"]).to_csv(path, index=False)
+
+
+def test_protocol_a_runs_on_a_ratings_file_without_timestamps(tmp_path, runs_dir):
+    """Rating prediction needs no times: a user,item,rating file runs Protocol A end to end."""
+    path = tmp_path / "ratings.csv"
+    _ratings_without_times(path)
+    code = app.main(["--source", "csv", "--path", str(path), "--protocol", "A", "--seeds", "1", "--mf-epochs", "2",
+                     "--runs-dir", str(runs_dir), "--run-id", "no-times"])
+    assert code == 0
+    payload = json.loads((runs_dir / "recommender" / "no-times" / "metrics.json").read_text())
+    (result,) = payload if isinstance(payload, list) else [payload]
+    assert result["protocol"] == "A" and 0 < result["models"][0]["metrics"]["rmse"] < 5
+
+
+def test_protocol_b_without_timestamps_names_the_fix(tmp_path, runs_dir, capsys):
+    path = tmp_path / "ratings.csv"
+    _ratings_without_times(path)
+    assert app.main(["--source", "csv", "--path", str(path), "--protocol", "B", "--runs-dir", str(runs_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "has no time column 'timestamp'" in err
+    assert "Protocol B holds out each user's latest interaction, so it needs a time column" in err
+    assert "--protocol A" in err
+    from applications.recommender.data import load_csv
+
+    assert load_csv(path, time_col="none", require_time=False).frame["timestamp"].isna().all()

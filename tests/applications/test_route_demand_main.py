@@ -60,18 +60,32 @@ def test_end_to_end_writes_every_artifact(tiny_run):
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics == json.loads((runs / "results.json").read_text())
     models = {m["name"]: m for m in metrics["models"]}
-    assert [n for n in models if models[n]["kind"] == "deep"] == ["rnn", "cnn1d"]
+    assert [n for n in models if models[n]["kind"] == "deep"] == ["rnn", "rnn_cqr", "cnn1d", "cnn1d_cqr"]
     assert [n for n in models if models[n]["kind"] == "baseline"] == BASELINES
     for m in models.values():
         assert set(m["metrics"]) >= {"mase", "wape", "smape", "pooled_wape"}
         assert all(v is not None and np.isfinite(v) for v in m["metrics"].values())
     assert 0.0 <= models["rnn"]["metrics"]["interval_coverage"] <= 1.0
+    for name in ("rnn", "rnn_cqr"):
+        assert {"interval_coverage", "interval_width", "interval_score", "pinball_loss"} <= set(models[name]["metrics"])
+    for point_metric in ("mase", "wape", "smape", "pooled_wape"):  # calibration never moves the median
+        assert models["rnn_cqr"]["metrics"][point_metric] == models["rnn"]["metrics"][point_metric]
+    calibration = metrics["extra"]["calibration"]
+    assert len(calibration["shifts_per_lead"]["q90"]) == 14 and set(calibration["shifts_per_lead"]["q50"]) == {0.0}
+    assert "[252, 273)" in calibration["span"]  # val-days 21 before the first origin 273
+    assert set(calibration["coverage_by_route"]) == {"JFK-LAX", "LGA-ATL", "LGA-ORD"}
+    assert {"coverage_by_lead.png", "coverage_by_route.png"} <= figures
+    lead = pd.read_csv(run / "coverage_by_lead.csv")
+    assert lead["lead_days"].tolist() == list(range(1, 15))
+    forecasts = pd.read_csv(run / "forecasts.csv")
+    assert {"rnn_q10", "rnn_q90", "rnn_cqr_q10", "rnn_cqr_q90"} <= set(forecasts.columns)
     assert metrics["dataset"]["rows"] == 3 * 365
     assert "not refitted" in metrics["extra"]["training"]
     assert set(metrics["extra"]["per_route_wape"]) == {"JFK-LAX", "LGA-ATL", "LGA-ORD"}
     plan = pd.read_csv(run / "plan.csv")
     assert len(plan) == 2 * 3 * 14
-    # the plan is the 80 % level: between the 50 % and 90 % quantiles, rounded up
+    # the plan uses the calibrated quantiles, and the 80 % level lies between the 50 % and 90 % ones
+    np.testing.assert_allclose(plan["q90"].to_numpy(), forecasts["rnn_cqr_q90"].to_numpy())
     assert (plan["planned_departures"] >= np.floor(plan["q50"])).all()
     assert (plan["planned_departures"] <= np.ceil(plan["q90"] + 1e-9)).all()
     assert metrics["extra"]["plan"]["total"]["planned_departures"] == plan["planned_departures"].sum()

@@ -43,7 +43,8 @@ def test_metrics_hold_deep_models_and_every_baseline(tiny_run):
     _, path = tiny_run
     metrics = json.loads((path / "metrics.json").read_text())
     models = {m["name"]: m for m in metrics["models"]}
-    assert set(models) == {"gru", "cnn1d"} | BASELINES
+    calibrated = {f"{k}_{m}" for k in ("gru", "cnn1d") for m in ("cqr", "aci")}
+    assert set(models) == {"gru", "cnn1d"} | calibrated | BASELINES
     assert models["gru"]["kind"] == "deep" and models["persistence"]["kind"] == "baseline"
     for name in ("gru", "cnn1d", "persistence", "drift", "arima_111_drift", "median_drift"):
         m = models[name]["metrics"]
@@ -63,7 +64,18 @@ def test_metrics_hold_deep_models_and_every_baseline(tiny_run):
     scaler = json.loads((path / "scaler.json").read_text())
     assert scaler["fitted_on"] == "training span" and len(scaler["y_std"]) == 2
     assert scaler["features"] == ["ret", "volume", "range"] and len(scaler["x_mean"]) == 3
-    assert len(extra["verdicts"]) == 2 and all("always-up" in v for v in extra["verdicts"])
+    assert sum("always-up" in v for v in extra["verdicts"]) == 2
+    assert sum("interval coverage on test" in v for v in extra["verdicts"]) == 2
+    # calibration moves the interval, never the point forecast
+    for name in calibrated:
+        base = models[name.rsplit("_", 1)[0]]["metrics"]
+        for key in ("rmse", "mae", "mape", "mase", "directional_accuracy", "mae_ratio_to_persistence"):
+            assert models[name]["metrics"][key] == base[key], (name, key)
+        assert {"interval_coverage", "interval_score", "pinball_loss"} <= set(models[name]["metrics"])
+    assert {"cqr", "aci"} <= {r["model"].rsplit("_", 1)[-1] for r in extra["multi_step"]}
+    assert len(extra["calibration"]["cqr_shifts_log_return"]["gru"]) == 2  # one row of shifts per step
+    preds_cols = set(pd.read_csv(path / "predictions.csv").columns)
+    assert {"gru_cqr_lower", "gru_cqr_upper", "gru_aci_lower", "gru_aci_upper"} <= preds_cols
     fc = extra["forecast_next"]
     assert len(fc["days"]) == 2 and "Not investment advice" in fc["disclaimer"]
     assert all(d["lower"] <= d["forecast"] <= d["upper"] for d in fc["days"])
@@ -132,3 +144,31 @@ def test_parse_args_defaults_and_source_choice():
     full = app.parse_args(app.FULL_ARGS)
     assert full.seeds == 3 and full.source == "sample" and set(full.models) == {"lstm", "gru", "cnn1d"}
     assert app.parse_args(app.QUICK_ARGS).source == "sample"
+
+
+def test_volatility_target_end_to_end(tmp_path):
+    """--target both: the price protocol and the volatility protocol, one result object each."""
+    code = app.main([*TINY, "--models", "gru", "--target", "both", "--runs-dir", str(tmp_path), "--run-id", "v",
+                     "--results-file", str(tmp_path / "published.json")])
+    assert code == 0
+    published = json.loads((tmp_path / "published.json").read_text())
+    assert isinstance(published, list) and len(published) == 2
+    price, vol = published
+    assert price["protocol"].startswith("finance: 70/15/15") and vol["protocol"].startswith("finance volatility")
+    models = {m["name"]: m for m in vol["models"]}
+    assert set(models) == {"vol_gru", "constant", "ewma", "garch", "gjr_garch", "har_parkinson"}
+    assert models["vol_gru"]["kind"] == "deep" and models["garch"]["kind"] == "baseline"
+    for m in models.values():
+        for key in ("qlike_parkinson", "qlike_r2", "mse_parkinson", "mse_r2", "var1_violation_rate",
+                    "var5_kupiec_p", "var5_christoffersen_p"):
+            assert m["metrics"][key] is not None and np.isfinite(m["metrics"][key]), (m["name"], key)
+    dm = vol["extra"]["diebold_mariano"]["gru"]
+    for side in ("reference", "baseline"):
+        assert set(dm[side]) == {"qlike_parkinson", "qlike_r2", "mse_parkinson", "mse_r2"}
+        assert all(0.0 <= t["p_better_max_over_seeds"] <= 1.0 for t in dm[side].values())
+    assert {t["against"] for t in dm["reference"].values()} <= {"constant", "ewma", "garch", "gjr_garch"}
+    assert "reference_protocols_md" not in vol["extra"]  # a slice is not the protocol series
+    run = tmp_path / "stock_forecast" / "v"
+    table = pd.read_csv(run / "volatility_forecasts.csv")
+    assert len(table) == vol["extra"]["split"]["test_days"] and (table["gru"] > 0).all()
+    assert (run / "figures" / "volatility_test_span.png").is_file() and (run / "model_vol_gru.keras").is_file()
