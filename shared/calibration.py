@@ -203,19 +203,21 @@ def adaptive_conformal_thresholds(calibration_scores: Any, step_scores: Sequence
     alpha_t = target
     thresholds = np.empty(len(steps))
     alphas = np.empty(len(steps))
+    pool = np.sort(base)  # kept sorted: each revealed step is inserted in place (no re-sort per step)
+    revealed = 0
     for t in range(len(steps)):
-        known = steps[:max(0, t - delay + 1)]
         if window is not None:
-            known = known[-window:]
-        pool = np.concatenate([base, *known]) if known else base
+            known = steps[max(0, t - delay + 1 - window):max(0, t - delay + 1)]
+            pool = np.sort(np.concatenate([base, *known])) if known else np.sort(base)
+        else:
+            while revealed < t - delay + 1:
+                new = np.sort(steps[revealed])
+                pool = np.insert(pool, np.searchsorted(pool, new), new)
+                revealed += 1
         alphas[t] = alpha_t
         level = 1.0 - alpha_t
-        if level >= 1.0 or math.ceil((pool.size + 1) * level - 1e-12) > pool.size:
-            thresholds[t] = float(pool.max())
-        elif level <= 0.0:
-            thresholds[t] = float(pool.min())
-        else:
-            thresholds[t] = conformal_quantile(pool, level)
+        k = math.ceil((pool.size + 1) * level - 1e-12) if 0.0 < level < 1.0 else (pool.size + 1 if level >= 1 else 0)
+        thresholds[t] = float(pool[min(max(k, 1), pool.size) - 1])  # past either end: the largest / smallest score
         done = t + 1 - delay  # the step whose outcome becomes known before step t + 1
         if done >= 0:
             err = float(np.mean(steps[done] > thresholds[done]))

@@ -148,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    "`deepcases run NAME` works.")
     add_new_arguments(p)
     p.set_defaults(func=_cmd_new)
+    from .maps.command import MAP_DESCRIPTION, MAP_EPILOG, add_map_arguments
+    p = sub.add_parser("map", help="a measured 2-D map of your own table (CSV/Parquet); --run places new rows",
+                       description=MAP_DESCRIPTION, epilog=MAP_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_map_arguments(p)
+    p.set_defaults(func=_cmd_map)
     return parser
 
 
@@ -161,6 +167,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from .fit.command import predict_command
 
     return predict_command(args)
+
+
+def _cmd_map(args: argparse.Namespace) -> int:
+    from .maps.command import map_command
+
+    return map_command(args)
 
 
 def _cmd_new(args: argparse.Namespace) -> int:

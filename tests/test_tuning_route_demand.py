@@ -49,7 +49,7 @@ def test_tune_uses_only_days_before_the_first_origin_and_logs_trials(runs_dir, m
     assert tuning["method"] == "random" and tuning["trials"] == 2
     assert tuning["best_val_score"] == pytest.approx(trials["score"].min())
     assert all(d < extra["origins"][0] for d in tuning["validation_origins"])
-    assert '"rnn_tuned"' in text and '"rnn"' in text
+    assert '"rnn_tuned"' in text and '"rnn"' in text and '"rnn_tuned_cqr"' in text
     assert (run / "figures" / "tuning_scores.png").exists()
 
 

@@ -99,3 +99,46 @@ def test_objective_trains_on_an_inner_part_and_scores_the_rest(monkeypatch):
     assert trained == [(sizes["fit"], (64, 32), 7)] and scored == [sizes["validation"]]
     assert sizes["fit"] + sizes["validation"] == part.n
     assert sizes["validation"] == pytest.approx(app.TUNE_VALIDATION * part.n, abs=1)
+
+
+def test_discrete_objective_scores_the_inner_validation_ibs_with_the_trial_grid(monkeypatch):
+    """No TensorFlow: a stand-in logistic-hazard network records its options; the score is an IBS."""
+    from applications.survival import models
+
+    part, trained = _cohort(), []
+
+    class Fake:
+        def survival(self, x, times):
+            return np.tile(np.exp(-np.asarray(times) / 100.0), (len(x), 1))
+
+    def fake_train(x, time, event, *, name, time_bins, settings, seed, alpha, sigma, verbose=0):
+        trained.append((len(x), name, time_bins, alpha))
+        return Fake()
+
+    monkeypatch.setattr(models, "train_discrete", fake_train)
+    config = app.parse_args(["--tune-model", "deephit", "--seed", "7"])
+    objective, sizes = app.tuning_objective(config, part)
+    hp = {"units": 64, "layers": 2, "dropout": 0.1, "l2": 0.0, "learning_rate": 1e-3, "batch_size": 256,
+          "time_bins": 10, "deephit_alpha": 0.3, "deephit_sigma": 0.1}
+    ibs = objective(hp)
+    assert 0.0 < ibs < 0.5
+    assert trained == [(sizes["fit"], "deephit", 10, 0.3)]
+    assert app._tuning_score("deephit") == ("inner-validation IBS", "min")
+    assert {"time_bins", "deephit_alpha", "deephit_sigma"} <= {p.name for p in app.SEARCH_SPACES["deephit"]}
+    with pytest.raises(SystemExit):
+        app.parse_args(["--tune-model", "horizon_mlp"])
+
+
+@pytest.mark.slow  # a tiny case study plus 4 logistic-hazard trials
+def test_nested_tune_of_logistic_hazard_adds_its_tuned_row(runs_dir):
+    argv = [*TINY, "--models", "logistic_hazard", "--tune", "random", "--trials", "2", "--tune-model",
+            "logistic_hazard", "--runs-dir", str(runs_dir), "--run-id", "lh"]
+    assert app.main(argv) == 0
+    metrics = json.loads((runs_dir / "survival" / "lh" / "metrics.json").read_text())
+    models = {m["name"]: m for m in metrics["models"]}
+    assert 0.0 < models["logistic_hazard_tuned"]["metrics"]["ibs"] < 0.5
+    tuning = metrics["extra"]["tuning"]
+    assert tuning["model"] == "logistic_hazard" and tuning["score"] == "inner-validation IBS"
+    trials = pd.read_csv(runs_dir / "survival" / "lh" / "tuning" / "trials.csv")
+    for fold in tuning["per_fold"]:  # minimised: each fold's best is its lowest inner-validation IBS
+        assert fold["best_val_score"] == pytest.approx(trials.loc[trials["fold"] == fold["fold"], "score"].min())

@@ -4,13 +4,22 @@
     deepcases run stock_forecast --ticker AAPL       # Yahoo Finance via yfinance, cached on disk
     deepcases run stock_forecast --source csv --path prices.csv --date-column Date --close-column Close
     deepcases run stock_forecast --source parquet --path prices_parts/ --date-column Date --close-column Close
+    deepcases run stock_forecast --target volatility # next-day variance vs EWMA / GARCH / GJR-GARCH / HAR
 
 Protocol (PROTOCOLS.md §Finance): chronological 70/15/15 split by row; a one-step-ahead forecast
 of every test day's close from all true history before it; RMSE, MAE, MAPE, MASE, directional
 accuracy and MAE ratio to persistence, beside persistence, drift, ARIMA(1,1,1)+drift and always-up.
 Inputs are windows of past log returns (optionally volume and high/low range) scaled with
 training-span statistics; the networks output quantiles of the cumulative log return for each
-of the next ``--horizon`` days (median = forecast, outer quantiles = interval).
+of the next ``--horizon`` days (median = forecast, outer quantiles = interval). Each deep model's
+interval is reported raw, calibrated by CQR on the validation span (``_cqr``) and by ACI updated
+daily through the test span (``_aci``); the median is never moved.
+
+``--target volatility`` (PROTOCOLS.md §Finance — volatility target): the next day's variance of
+% log returns from windows of past returns and High/Low ranges, against the constant, EWMA,
+GARCH(1,1) and GJR-GARCH references of ``arch`` and HAR on the Parkinson proxy, scored by QLIKE
+and MSE against the Parkinson and squared-return proxies and by 1 %/5 % VaR backtests.
+``--target both`` writes the two protocols as two result objects.
 """
 
 from __future__ import annotations
@@ -52,7 +61,7 @@ REFERENCE = {
 QUICK_ARGS = ["--source", "sample", "--seeds", "1", "--epochs", "6", "--patience", "3", "--window", "20",
               "--units", "16", "--batch-size", "128", "--horizon", "5", "--forecast-next", "5"]
 FULL_ARGS = ["--source", "sample", "--seeds", "3", "--epochs", "60", "--patience", "8", "--window", "30",
-             "--units", "32", "--horizon", "5", "--forecast-next", "10"]
+             "--units", "32", "--horizon", "5", "--forecast-next", "10", "--target", "both"]
 
 # The hyperparameter search space (``--tune``), declared once. Trials train the first of --models on the
 # training span (early stopping on the validation span, as the default run) and are scored by the one-step
@@ -105,9 +114,9 @@ class StockConfig(RunOptions):
                          help="price: next-day close (PROTOCOLS.md §Finance); volatility: next-day variance of "
                               "returns against GARCH-type references (§Finance — volatility target); both: the two "
                               "protocols, one result object each (default: price)")
-    vol_loss: str = option("parkinson", choices=["parkinson", "r2", "both"], group="target",
-                           help="volatility target: the proxy the networks' QLIKE loss is taken against "
-                                "(default: parkinson)")
+    vol_loss: str = option("both", choices=["parkinson", "r2", "both"], group="target",
+                           help="volatility target: the proxy the networks' QLIKE loss is taken against; both = the "
+                                "sum of the two QLIKEs (default: both)")
     forecast_next: int = option(0, metavar="N", group="model",
                                 help="after evaluation, refit the best model (by validation loss) on all data and "
                                      "forecast the next N trading days with intervals (default: 0 = off)")

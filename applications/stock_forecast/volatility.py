@@ -106,7 +106,7 @@ def parkinson_variance(high: np.ndarray, low: np.ndarray) -> np.ndarray:
 def volatility_data(frame: pd.DataFrame, *, train_end: int, val_end: int) -> VolatilityData:
     missing = [c for c in ("high", "low") if c not in frame.columns]
     if missing:
-        from shared.app import UserError
+        from shared.errors import UserError
 
         raise UserError(f"--target volatility needs High and Low prices (the Parkinson proxy); this data lacks "
                         f"{missing}. Use the bundled sample, yfinance, or a CSV with High and Low columns")

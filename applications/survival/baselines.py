@@ -13,7 +13,7 @@ import numpy as np
 
 from shared.survival import horizon_labels
 
-from .protocol import FoldContext, Prediction, step_at
+from .protocol import FoldContext, Prediction, step_at, step_at_own
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ class KaplanMeier:
         n = len(x)
         surv = np.tile(step_at(self.times_, self.surv_, ctx.grid), (n, 1))
         p_h = np.full(n, 1.0 - float(step_at(self.times_, self.surv_, [ctx.horizon])[0]))
-        return Prediction(risk=np.zeros(n), surv=surv, p_horizon=p_h)
+        own = step_at(self.times_, self.surv_, ctx.test_time) if n == len(ctx.test_time) else None
+        return Prediction(risk=np.zeros(n), surv=surv, p_horizon=p_h, surv_own=own)
 
 
 class CoxPH:
@@ -60,7 +61,10 @@ class CoxPH:
         fns = self.model_.predict_survival_function(x)
         at = np.concatenate([ctx.grid, [ctx.horizon]])
         values = np.array([fn(np.clip(at, fn.x[0], fn.x[-1])) for fn in fns])  # grid lies inside the domain
-        return Prediction(risk=self.model_.predict(x), surv=values[:, :-1], p_horizon=1.0 - values[:, -1])
+        own = (np.array([1.0 if t < fn.x[0] else fn(min(t, fn.x[-1])) for fn, t in zip(fns, ctx.test_time)])
+               if len(x) == len(ctx.test_time) else None)
+        return Prediction(risk=self.model_.predict(x), surv=values[:, :-1], p_horizon=1.0 - values[:, -1],
+                          surv_own=own)
 
 
 class RandomSurvivalForest:
@@ -86,7 +90,9 @@ class RandomSurvivalForest:
         times = self.model_.unique_times_
         at = np.concatenate([ctx.grid, [ctx.horizon]])
         values = step_at(times, surv, at)
-        return Prediction(risk=self.model_.predict(x), surv=values[:, :-1], p_horizon=1.0 - values[:, -1])
+        own = step_at_own(times, surv, ctx.test_time) if len(x) == len(ctx.test_time) else None
+        return Prediction(risk=self.model_.predict(x), surv=values[:, :-1], p_horizon=1.0 - values[:, -1],
+                          surv_own=own)
 
 
 class LogisticAtHorizon:

@@ -25,6 +25,7 @@ import numpy as np
 
 from shared.app import CaseStudyRun, RunOptions, cli_main, finish_run, start_run
 from shared.artifacts import fingerprint_frame
+from shared.errors import UserError
 from shared.options import option, parse_config, require_at_least
 from shared.tuning import Choice, Float
 
@@ -34,7 +35,8 @@ log = logging.getLogger(__name__)
 
 APP = "survival"
 QUICK_ARGS = ["--dataset", "support", "--folds", "2", "--seeds", "1", "--epochs", "40", "--patience", "6",
-              "--rsf-trees", "20", "--importance-repeats", "1"]
+              "--rsf-trees", "20", "--importance-repeats", "1", "--models", "deepsurv", "horizon_mlp",
+              "logistic_hazard"]
 FULL_ARGS = ["--dataset", "support", "whas500", "gbsg2", "--seeds", "3", "--rsf-trees", "200"]
 
 # The hyperparameter search space of DeepSurv (``--tune``), declared once. Nested: in each outer fold, trials
@@ -50,6 +52,15 @@ SEARCH_SPACE = [
     Choice("l2", [0.0, 1e-5, 1e-4, 1e-3]),
 ]
 TUNE_VALIDATION = 0.2
+# The discrete-time networks (``--tune-model logistic_hazard|deephit``) search the same network options plus
+# their grid (and DeepHit's ranking loss), scored by the inner-validation integrated Brier score (their point is
+# the survival curve, which Harrell's C does not see).
+SEARCH_SPACES = {
+    "deepsurv": SEARCH_SPACE,
+    "logistic_hazard": [*SEARCH_SPACE, Choice("time_bins", [10, 20, 30])],
+    "deephit": [*SEARCH_SPACE, Choice("time_bins", [10, 20, 30]), Float("deephit_alpha", 0.05, 2.0, log=True),
+                Choice("deephit_sigma", [0.05, 0.1, 0.3, 1.0])],
+}
 
 #: Reference numbers quoted from PROTOCOLS.md §Survival for display beside our own measurements
 #: (harrell_c, uno_c, ibs, auc_h, accuracy_h). Never used as results.
@@ -64,6 +75,9 @@ REFERENCE = {
               "random_survival_forest": (0.6921, 0.6800, 0.1524, 0.7384, 0.7619)},
 }
 _REF_KEYS = ("harrell_c", "uno_c", "ibs", "auc_h", "accuracy_h")
+#: The deep models ``--models`` chooses from; logistic_hazard and deephit are the discrete-time networks.
+DEEP_MODELS = ("deepsurv", "horizon_mlp", "logistic_hazard", "deephit")
+DISCRETE = ("logistic_hazard", "deephit")
 MODELS, PREDICTION = "models and protocol", "prediction for new patients (instead of the case study)"
 
 
@@ -101,6 +115,19 @@ class SurvivalConfig(RunOptions):
     rsf_trees: int = option(200, group=MODELS,
                             help="trees of the random survival forest baseline (protocol: 200; 0 skips it)")
     importance_repeats: int = option(3, group=MODELS, help="shuffles per covariate for the permutation importance")
+    models: tuple[str, ...] = option(DEEP_MODELS, choices=DEEP_MODELS, group=MODELS,
+                                     help="deep models to fit (default: all); logistic_hazard and deephit are "
+                                          "discrete-time networks on a grid of --time-bins intervals")
+    time_bins: int = option(20, group=MODELS,
+                            help="intervals of the discrete-time models' grid, cut at quantiles of the training "
+                                 "fold's event times (>= 2, at most the number of distinct event times)")
+    deephit_alpha: float = option(0.5, group=MODELS,
+                                  help="weight of DeepHit's ranking loss (loss = likelihood + alpha * ranking)")
+    deephit_sigma: float = option(0.1, group=MODELS,
+                                  help="scale sigma of DeepHit's ranking loss exp(-(F_i - F_j) / sigma)")
+    tune_model: str = option("deepsurv", choices=tuple(SEARCH_SPACES), group=MODELS,
+                             help="the deep model --tune searches (deepsurv: by inner-validation Harrell's C; "
+                                  "logistic_hazard, deephit: by inner-validation integrated Brier score)")
     predict: str | None = option(None, metavar="FILE", group=PREDICTION,
                                  help="CSV of new patients with the training covariates")
     predict_model: str | None = None  # the --dataset given with --predict
@@ -133,6 +160,10 @@ def _validate(config: SurvivalConfig, error: Callable[[str], NoReturn]) -> Survi
     require_at_least(c, error, 1, "epochs", "seeds", "importance_repeats")
     if not 2 <= c.folds <= 5:
         error(f"--folds must be between 2 and 5 (of the protocol's 5 folds), got {c.folds}")
+    if c.time_bins < 2:
+        error(f"--time-bins must be >= 2 (intervals of the discrete-time grid), got {c.time_bins}")
+    if not c.deephit_alpha >= 0 or not c.deephit_sigma > 0:
+        error(f"--deephit-alpha must be >= 0 and --deephit-sigma > 0, got {c.deephit_alpha}, {c.deephit_sigma}")
     if c.rsf_trees < 0 or c.batch_size < 0 or c.patience < 0:
         error("--rsf-trees, --batch-size and --patience must be >= 0")
     if c.horizon_days is not None and not c.horizon_days > 0:
@@ -141,6 +172,7 @@ def _validate(config: SurvivalConfig, error: Callable[[str], NoReturn]) -> Survi
         error(f"--max-rows must be >= 50 for 5-fold cross-validation, got {c.max_rows}")
     given = c.dataset  # None unless --dataset was given
     return dataclasses.replace(c, dataset=tuple(dict.fromkeys(given or SurvivalConfig.dataset)),
+                               models=tuple(dict.fromkeys(c.models)),
                                predict_model=given[0] if c.predict is not None and given else None)
 
 
@@ -192,16 +224,36 @@ def _tuned_settings(config: SurvivalConfig, hp: dict[str, Any]) -> Any:
                                learning_rate=float(hp["learning_rate"]), batch_size=int(hp["batch_size"]))
 
 
+def _tuning_score(model: str) -> tuple[str, str]:
+    """(score name, direction) of the --tune search of ``model``."""
+    return ("inner-validation Harrell's C", "max") if model == "deepsurv" else ("inner-validation IBS", "min")
+
+
+def _train_tuned(config: SurvivalConfig, hp: dict[str, Any], x: np.ndarray, time_: np.ndarray, event: np.ndarray,
+                 *, seed: int, verbose: int) -> Any:
+    """Train ``--tune-model`` at one point of its search space."""
+    from .models import train_deepsurv, train_discrete
+
+    settings = _tuned_settings(config, hp)
+    if config.tune_model == "deepsurv":
+        return train_deepsurv(x, time_, event, settings=settings, seed=seed, verbose=verbose)
+    return train_discrete(x, time_, event, name=config.tune_model, time_bins=int(hp["time_bins"]), settings=settings,
+                          seed=seed, alpha=float(hp.get("deephit_alpha", config.deephit_alpha)),
+                          sigma=float(hp.get("deephit_sigma", config.deephit_sigma)), verbose=verbose)
+
+
 def tuning_objective(config: SurvivalConfig, train_part: SurvivalData, *, verbose: int = 0
                      ) -> tuple[Any, dict[str, int]]:
-    """The ``--tune`` objective: hyperparameters -> Harrell's C of DeepSurv on an inner validation share.
+    """The ``--tune`` objective: hyperparameters -> the score of ``--tune-model`` on an inner validation share
+    (DeepSurv: Harrell's C; the discrete-time networks: the integrated Brier score on the protocol's kind of grid,
+    10th-80th percentile of the inner training part's event times).
 
     ``train_part`` holds the TRAINING patients of one outer fold only (the caller subsets them, so no
     trial can see a test patient). They are split once, stratified on the event (seed ``--seed``):
     ``TUNE_VALIDATION`` of them score the trials, the rest train them (the preprocessor is fitted on
     that rest; DeepSurv carves its own early-stopping slice from it). Returns the objective and sizes.
     """
-    from shared.evaluation.survival import harrell_c
+    from shared.evaluation.survival import brier_time_grid, harrell_c, integrated_brier
 
     from .features import SurvivalPreprocessor
     from .models import _inner_split, train_deepsurv
@@ -209,6 +261,16 @@ def tuning_objective(config: SurvivalConfig, train_part: SurvivalData, *, verbos
     fit, val = _inner_split(train_part.event, TUNE_VALIDATION, config.seed)
     pre = SurvivalPreprocessor(train_part.numeric, train_part.categorical).fit(train_part.covariates.iloc[fit])
     x_fit, x_val = pre.transform(train_part.covariates.iloc[fit]), pre.transform(train_part.covariates.iloc[val])
+
+    t_fit, e_fit, t_val, e_val = train_part.time[fit], train_part.event[fit], train_part.time[val], train_part.event[val]
+    if config.tune_model != "deepsurv":
+        grid = brier_time_grid(e_fit, t_fit, t_val, n=50)
+
+        def objective(hp: dict[str, Any]) -> float:
+            net = _train_tuned(config, hp, x_fit, t_fit, e_fit, seed=config.seed, verbose=verbose)
+            return float(integrated_brier(e_fit, t_fit, e_val, t_val, np.clip(net.survival(x_val, grid), 0, 1), grid))
+
+        return objective, {"fit": int(len(fit)), "validation": int(len(val))}
 
     def objective(hp: dict[str, Any]) -> float:
         ds = train_deepsurv(x_fit, train_part.time[fit], train_part.event[fit], settings=_tuned_settings(config, hp),
@@ -230,20 +292,25 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
     from .baselines import make_baselines
     from .features import SurvivalPreprocessor
     from .importance import permutation_importance
-    from .models import train_deepsurv, train_horizon_mlp
+    from .models import rmst_grid, rmst_risk, train_deepsurv, train_discrete, train_horizon_mlp
     from .predict import save_bundle
     from .protocol import Prediction, iter_folds, score, summarize
 
     horizon = config.horizon_days or median_event_time(data)
     settings = _settings(config)
     seeds = config.seed_list
-    log.info("%s: %d patients, %d events, horizon H = %g days, %d fold(s) x %d seed(s)", data.name, data.n,
-             data.n_events, horizon, config.folds, len(seeds))
+    models = [m for m in DEEP_MODELS if m in config.models]
+    discrete = [m for m in models if m in DISCRETE]
+    log.info("%s: %d patients, %d events, horizon H = %g days, %d fold(s) x %d seed(s), deep models %s", data.name,
+             data.n, data.n_events, horizon, config.folds, len(seeds), ", ".join(models))
     base_scores: dict[str, list[dict]] = {}
-    deep_scores: dict[str, list[list[dict]]] = {"deepsurv": [[] for _ in seeds], "horizon_mlp": [[] for _ in seeds]}
+    deep_scores: dict[str, list[list[dict]]] = {m: [[] for _ in seeds] for m in models}
+    ensemble_scores: dict[str, list[dict]] = {m: [] for m in discrete} if len(seeds) > 1 else {}
     timing: dict[str, list[float]] = {}
     km_time, km_event, km_group = [], [], []
-    cal_label, cal_probs = [], {"DeepSurv 1 - S(H)": [], "horizon MLP": [], "Cox 1 - S(H)": []}
+    cal_label, cal_probs = [], {}
+    test_time, test_event = [], []
+    surv_h: dict[str, list[np.ndarray]] = {}          # pooled test folds, seed 0: S(H | x) for the decile figure
     histories: dict[str, dict[str, list[float]]] = {}
     importance: dict[str, Any] = {}
     tuned_scores: list[list[dict]] = [[] for _ in seeds]
@@ -256,6 +323,14 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
         pre = SurvivalPreprocessor(data.numeric, data.categorical).fit(data.covariates.iloc[train])
         x_tr, x_te = pre.transform(data.covariates.iloc[train]), pre.transform(data.covariates.iloc[test])
         t_tr, e_tr = data.time[train], data.event[train]
+        if discrete and horizon > t_tr[e_tr.astype(bool)].max():
+            raise UserError(f"the horizon H = {horizon:g} lies beyond the last event time of training fold {fold + 1} "
+                             f"({t_tr[e_tr.astype(bool)].max():g}), where the discrete-time models have no grid; "
+                             "pass a smaller --horizon-days")
+        test_time.append(ctx.test_time)
+        test_event.append(ctx.test_event)
+        known = ctx.test_known
+        cal_label.append(ctx.test_label[known])
         fold_preds: dict[str, Prediction] = {}
         for baseline in make_baselines(horizon=horizon, rsf_trees=config.rsf_trees, seed=config.seed):
             started = time.perf_counter()
@@ -264,63 +339,99 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
             timing.setdefault(baseline.name, []).append(time.perf_counter() - started)
             base_scores.setdefault(baseline.name, []).append(score(ctx, pred))
             fold_preds[baseline.name] = pred
+        for name in ("cox_ph", "random_survival_forest"):
+            if name in fold_preds:
+                surv_h.setdefault(name, []).append(1.0 - fold_preds[name].p_horizon)
+        cal_probs.setdefault("Cox 1 - S(H)", []).append(fold_preds["cox_ph"].p_horizon[known])
+        curves: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {m: [] for m in discrete}
         for s, seed in enumerate(seeds):
-            started = time.perf_counter()
-            ds = train_deepsurv(x_tr, t_tr, e_tr, settings=settings, seed=seed, verbose=verbose)
-            risk = ds.risk(x_te)
-            surv = ds.baseline.survival(risk, np.concatenate([ctx.grid, [horizon]]))
-            pred = Prediction(risk=risk, surv=surv[:, :-1], p_horizon=1.0 - surv[:, -1])
-            timing.setdefault("deepsurv", []).append(time.perf_counter() - started)
-            deep_scores["deepsurv"][s].append(score(ctx, pred))
-            started = time.perf_counter()
-            hz = train_horizon_mlp(x_tr, t_tr, e_tr, horizon=horizon, settings=settings, seed=seed, verbose=verbose)
-            p_h = hz.predict(x_te)
-            timing.setdefault("horizon_mlp", []).append(time.perf_counter() - started)
-            deep_scores["horizon_mlp"][s].append(score(ctx, Prediction(risk=p_h, p_horizon=p_h)))
-            if s == 0:
-                km_time.append(ctx.test_time)
-                km_event.append(ctx.test_event)
-                km_group.append(plots.risk_terciles(ds.risk(x_tr), risk))
-                known = ctx.test_known
-                cal_label.append(ctx.test_label[known])
-                cal_probs["DeepSurv 1 - S(H)"].append(pred.p_horizon[known])
-                cal_probs["horizon MLP"].append(p_h[known])
-                cal_probs["Cox 1 - S(H)"].append(fold_preds["cox_ph"].p_horizon[known])
-            if s == 0 and fold == 0:
-                histories = {"deepsurv": ds.history, "horizon_mlp": hz.history}
-                drops, errs, base_c = permutation_importance(
-                    data.covariates.iloc[test].reset_index(drop=True), ctx.test_time, ctx.test_event,
-                    transform=pre.transform, predict=ds.risk, columns=list(data.numeric + data.categorical),
-                    repeats=config.importance_repeats, seed=config.seed)
-                ranked = sorted(drops, key=drops.get, reverse=True)
-                importance = {"fold": 1, "harrell_c": base_c, "repeats": config.importance_repeats,
-                              "drop_in_harrell_c": {c: round(drops[c], 5) for c in ranked},
-                              "std": {c: round(errs[c], 5) for c in ranked}}
-                run.save_figure(plots.importance(drops, errs, dataset=data.name), f"{data.name}_permutation_importance")
-                save_bundle(run, data.name, model=ds.model, preprocessor=pre, baseline=ds.baseline,
-                            meta={"dataset": data.name, "horizon": horizon, "fold": 1, "seed": seed,
-                                  "numeric": list(data.numeric), "categorical": list(data.categorical),
-                                  "trained_on": "training part of protocol fold 1 (80 % of the patients)"})
+            if "deepsurv" in models:
+                started = time.perf_counter()
+                ds = train_deepsurv(x_tr, t_tr, e_tr, settings=settings, seed=seed, verbose=verbose)
+                risk = ds.risk(x_te)
+                surv = ds.baseline.survival(risk, np.concatenate([ctx.grid, [horizon]]))
+                own = np.exp(-ds.baseline.baseline_cumulative_hazard(ctx.test_time) * np.exp(risk - ds.baseline.shift))
+                pred = Prediction(risk=risk, surv=surv[:, :-1], p_horizon=1.0 - surv[:, -1], surv_own=own)
+                timing.setdefault("deepsurv", []).append(time.perf_counter() - started)
+                deep_scores["deepsurv"][s].append(score(ctx, pred))
+                if s == 0:
+                    km_time.append(ctx.test_time)
+                    km_event.append(ctx.test_event)
+                    km_group.append(plots.risk_terciles(ds.risk(x_tr), risk))
+                    cal_probs.setdefault("DeepSurv 1 - S(H)", []).append(pred.p_horizon[known])
+                    surv_h.setdefault("deepsurv", []).append(surv[:, -1])
+                if s == 0 and fold == 0:
+                    histories["deepsurv"] = ds.history
+                    drops, errs, base_c = permutation_importance(
+                        data.covariates.iloc[test].reset_index(drop=True), ctx.test_time, ctx.test_event,
+                        transform=pre.transform, predict=ds.risk, columns=list(data.numeric + data.categorical),
+                        repeats=config.importance_repeats, seed=config.seed)
+                    ranked = sorted(drops, key=drops.get, reverse=True)
+                    importance = {"fold": 1, "harrell_c": base_c, "repeats": config.importance_repeats,
+                                  "drop_in_harrell_c": {c: round(drops[c], 5) for c in ranked},
+                                  "std": {c: round(errs[c], 5) for c in ranked}}
+                    run.save_figure(plots.importance(drops, errs, dataset=data.name),
+                                    f"{data.name}_permutation_importance")
+                    save_bundle(run, data.name, model=ds.model, preprocessor=pre, baseline=ds.baseline,
+                                meta={"dataset": data.name, "horizon": horizon, "fold": 1, "seed": seed,
+                                      "numeric": list(data.numeric), "categorical": list(data.categorical),
+                                      "trained_on": "training part of protocol fold 1 (80 % of the patients)"})
+            if "horizon_mlp" in models:
+                started = time.perf_counter()
+                hz = train_horizon_mlp(x_tr, t_tr, e_tr, horizon=horizon, settings=settings, seed=seed,
+                                       verbose=verbose)
+                p_h = hz.predict(x_te)
+                timing.setdefault("horizon_mlp", []).append(time.perf_counter() - started)
+                deep_scores["horizon_mlp"][s].append(score(ctx, Prediction(risk=p_h, p_horizon=p_h)))
+                if s == 0:
+                    cal_probs.setdefault("horizon MLP", []).append(p_h[known])
+                if s == 0 and fold == 0:
+                    histories["horizon_mlp"] = hz.history
+            for name in discrete:
+                started = time.perf_counter()
+                net = train_discrete(x_tr, t_tr, e_tr, name=name, time_bins=config.time_bins, settings=settings,
+                                     seed=seed, alpha=config.deephit_alpha, sigma=config.deephit_sigma,
+                                     verbose=verbose)
+                at = np.concatenate([ctx.grid, [horizon], rmst_grid(net.grid)])
+                surv, own = net.curves(x_te, at, ctx.test_time)
+                timing.setdefault(name, []).append(time.perf_counter() - started)
+                curves[name].append((surv, own))
+                deep_scores[name][s].append(score(ctx, _discrete_prediction(surv, own, len(ctx.grid), net.grid)))
+                if s == 0:
+                    surv_h.setdefault(name, []).append(surv[:, len(ctx.grid)])
+                if s == 0 and fold == 0:
+                    histories[name] = net.history
+        for name, per_seed in curves.items():  # seed ensemble: the mean of S(t | x) over the seeds (one grid per fold)
+            if name in ensemble_scores:
+                surv = np.mean([c[0] for c in per_seed], axis=0)
+                own = np.mean([c[1] for c in per_seed], axis=0)
+                ensemble_scores[name].append(score(ctx, _discrete_prediction(surv, own, len(ctx.grid), net.grid)))
         if config.tune:  # nested: search inside this training fold, retrain the best on all of it, test once
             from shared.tuning import tune
 
             objective, sizes = tuning_objective(config, data.subset(train), verbose=verbose)
-            search = tune(objective, SEARCH_SPACE, method=config.tune, trials=config.trials,
-                          directory=run.path / "tuning" / f"{data.name}_fold{fold + 1}", direction="max",
-                          seed=config.seed)
+            search = tune(objective, SEARCH_SPACES[config.tune_model], method=config.tune, trials=config.trials,
+                          directory=run.path / "tuning" / f"{data.name}_fold{fold + 1}",
+                          direction=_tuning_score(config.tune_model)[1], seed=config.seed)
             tuned = _tuned_settings(config, search.best)
             for s, seed in enumerate(seeds):
-                ds = train_deepsurv(x_tr, t_tr, e_tr, settings=tuned, seed=seed, verbose=verbose)
-                risk = ds.risk(x_te)
-                surv = ds.baseline.survival(risk, np.concatenate([ctx.grid, [horizon]]))
-                tuned_scores[s].append(score(ctx, Prediction(risk=risk, surv=surv[:, :-1],
-                                                             p_horizon=1.0 - surv[:, -1])))
+                fitted = _train_tuned(config, search.best, x_tr, t_tr, e_tr, seed=seed, verbose=verbose)
+                if config.tune_model == "deepsurv":
+                    risk = fitted.risk(x_te)
+                    surv = fitted.baseline.survival(risk, np.concatenate([ctx.grid, [horizon]]))
+                    pred = Prediction(risk=risk, surv=surv[:, :-1], p_horizon=1.0 - surv[:, -1])
+                else:
+                    surv, own = fitted.curves(x_te, np.concatenate([ctx.grid, [horizon], rmst_grid(fitted.grid)]),
+                                              ctx.test_time)
+                    pred = _discrete_prediction(surv, own, len(ctx.grid), fitted.grid)
+                tuned_scores[s].append(score(ctx, pred))
             tuning_folds.append({"fold": fold + 1, "best": search.best, "best_val_score": search.best_score,
                                  "completed_trials": int((search.trials["status"] == "COMPLETED").sum()),
                                  "inner_sizes": sizes, "hidden_units": list(tuned.hidden_units)})
             trial_frames.append(search.trials.assign(dataset=data.name, fold=fold + 1))
-        log.info("%s fold %d/%d: Cox C = %.4f, DeepSurv C = %.4f", data.name, fold + 1, config.folds,
-                 base_scores["cox_ph"][-1]["harrell_c"], deep_scores["deepsurv"][0][-1]["harrell_c"])
+        log.info("%s fold %d/%d: Cox C = %.4f; %s", data.name, fold + 1, config.folds,
+                 base_scores["cox_ph"][-1]["harrell_c"],
+                 ", ".join(f"{m} C = {deep_scores[m][0][-1]['harrell_c']:.4f}" for m in models))
 
     result = CaseStudyResult(app=APP, protocol=_protocol_name(config),
                              dataset={**fingerprint_frame(data.frame(), name=data.name), "events": data.n_events,
@@ -330,33 +441,41 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
                     for f in range(len(per_seed[0]))]
         mean, std = summarize(per_fold)
         seed_means = [summarize(scores)[0] for scores in per_seed]
-        note = ("Cox-loss MLP, Breslow baseline; auc_h/accuracy_h from 1 - S(H)" if name == "deepsurv" else
-                "sigmoid MLP on patients with known status at H; its probability is the risk score")
-        result.add(name, "deep", mean, seeds=seeds, std=std, note=note + f"; std over folds, mean of {len(seeds)} seeds")
+        result.add(name, "deep", mean, seeds=seeds, std=std,
+                   note=_deep_note(name, config) + f"; std over folds, mean of {len(seeds)} seeds")
         result.extra.setdefault("seed_std", {})[name] = (
             {k: float(np.std([m[k] for m in seed_means])) for k in mean} if len(seeds) > 1 else None)
+    for name, per_fold in ensemble_scores.items():
+        mean, std = summarize(per_fold)
+        result.add(f"{name}_ensemble", "deep", mean, seeds=seeds, std=std,
+                   note=f"mean of S(t | x) over the {len(seeds)} seeds' {name} networks; risk from the mean curve; "
+                        "std over folds")
     if config.tune:
         per_fold = [{k: _mean_or_none([seed_scores[f][k] for seed_scores in tuned_scores]) for k in tuned_scores[0][f]}
                     for f in range(len(tuned_scores[0]))]
         mean, std = summarize(per_fold)
-        result.add("deepsurv_tuned", "deep", mean, seeds=seeds, std=std,
+        score_name, direction = _tuning_score(config.tune_model)
+        space = [p.name for p in SEARCH_SPACES[config.tune_model]]
+        result.add(f"{config.tune_model}_tuned", "deep", mean, seeds=seeds, std=std,
                    note=f"nested search: best of {config.trials} {config.tune}-search trials per outer fold on "
-                        f"inner-validation Harrell's C (training patients only), retrained on the training fold, "
+                        f"{score_name} (training patients only), retrained on the training fold, "
                         f"tested once; std over folds, mean of {len(seeds)} seeds")
         trials = pd.concat(trial_frames, ignore_index=True)
         write_csv(run.path / "tuning" / f"{data.name}_trials.csv", trials)
         result.extra["tuning"] = {
-            "method": config.tune, "trials": config.trials, "model": "deepsurv",
+            "method": config.tune, "trials": config.trials, "model": config.tune_model,
             "scheme": f"nested: per outer fold, {1 - TUNE_VALIDATION:.0%} of its training patients train the "
                       f"trials and {TUNE_VALIDATION:.0%} (stratified on the event) score them",
-            "score": "inner-validation Harrell's C", "per_fold": tuning_folds,
+            "score": score_name, "per_fold": tuning_folds,
             "best_val_score": float(np.mean([f["best_val_score"] for f in tuning_folds])),
-            "search_space": [p.name for p in SEARCH_SPACE], "directory": "tuning/"}
+            "search_space": space, "directory": "tuning/"}
         single = config.source != "sample" or len(config.dataset) == 1
         run.save_figure(plot_tuning_scores(trials.assign(fold=[f"fold {f}" for f in trials["fold"]]),
-                                           [p.name for p in SEARCH_SPACE], score_name="inner-validation Harrell's C",
-                                           direction="max", group="fold", log_params=("learning_rate", "l2"),
-                                           title=f"{data.name}: DeepSurv search per outer fold (star = fold's best)"),
+                                           space, score_name=score_name, direction=direction, group="fold",
+                                           log_params=tuple(p for p in ("learning_rate", "l2", "deephit_alpha")
+                                                            if p in space),
+                                           title=f"{data.name}: {config.tune_model} search per outer fold "
+                                                 "(star = fold's best)"),
                         "tuning_scores" if single else f"{data.name}_tuning_scores")
     for name, per_fold in base_scores.items():
         mean, std = summarize(per_fold)
@@ -370,17 +489,67 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
         "batching": f"Cox loss over risk sets within batches of {config.batch_size or 'all'} training rows "
                     "(shuffled each epoch); early stopping on a 15 % stratified slice scored as one batch",
     })
-    fig, p_value = plots.km_by_terciles(np.concatenate(km_time), np.concatenate(km_event),
-                                        np.concatenate(km_group), dataset=data.name, horizon=horizon)
-    run.save_figure(fig, f"{data.name}_km_risk_terciles")
-    result.extra["logrank_p_risk_terciles"] = p_value
+    if discrete:
+        result.extra["discrete_time"] = {
+            "time_bins": config.time_bins, "deephit_alpha": config.deephit_alpha,
+            "deephit_sigma": config.deephit_sigma,
+            "grid": "edges at quantiles k / time_bins of the training fold's event times, plus 0",
+            "interpolation": "constant hazard inside a bin (log S linear)",
+            "risk_score": "minus the restricted mean survival time to the grid's last edge"}
+    if km_time:
+        fig, p_value = plots.km_by_terciles(np.concatenate(km_time), np.concatenate(km_event),
+                                            np.concatenate(km_group), dataset=data.name, horizon=horizon)
+        run.save_figure(fig, f"{data.name}_km_risk_terciles")
+        result.extra["logrank_p_risk_terciles"] = p_value
     run.save_figure(plots.calibration(np.concatenate(cal_label), {k: np.concatenate(v) for k, v in cal_probs.items()},
                                       dataset=data.name, horizon=horizon), f"{data.name}_calibration_horizon")
+    _calibration_at_horizon(result, run, data.name, config, horizon, np.concatenate(test_time),
+                            np.concatenate(test_event), {k: np.concatenate(v) for k, v in surv_h.items()})
     for name, history in histories.items():
         run.write_history(history, f"history_{data.name}_{name}_fold1")
         run.save_figure(plots.learning_curves(history, title=f"{data.name}: {name} learning curves (fold 1)"),
                         f"{data.name}_learning_curves_{name}")
     return result
+
+
+def _discrete_prediction(surv: np.ndarray, own: np.ndarray, n_grid: int, grid: Any) -> Any:
+    """A discrete-time model's Prediction from S on [protocol grid, H, RMST grid] and S at own times."""
+    from .models import rmst_grid, rmst_risk
+    from .protocol import Prediction
+
+    return Prediction(risk=rmst_risk(surv[:, n_grid + 1:], rmst_grid(grid)), surv=surv[:, :n_grid],
+                      p_horizon=1.0 - surv[:, n_grid], surv_own=own)
+
+
+def _calibration_at_horizon(result: Any, run: Any, dataset: str, config: SurvivalConfig, horizon: float,
+                            time_: np.ndarray, event: np.ndarray, surv_h: dict[str, np.ndarray]) -> None:
+    """Deciles of predicted S(H) against Kaplan–Meier within each decile, for the best deep model (lowest mean
+    test IBS among those with a curve: a choice for display only) and Cox / RSF; figure + table in extra."""
+    from . import plots
+
+    deep = [r for r in result.models if r.kind == "deep" and r.name in surv_h and "ibs" in r.metrics]
+    shown = {}
+    if deep:
+        best = min(deep, key=lambda r: r.metrics["ibs"]).name
+        shown[best] = surv_h[best]
+    for name in ("cox_ph", "random_survival_forest"):
+        if name in surv_h:
+            shown[name] = surv_h[name]
+    fig, table = plots.calibration_at_horizon(time_, event, shown, horizon=horizon, dataset=dataset)
+    single = config.source != "sample" or len(config.dataset) == 1
+    run.save_figure(fig, "calibration_h" if single else f"{dataset}_calibration_h")
+    result.extra["calibration_h"] = {"models": table, "bins": "deciles of predicted S(H) on the pooled test folds "
+                                                               "(seed 0); observed = Kaplan–Meier S(H) in the decile"}
+
+
+def _deep_note(name: str, config: SurvivalConfig) -> str:
+    return {"deepsurv": "Cox-loss MLP, Breslow baseline; auc_h/accuracy_h from 1 - S(H)",
+            "horizon_mlp": "sigmoid MLP on patients with known status at H; its probability is the risk score",
+            "logistic_hazard": f"logistic-hazard MLP on {config.time_bins} training-quantile bins; risk = -RMST; "
+                               "auc_h/accuracy_h from 1 - S(H)",
+            "deephit": f"DeepHit MLP (PMF likelihood + {config.deephit_alpha:g} x ranking, sigma "
+                       f"{config.deephit_sigma:g}) on {config.time_bins} bins; risk = -RMST",
+            }[name]
 
 
 def _mean_or_none(values: list[Any]) -> float | None:

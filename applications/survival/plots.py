@@ -51,3 +51,15 @@ def learning_curves(history: dict[str, list[float]], *, title: str) -> Any:
     from shared.viz import plot_learning_curves
 
     return plot_learning_curves(history, title=title)
+
+
+
+def calibration_at_horizon(time: np.ndarray, event: np.ndarray, surv_h: dict[str, np.ndarray], *, horizon: float,
+                           dataset: str) -> tuple[Any, dict[str, dict[str, list[float]]]]:
+    """Deciles of predicted S(H) against Kaplan–Meier in each decile (pooled test folds); figure and table."""
+    from shared.viz import plot_calibration_at_horizon
+
+    fig = plot_calibration_at_horizon(time, event, surv_h, horizon=horizon,
+                                      title=f"{dataset}: survival at H = {horizon:g} days, predicted vs "
+                                            "Kaplan–Meier by decile (test folds)")
+    return fig, fig.calibration

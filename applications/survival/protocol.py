@@ -4,7 +4,8 @@
 Harrell's C; Uno's C with tau = 80th percentile of the training fold's observed times; integrated
 Brier score on 50 equally spaced times from the 10th to the 80th percentile of training-fold event
 times (clipped to the test fold's range); ROC-AUC and accuracy (threshold 0.5) of P(event by H) on
-test subjects whose status at H is known. Metrics from ``shared.evaluation.survival`` (thin
+test subjects whose status at H is known; D-calibration error (10 bins of S(t_i | x_i) at each test
+subject's own time, Goldstein et al. 2020) for models with a survival curve. Metrics from ``shared.evaluation.survival`` (thin
 wrappers over scikit-survival) and scikit-learn.
 """
 
@@ -21,7 +22,7 @@ from shared.errors import UserError
 
 N_SPLITS = 5
 SPLIT_SEED = 42  # fixed by the protocol, independent of --seed
-METRICS = ("harrell_c", "uno_c", "ibs", "auc_h", "accuracy_h")
+METRICS = ("harrell_c", "uno_c", "ibs", "auc_h", "accuracy_h", "d_calibration_error")
 
 
 def folds(event: np.ndarray, *, n_splits: int = N_SPLITS) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -66,23 +67,27 @@ class FoldContext:
 @dataclasses.dataclass
 class Prediction:
     """One model's output on a test fold. ``risk``: higher = earlier event. ``surv``: S(grid | x),
-    shape (n_test, 50), or None (no survival curve, no IBS). ``p_horizon``: P(event by H), or None."""
+    shape (n_test, 50), or None (no survival curve, no IBS). ``p_horizon``: P(event by H), or None.
+    ``surv_own``: S(t_i | x_i) of each test subject at its own observed time (D-calibration), or None."""
 
     risk: np.ndarray
     surv: np.ndarray | None = None
     p_horizon: np.ndarray | None = None
+    surv_own: np.ndarray | None = None
 
 
 def score(ctx: FoldContext, pred: Prediction) -> dict[str, float | None]:
     from sklearn.metrics import accuracy_score, roc_auc_score
 
-    from shared.evaluation.survival import harrell_c, integrated_brier, uno_c
+    from shared.evaluation.survival import d_calibration_error, harrell_c, integrated_brier, uno_c
 
     out: dict[str, float | None] = {
         "harrell_c": harrell_c(ctx.test_event, ctx.test_time, pred.risk),
         "uno_c": uno_c(ctx.train_event, ctx.train_time, ctx.test_event, ctx.test_time, pred.risk, tau=ctx.tau),
-        "ibs": None, "auc_h": None, "accuracy_h": None,
+        "ibs": None, "auc_h": None, "accuracy_h": None, "d_calibration_error": None,
     }
+    if pred.surv_own is not None:
+        out["d_calibration_error"] = d_calibration_error(ctx.test_event, np.clip(pred.surv_own, 0.0, 1.0))
     if pred.surv is not None:
         # shared integrated_brier caps follow-up past the grid itself (small folds)
         out["ibs"] = integrated_brier(ctx.train_event, ctx.train_time, ctx.test_event, ctx.test_time,
@@ -106,6 +111,13 @@ def step_at(times: np.ndarray, values: np.ndarray, at: Any, *, before: float = 1
     idx = np.searchsorted(np.asarray(times), np.asarray(at, dtype=float), side="right") - 1
     vals = np.asarray(values)
     taken = np.take(vals, np.clip(idx, 0, None), axis=-1)
+    return np.where(idx >= 0, taken, before)
+
+
+def step_at_own(times: np.ndarray, values: np.ndarray, at: np.ndarray, *, before: float = 1.0) -> np.ndarray:
+    """Row i of right-continuous step functions ``values`` (n, len(times)) evaluated at ``at[i]``."""
+    idx = np.searchsorted(np.asarray(times), np.asarray(at, dtype=float), side="right") - 1
+    taken = np.take_along_axis(np.asarray(values), np.clip(idx, 0, None)[:, None], axis=1)[:, 0]
     return np.where(idx >= 0, taken, before)
 
 

@@ -14,7 +14,8 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-__all__ = ["make_surv_array", "harrell_c", "uno_c", "integrated_brier", "brier_time_grid"]
+__all__ = ["make_surv_array", "harrell_c", "uno_c", "integrated_brier", "brier_time_grid", "d_calibration_error",
+           "d_calibration_histogram"]
 
 
 def _event(name: str, values: Any) -> np.ndarray:
@@ -154,3 +155,37 @@ def brier_time_grid(train_event: Any, train_time: Any, test_time: Any, n: int = 
         raise ValueError(f"the training event-time window [{lo:g}, {hi:g}] does not overlap the test follow-up "
                          f"[{test.min():g}, {test.max():g}); the folds are too small or too different")
     return np.linspace(lo, hi, int(n))
+
+
+def d_calibration_histogram(event: Any, surv_at_own_time: Any, *, n_bins: int = 10) -> np.ndarray:
+    """Shares of the test subjects in ``n_bins`` equal bins of predicted survival at their own time.
+
+    D-calibration (Haider et al. 2020): for a calibrated model, ``S(T_i | x_i)`` of the subjects is
+    uniform on [0, 1]. An event puts its whole weight in the bin holding ``s_i = S(t_i | x_i)``; a
+    subject censored at ``t_i`` only tells us ``S(T_i) < s_i``, so its weight is spread uniformly over
+    [0, s_i] (bin k gets ``|[b_k, b_k+1] & [0, s_i]| / s_i``). Returns the shares (sum 1), lowest bin first.
+    """
+    e = np.asarray(event)
+    if e.ndim != 1 or e.size == 0 or not np.isin(e, (0, 1)).all():
+        raise ValueError("event must be a non-empty 1-D array of 0/1 (1 = event observed)")
+    s = _scores("surv_at_own_time", surv_at_own_time, e.size)
+    if s.min() < 0 or s.max() > 1:
+        raise ValueError("surv_at_own_time must be survival probabilities in [0, 1]")
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 2:
+        raise ValueError(f"n_bins must be an int >= 2, got {n_bins!r}")
+    lo = np.arange(n_bins) / n_bins
+    hi = lo + 1.0 / n_bins
+    weight = np.zeros(n_bins)
+    ev = e.astype(bool)
+    np.add.at(weight, np.minimum((s[ev] * n_bins).astype(int), n_bins - 1), 1.0)
+    sc = np.maximum(s[~ev], 1e-12)[:, None]
+    overlap = np.clip(np.minimum(hi[None, :], sc) - lo[None, :], 0.0, None)
+    weight += (overlap / sc).sum(axis=0)
+    return weight / e.size
+
+
+def d_calibration_error(event: Any, surv_at_own_time: Any, *, n_bins: int = 10) -> float:
+    """Squared distance of the D-calibration histogram from uniform, ``sum_k (share_k - 1/B)^2``
+    (the D-calibration measure of Goldstein et al. 2020, X-CAL); 0 = perfectly calibrated, lower is better."""
+    shares = d_calibration_histogram(event, surv_at_own_time, n_bins=n_bins)
+    return float(np.sum((shares - 1.0 / n_bins) ** 2))

@@ -17,15 +17,18 @@ from shared.viz.embeddings import plot_embedding_map, project_2d
 from shared.viz.forecasts import plot_forecast, plot_residuals
 from shared.viz.interactive import embedding_map_html
 from shared.viz.learning import plot_learning_curves, plot_metric_vs_param, plot_tuning_scores
-from shared.viz.survival import logrank_p_value, plot_km_by_group
+from shared.viz.survival import (calibration_at_horizon_table, logrank_p_value, plot_calibration_at_horizon,
+                                 plot_km_by_group)
 from shared.viz.tables import plot_bar, plot_heatmap
 
 __all__ = [
     "OKABE_ITO",
+    "calibration_at_horizon_table",
     "embedding_map_html",
     "logrank_p_value",
     "plot_bar",
     "plot_calibration",
+    "plot_calibration_at_horizon",
     "plot_confusion_matrix",
     "plot_embedding_map",
     "plot_forecast",

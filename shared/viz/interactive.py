@@ -44,7 +44,7 @@ def embedding_map_html(coords: Any, *, labels: Any = None, hover_text: Sequence[
                        title: str = "Embedding map", path: str | os.PathLike,
                        label_name: str | None = None, label_kind: str | None = None,
                        axis_titles: tuple[str, str] = ("dimension 1", "dimension 2"),
-                       hover_html: bool = False) -> Path:
+                       hover_html: bool = False, webgl: bool | None = None) -> Path:
     """Write an interactive scatter of 2-D points (e.g. from :func:`shared.viz.project_2d`) to ``path``.
 
     ``labels`` colour the points: categorical ones (strings, bools, few integers) get one legend
@@ -52,7 +52,8 @@ def embedding_map_html(coords: Any, *, labels: Any = None, hover_text: Sequence[
     ones a viridis colour scale; ``label_kind`` overrides the guess. ``hover_text`` is shown when
     the pointer is over a point (default: the point's row number); it is escaped and shown
     literally unless ``hover_html=True`` (then plotly's HTML subset such as ``<b>``/``<br>``
-    applies). Returns the path of the self-contained ``.html`` file.
+    applies). ``webgl``: draw with plotly's WebGL ``scattergl`` (default: above 5,000 points).
+    Returns the path of the self-contained ``.html`` file.
     """
     if isinstance(coords, pd.DataFrame):
         coords = coords.to_numpy()
@@ -90,7 +91,9 @@ def embedding_map_html(coords: Any, *, labels: Any = None, hover_text: Sequence[
 
     import plotly.graph_objects as go
 
-    trace = go.Scattergl if n > _WEBGL_ABOVE else go.Scatter
+    if webgl is not None and not isinstance(webgl, bool):
+        raise TypeError(f"webgl must be True, False or None (automatic), got {webgl!r}")
+    trace = go.Scattergl if (n > _WEBGL_ABOVE if webgl is None else webgl) else go.Scatter
     size = 7 if n <= 1000 else 4
     fig = go.Figure()
     common = {"mode": "markers", "hoverinfo": "text"}

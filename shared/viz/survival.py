@@ -1,4 +1,5 @@
-"""Survival figures: Kaplan–Meier curves by group and the log-rank test between them."""
+"""Survival figures: Kaplan–Meier curves by group and the log-rank test between them; calibration of
+predicted survival at a horizon against Kaplan–Meier in deciles of predicted risk."""
 
 from __future__ import annotations
 
@@ -110,3 +111,63 @@ def plot_km_by_group(time: Any, event: Any, groups: Any, *, title: str = "Kaplan
         fig.logrank_p = p_value
 
     return _render(draw, path=path, figsize=(7.5, 5.0))
+
+
+def calibration_at_horizon_table(time: Any, event: Any, surv_at_horizon: Any, *, horizon: float,
+                                 n_bins: int = 10) -> dict[str, list[float]]:
+    """Deciles (``n_bins`` quantile bins, ties merged) of predicted S(H | x): the mean prediction, the
+    Kaplan–Meier S(H) of the decile's subjects (censoring before H handled as KM does) and the count."""
+    t = _as_1d("time", time)
+    e = _binary("event", event)
+    s = _as_1d("surv_at_horizon", surv_at_horizon)
+    _same_length(time=t, event=e, surv_at_horizon=s)
+    if s.min() < 0 or s.max() > 1:
+        raise ValueError("surv_at_horizon must be survival probabilities in [0, 1]")
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, float, np.integer, np.floating)) or not horizon > 0:
+        raise ValueError(f"horizon must be a number > 0, got {horizon!r}")
+    from sksurv.nonparametric import kaplan_meier_estimator
+
+    bins = pd.qcut(s, n_bins, labels=False, duplicates="drop")
+    out: dict[str, list[float]] = {"predicted": [], "observed": [], "patients": []}
+    for b in np.unique(bins):
+        mask = bins == b
+        km_t, km_s = kaplan_meier_estimator(e[mask].astype(bool), t[mask])
+        idx = np.searchsorted(km_t, horizon, side="right") - 1
+        out["predicted"].append(float(s[mask].mean()))
+        out["observed"].append(float(km_s[idx]) if idx >= 0 else 1.0)
+        out["patients"].append(int(mask.sum()))
+    return out
+
+
+def plot_calibration_at_horizon(time: Any, event: Any, surv_at_horizon: Any, *, horizon: float, n_bins: int = 10,
+                                title: str = "Calibration at the horizon",
+                                path: str | os.PathLike | None = None) -> Figure | Path:
+    """Predicted against observed (Kaplan–Meier) survival at ``horizon`` in deciles of predicted risk.
+
+    ``surv_at_horizon`` is one array of S(H | x) or a dict name -> array (several models on the same
+    subjects). The decile table of each model is on ``fig.calibration`` (see
+    :func:`calibration_at_horizon_table`).
+    """
+    preds = dict(surv_at_horizon) if isinstance(surv_at_horizon, dict) else {"model": surv_at_horizon}
+    if not preds:
+        raise ValueError("surv_at_horizon is empty; pass an array or a dict name -> array")
+    _check_str("title", title)
+    _check_path(path)
+    tables = {str(k): calibration_at_horizon_table(time, event, v, horizon=horizon, n_bins=n_bins)
+              for k, v in preds.items()}
+
+    def draw(fig: Figure, axes: np.ndarray) -> None:
+        ax = axes[0, 0]
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="perfect calibration")
+        for i, (name, rows) in enumerate(tables.items()):
+            ax.plot(rows["predicted"], rows["observed"], marker="o", linewidth=1.5, label=name, **_style(i))
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel(f"predicted S({horizon:g}), decile mean")
+        ax.set_ylabel(f"observed S({horizon:g}), Kaplan–Meier in the decile")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small", loc="upper left")
+        fig.calibration = tables
+
+    return _render(draw, path=path, figsize=(6.0, 5.5))

@@ -162,9 +162,11 @@ def test_volatility_target_end_to_end(tmp_path):
         for key in ("qlike_parkinson", "qlike_r2", "mse_parkinson", "mse_r2", "var1_violation_rate",
                     "var5_kupiec_p", "var5_christoffersen_p"):
             assert m["metrics"][key] is not None and np.isfinite(m["metrics"][key]), (m["name"], key)
-    dm = vol["extra"]["diebold_mariano_vs_best_baseline"]["gru"]
-    assert set(dm) == {"qlike_parkinson", "qlike_r2", "mse_parkinson", "mse_r2"}
-    assert all(0.0 <= t["p_better_max_over_seeds"] <= 1.0 for t in dm.values())
+    dm = vol["extra"]["diebold_mariano"]["gru"]
+    for side in ("reference", "baseline"):
+        assert set(dm[side]) == {"qlike_parkinson", "qlike_r2", "mse_parkinson", "mse_r2"}
+        assert all(0.0 <= t["p_better_max_over_seeds"] <= 1.0 for t in dm[side].values())
+    assert {t["against"] for t in dm["reference"].values()} <= {"constant", "ewma", "garch", "gjr_garch"}
     assert "reference_protocols_md" not in vol["extra"]  # a slice is not the protocol series
     run = tmp_path / "stock_forecast" / "v"
     table = pd.read_csv(run / "volatility_forecasts.csv")

@@ -94,3 +94,21 @@ def test_missing_high_low_is_a_user_error():
     frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=5), "close": [1.0, 2, 3, 4, 5]})
     with pytest.raises(UserError, match="High and Low"):
         V.volatility_data(frame, train_end=3, val_end=4)
+
+
+def test_vol_windows_scale_on_training_days_and_never_read_the_forecast_day(sample):
+    from applications.stock_forecast.vol_model import vol_windows
+
+    frame, data = sample
+    w = vol_windows(data, window=10)
+    assert len(w.x_test) == data.test.size and w.x_train.shape[1:] == (10, 3)
+    np.testing.assert_allclose(w.y_val[:, 0], data.parkinson[data.train_end:data.val_end])
+    k = 200
+    changed = frame.copy()
+    idx = data.test[k:]
+    changed.loc[idx, ["close", "high"]] *= 1.3
+    other = vol_windows(V.volatility_data(changed, train_end=data.train_end, val_end=data.val_end), window=10)
+    np.testing.assert_array_equal(w.mean, other.mean)  # the scaler saw training days only
+    np.testing.assert_array_equal(w.x_train, other.x_train)
+    np.testing.assert_array_equal(w.x_test[:k + 1], other.x_test[:k + 1])  # day k's window ends the day before
+    assert not np.array_equal(w.x_test[k + 1], other.x_test[k + 1])

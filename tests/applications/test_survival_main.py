@@ -17,7 +17,8 @@ from applications.survival.protocol import folds
 TINY = ["--dataset", "whas500", "--max-rows", "200", "--folds", "2", "--seeds", "1", "--epochs", "2",
         "--patience", "1", "--rsf-trees", "3", "--importance-repeats", "1", "--hidden-units", "8"]
 NAME = "whas500-slice200"
-MODELS = {"deepsurv": "deep", "horizon_mlp": "deep", "kaplan_meier": "baseline", "cox_ph": "baseline",
+MODELS = {"deepsurv": "deep", "horizon_mlp": "deep", "logistic_hazard": "deep", "deephit": "deep",
+          "kaplan_meier": "baseline", "cox_ph": "baseline",
           "random_survival_forest": "baseline", "logistic_regression_h": "baseline"}
 
 
@@ -47,8 +48,9 @@ def test_run_writes_every_artifact(tiny):
                  f"history_{NAME}_deepsurv_fold1.csv", f"history_{NAME}_horizon_mlp_fold1.csv"):
         assert (run / name).is_file(), name
     for fig in ("km_risk_terciles", "calibration_horizon", "permutation_importance", "learning_curves_deepsurv",
-                "learning_curves_horizon_mlp"):
+                "learning_curves_horizon_mlp", "learning_curves_logistic_hazard", "learning_curves_deephit"):
         assert (run / "figures" / f"{NAME}_{fig}.png").stat().st_size > 1000, fig
+    assert (run / "figures" / "calibration_h.png").stat().st_size > 1000
 
 
 def test_metrics_hold_the_deep_models_and_every_baseline(tiny):
@@ -57,9 +59,14 @@ def test_metrics_hold_the_deep_models_and_every_baseline(tiny):
     kinds = {m["name"]: m["kind"] for m in metrics["models"]}
     assert kinds == MODELS
     by_name = {m["name"]: m["metrics"] for m in metrics["models"]}
-    for name in ("deepsurv", "kaplan_meier", "cox_ph", "random_survival_forest"):
-        assert set(by_name[name]) == {"harrell_c", "uno_c", "ibs", "auc_h", "accuracy_h"}, name
-        assert 0 < by_name[name]["ibs"] < 0.5
+    for name in ("deepsurv", "logistic_hazard", "deephit", "kaplan_meier", "cox_ph", "random_survival_forest"):
+        assert set(by_name[name]) == {"harrell_c", "uno_c", "ibs", "auc_h", "accuracy_h", "d_calibration_error"}, name
+        assert 0 < by_name[name]["ibs"] < 0.5 and 0 <= by_name[name]["d_calibration_error"] < 1, name
+    calibration = metrics["extra"]["calibration_h"]["models"]
+    assert {"cox_ph", "random_survival_forest"} < set(calibration) and len(calibration) == 3
+    for rows in calibration.values():
+        # the pooled test patients of the 2 folds run (2 x 200 / 5)
+        assert sum(rows["patients"]) == 80 and all(0 <= p <= 1 for p in rows["predicted"] + rows["observed"])
     assert "ibs" not in by_name["logistic_regression_h"] and "ibs" not in by_name["horizon_mlp"]
     assert by_name["kaplan_meier"]["harrell_c"] == 0.5
     assert metrics["extra"]["logrank_p_risk_terciles"] >= 0
@@ -138,6 +145,28 @@ def test_bad_csv_on_the_command_line_exits_2_with_the_fix(tmp_path, capsys, runs
             "--runs-dir", str(runs_dir)]
     assert app.main(argv) == 2
     assert "positive and finite" in capsys.readouterr().err
+
+
+def test_discrete_time_options_and_bad_grids_are_clear_errors(tmp_path, capsys, runs_dir):
+    with pytest.raises(SystemExit):
+        app.parse_args(["--time-bins", "1"])
+    with pytest.raises(SystemExit):
+        app.parse_args(["--deephit-sigma", "0"])
+    config = app.parse_args(["--models", "logistic_hazard", "--time-bins", "5", "--deephit-alpha", "0.2"])
+    assert config.models == ("logistic_hazard",) and config.time_bins == 5 and config.deephit_alpha == 0.2
+    base = ["--dataset", "whas500", "--max-rows", "100", "--folds", "2", "--seeds", "1", "--epochs", "1",
+            "--rsf-trees", "0", "--models", "logistic_hazard", "--runs-dir", str(runs_dir)]
+    assert app.main([*base, "--time-bins", "500"]) == 2
+    assert "distinct event times" in capsys.readouterr().err
+    assert app.main([*base, "--horizon-days", "100000"]) == 2
+    assert "beyond the last event time" in capsys.readouterr().err
+    path = tmp_path / "tied.csv"   # 22 of 30 events on day 30: both quantile edges are day 30, one bin
+    pd.DataFrame({"d": [10.0] * 8 + [30.0] * 22 + [5.0 + 2 * i for i in range(30)], "e": [1] * 30 + [0] * 30,
+                  "x": range(60)}).to_csv(path, index=False)
+    assert app.main(["--source", "csv", "--path", str(path), "--duration-column", "d", "--event-column", "e",
+                     "--folds", "2", "--seeds", "1", "--epochs", "1", "--rsf-trees", "0", "--horizon-days", "30",
+                     "--models", "logistic_hazard", "--time-bins", "2", "--runs-dir", str(runs_dir)]) == 2
+    assert "fall in one bin" in capsys.readouterr().err
 
 
 def test_parse_args_checks_options():

@@ -116,3 +116,18 @@ E, T = [1, 0, 1], [1.0, 2.0, 3.0]
 def test_survival_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_d_calibration_by_hand():
+    from shared.evaluation.survival import d_calibration_error, d_calibration_histogram
+
+    # two bins; events at S = 0.2 (low bin) and 0.7 (high bin); a subject censored at S = 0.8 spreads
+    # its weight uniformly over [0, 0.8]: 0.5 / 0.8 to the low bin, 0.3 / 0.8 to the high one
+    shares = d_calibration_histogram([1, 1, 0], [0.2, 0.7, 0.8], n_bins=2)
+    np.testing.assert_allclose(shares, [(1 + 0.625) / 3, (1 + 0.375) / 3])
+    assert d_calibration_error([1, 1, 0], [0.2, 0.7, 0.8], n_bins=2) == pytest.approx(2 * (1.625 / 3 - 0.5) ** 2)
+    # uniform S at the event times (no censoring) is perfectly calibrated; all at S = 0.95 is not
+    assert d_calibration_error(np.ones(10), (np.arange(10) + 0.5) / 10) == pytest.approx(0.0, abs=1e-12)
+    assert d_calibration_error(np.ones(10), np.full(10, 0.95)) == pytest.approx(0.9, rel=1e-9)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        d_calibration_histogram([1], [1.5])
