@@ -7,7 +7,7 @@ Surprise's BaselineOnly defaults).
 
 Top-N (Protocol B), ``fit(X)`` on the CSR training matrix / ``score(rows)`` -> dense
 (len(rows), n_items) scores: :class:`MostPopular`, :class:`ItemKNN` (cosine; all neighbours or
-the k nearest), :class:`EASE` (closed form).
+the k nearest), :class:`EASE` (closed form), :class:`ImplicitALS` (the ``implicit`` library).
 """
 
 from __future__ import annotations
@@ -177,6 +177,46 @@ class EASE:
     def score(self, rows: Any) -> np.ndarray:
         rows = np.asarray(rows, dtype=np.int64)
         return np.asarray(self.x[rows] @ self.weights, dtype=np.float32)
+
+
+class ImplicitALS:
+    """Implicit-feedback ALS (Hu, Koren & Volinsky 2008) through the ``implicit`` library (CPU solver).
+
+    Confidence 1 + alpha * x on the binary training matrix, ``factors`` latent dimensions, L2
+    ``regularization``; score(u) = user_factors[u] · item_factors^T. OpenBLAS runs single-threaded
+    during the fit, as ``implicit`` asks (its own threads parallelize the solve).
+    """
+
+    def __init__(self, *, factors: int = 128, regularization: float = 0.1, alpha: float = 1.0,
+                 iterations: int = 15, seed: int = 0) -> None:
+        if factors < 1 or iterations < 1:
+            raise ValueError(f"factors and iterations must be >= 1, got factors={factors}, iterations={iterations}")
+        if regularization < 0 or alpha <= 0:
+            raise ValueError(f"regularization must be >= 0 and alpha > 0, got {regularization}, {alpha}")
+        self.factors, self.regularization, self.alpha = int(factors), float(regularization), float(alpha)
+        self.iterations, self.seed = int(iterations), int(seed)
+        self.name = "implicit_als"
+
+    def fit(self, x: Any) -> "ImplicitALS":
+        try:
+            from implicit.cpu.als import AlternatingLeastSquares
+        except ImportError as err:  # pragma: no cover - a declared dependency
+            raise ImportError("the implicit package is missing; run `pip install implicit==0.7.3`") from err
+        from threadpoolctl import threadpool_limits
+
+        self.x = _csr(x)
+        with threadpool_limits(1, "blas"):  # implicit checks (and warns about) BLAS threads when it is built
+            model = AlternatingLeastSquares(factors=self.factors, regularization=self.regularization,
+                                            alpha=self.alpha, iterations=self.iterations, random_state=self.seed,
+                                            num_threads=0)
+            model.fit(self.x, show_progress=False)
+        self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
+        self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
+        return self
+
+    def score(self, rows: Any) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        return self.user_factors[rows] @ self.item_factors.T
 
 
 def _spd_inverse(g: np.ndarray) -> np.ndarray:

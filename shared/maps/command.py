@@ -12,7 +12,8 @@ Map your own table to 2-D and measure the map. Columns are prepared as `deepcase
 the map is fitted on the training rows and places the held-out rows with its transform. Writes a run
 directory: the encoder (parametric methods), coordinates.csv, quality.csv (trustworthiness,
 continuity, 5-NN accuracy of --label on training and held-out rows, time, peak memory) and
-figures/map.html (interactive, up to 50,000 points) and figures/map.png (datashader, every point).
+figures/map.html (interactive, up to 50,000 points), plus figures/map.png (datashader, every point)
+above 200,000 rows.
 With --run, places new rows on a saved map instead."""
 
 MAP_EPILOG = """\
@@ -66,7 +67,7 @@ def map_command(args: argparse.Namespace) -> int:
                                       max_graph_points=args.max_graph_points, runs_dir=args.runs_dir,
                                       run_id=args.run_id, name=args.name))
         print((outcome["run"] / "quality.md").read_text(encoding="utf-8"))
-        print(f"map: {outcome['page']} and {outcome['image']}")
+        print("map: " + " and ".join(str(outcome[k]) for k in ("page", "image") if k in outcome))
         if args.method in ("parametric_umap", "autoencoder"):
             print(f"place new rows: deepcases map --run {outcome['run']} --data NEW.csv")
         return 0

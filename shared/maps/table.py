@@ -10,7 +10,8 @@ coordinates and scored on the held-out rows').
 
 The run directory holds config.json, environment.json, data.json (fingerprint), map.json (columns,
 preprocessing, kept features, method), encoder.keras (parametric methods), coordinates.csv,
-quality.csv / quality.md and figures/map.html (interactive page) and figures/map.png (datashader).
+quality.csv / quality.md and figures/map.html (interactive page of at most 50,000 points), plus
+figures/map.png (datashader, every point) above 200,000 rows.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def map_table(config: MapConfig, frame: pd.DataFrame | None = None) -> dict[str,
     from shared.fit.preprocess import TabularPreprocessor
     from shared.fit.schema import feature_kinds
 
-    from .render import render_image, render_page
+    from .render import render_map
 
     if config.method not in METHODS:
         raise _user_error(f"--method must be one of {list(METHODS)}, got {config.method!r}")
@@ -151,10 +152,9 @@ def map_table(config: MapConfig, frame: pd.DataFrame | None = None) -> dict[str,
     title = f"{config.method} map of {Path(config.data).name}"
     colour = {"labels": labels} if categorical else {"values": labels}
     hover = [f"row {i}" + (f"<br>{config.label}: {labels[i]}" if labels is not None else "") for i in range(n)]
-    page = render_page(coords, run.figures / "map.html", hover_text=hover, title=title, label_name=config.label,
+    drawn = render_map(coords, run.figures, name="map", hover_text=hover, title=title, label_name=config.label,
                        seed=config.seed, **colour)
-    image = render_image(coords, run.figures / "map.png", title=title, label_name=config.label, **colour)
-    return {"run": run.path, "quality": quality, "page": page, "image": image, "method": config.method}
+    return {"run": run.path, "quality": quality, "method": config.method, **drawn}
 
 
 def _markdown(frame: pd.DataFrame) -> str:

@@ -12,7 +12,9 @@ from applications.recommender import main as app
 
 TINY = ["--dataset", "movielens", "--max-users", "12", "--seeds", "1", "--mf-epochs", "2", "--tt-epochs", "2",
         "--patience", "1", "--mf-factors", "8", "--tt-dim", "8", "--tt-batch-size", "256", "--ease-grid", "50", "500",
-        "--knn-neighbours", "20", "--log-level", "WARNING"]
+        "--knn-neighbours", "20", "--als-factors", "4", "--als-regularization", "0.1", "1", "--als-alpha", "1",
+        "--als-iterations", "2", "--seq-models", "gru4rec", "--max-len", "6", "--seq-epochs", "2", "--seq-patience", "1", "--seq-all-windows",
+        "--seq-dim", "8", "--log-level", "WARNING"]
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +40,14 @@ def test_end_to_end_writes_every_artifact_and_every_baseline(tiny_runs, capsys):
     run = root / "recommender" / "a"
     for name in ("config.json", "environment.json", "data.json", "metrics.json", "results.md", "results.csv",
                  "mf_biased_movielens.keras", "two_tower_movielens.keras", "history_mf_movielens.csv",
-                 "history_two_tower_movielens.csv", "recommendations_movielens.csv", "similar_movielens.csv"):
+                 "history_two_tower_movielens.csv", "recommendations_movielens.csv", "similar_movielens.csv",
+                 "gru4rec_movielens.keras", "history_gru4rec_movielens.csv"):
         assert (run / name).is_file(), name
     figures = {p.name for p in (run / "figures").iterdir()}
     for name in ("learning_curves_mf_movielens.png", "learning_curves_two_tower_movielens.png",
                  "item_map_two_tower_movielens.png", "item_map_two_tower_movielens.html",
-                 "coverage_popularity_movielens.png", "recommended_popularity_movielens.png"):
+                 "coverage_popularity_movielens.png", "recommended_popularity_movielens.png",
+                 "learning_curves_gru4rec_movielens.png", "item_map_gru4rec_movielens.png"):
         assert name in figures, name
     # Embeddings also go to TensorBoard's projector, with titles as metadata.
     from shared.tensorboard_logs import projector_entries
@@ -57,13 +61,17 @@ def test_end_to_end_writes_every_artifact_and_every_baseline(tiny_runs, capsys):
     metrics = _metrics(run / "metrics.json")
     assert set(metrics) == {("A", "global_mean"), ("A", "bias_baseline"), ("A", "mf_biased"),
                             ("B", "most_popular"), ("B", "item_knn_all"), ("B", "item_knn_20"), ("B", "ease"),
-                            ("B", "two_tower")}
+                            ("B", "two_tower"), ("B", "implicit_als"), ("B", "gru4rec")}
     assert all(set(m) == {"rmse", "mae"} for (p, _), m in metrics.items() if p == "A")
     assert all({"hr@10", "ndcg@10"} <= set(m) for (p, _), m in metrics.items() if p == "B")
     assert 0 < metrics[("A", "mf_biased")]["rmse"] < 2.5
     assert _metrics(root / "results.json") == metrics
     data = json.loads((run / "data.json").read_text())
     assert data[0]["users"] == 12 and data[0]["fingerprint"].startswith("sha256:")
+    protocol_b = next(i for i in json.loads((run / "metrics.json").read_text()) if i["protocol"] == "B")
+    seq = protocol_b["extra"]["sequential"]["gru4rec"]
+    assert len(seq["best_epochs"]) == 1 and 1 <= seq["best_epochs"][0] <= 2 and seq["settings"]["max_len"] == 6
+    assert len(protocol_b["extra"]["implicit_als"]["grid"]) == 2  # 1 factor x 2 regularizations x 1 alpha
     recs = pd.read_csv(run / "recommendations_movielens.csv")
     assert len(recs) == 10 and recs["source"].eq("model").all() and recs["label"].notna().all()
     similar = pd.read_csv(run / "similar_movielens.csv")  # unknown item 999999 -> popularity fallback
