@@ -229,7 +229,7 @@ def text(*, target_size: int, epochs: int, seeds: list[int], verbose: int = 0, p
             from sklearn.preprocessing import StandardScaler
 
             head = make_pipeline(StandardScaler(), LogisticRegressionCV(
-                Cs=np.logspace(-3, 2, 11).tolist(), max_iter=5000, scoring="accuracy",
+                Cs=np.logspace(-4, 2, 13).tolist(), max_iter=5000, scoring="accuracy",
                 cv=StratifiedKFold(5, shuffle=True, random_state=seed)))
             head.fit(general[tgt_tr], labels[tgt_tr])
             p = head.predict_proba(general[test_idx])[:, 1]

@@ -233,7 +233,7 @@ def _train_frozen(texts: np.ndarray, labels: np.ndarray, fit_idx: np.ndarray, va
     scaler = StandardScaler().fit(vectors[fit_idx])
     counts = np.bincount(labels[fit_idx])
     folds = int(min(5, counts[counts > 0].min()))
-    lr = LogisticRegressionCV(Cs=np.logspace(-3, 2, 11).tolist(), max_iter=5000, scoring="accuracy",
+    lr = LogisticRegressionCV(Cs=np.logspace(-4, 2, 13).tolist(), max_iter=5000, scoring="accuracy",
                               cv=StratifiedKFold(max(folds, 2), shuffle=True, random_state=seed))
     lr.fit(scaler.transform(vectors[fit_idx]), labels[fit_idx])
     model = build_pretrained_text_classifier(n_classes=n_classes, sequence_length=cap, pooling="mean",
