@@ -29,11 +29,12 @@ declaration of the base class still supplies the flag and help. A field whose de
 dataclass declared with :func:`nested` contributes that dataclass's options (flat flags) and is
 rebuilt from them. Fields without option metadata are not on the command line.
 
-Why our own ~150 lines and not simple-parsing or tyro: both derive flag names, help layout and
-error text from their own conventions (tyro: ``--field-name`` with its own formatter and
-``tyro`` error panels; simple-parsing: help from docstrings, ``--a.b`` prefixes for nested
-dataclasses), so every option name, help text and ``parser.error`` message of the applications
-would change or need per-field overrides; reading field metadata into plain argparse keeps them.
+Why a small module of our own and not simple-parsing 0.1.9 or tyro 1.0.16: both derive flag
+names, help layout and error text from their own conventions (tyro: its own formatter and error
+panels, subcommand-style nesting; simple-parsing: help from field docstrings/comments, prefixed
+flags for nested dataclasses), so the applications' option names, help texts and ``parser.error``
+messages would change or need an override per field; reading field metadata into plain argparse
+keeps every one of them and adds no dependency.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from shared.app import CaseStudyRun, RunOptions, cli_main, finish_run, start_run
+from shared.resume import Resume
 from shared.options import comma_list, option, parse_config, require_at_least
 from shared.tuning import Choice, Float
 from shared.errors import UserError
@@ -286,6 +287,7 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
 
     started = time.perf_counter()
     run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
+    resume = Resume(run.path, config)  # rerun with the same --run-id: finished seeds are read back
     panel = load_panel(config)
     origins = protocol_origins(config, panel.n_days)
     dataset = panel.fingerprint()
@@ -319,19 +321,30 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
                            dropout=config.dropout)
         per_seed, per_seed_cal, quantile_runs, cal_runs, histories, timing, epochs = [], [], [], [], [], [], []
         for i, seed in enumerate(config.seed_list):
-            forecaster = GlobalForecaster(spec, window=config.window, horizon=horizon, quantiles=config.quantiles,
-                                          calendar=calendar, n_series=panel.n_series, covariates=config.covariates)
-            forecaster.fit(values, end=first, settings=settings, seed=seed, covariates=panel.covariates,
-                           verbose=verbose)
-            started_predict = time.perf_counter()
-            q = forecaster.forecast_many(values, origins, covariates=panel.covariates)
-            predict_s = time.perf_counter() - started_predict
-            metrics, pairs = evaluate(values, q[..., forecaster.point_index], origins, series=panel.series,
+            def train_seed(seed: int = seed, save: bool = i == 0, spec: NetworkSpec = spec) -> dict[str, Any]:
+                """One seed's global model: trained, forecast at every origin, calibrated (a resumable unit)."""
+                forecaster = GlobalForecaster(spec, window=config.window, horizon=horizon, quantiles=config.quantiles,
+                                              calendar=calendar, n_series=panel.n_series,
+                                              covariates=config.covariates)
+                forecaster.fit(values, end=first, settings=settings, seed=seed, covariates=panel.covariates,
+                               verbose=verbose)
+                started_predict = time.perf_counter()
+                q = forecaster.forecast_many(values, origins, covariates=panel.covariates)
+                predict_s = time.perf_counter() - started_predict
+                # CQR per lead day on the early-stopping span (the last val_days before the first origin)
+                cal = calibrate(forecaster, values, end=first, val_days=config.val_days, covariates=panel.covariates)
+                if save:
+                    run.save_model(forecaster.model, f"model_{spec.family}")
+                return {"q": q, "cal": cal, "predict_s": predict_s, "point_index": forecaster.point_index,
+                        "level": forecaster.scaler.level, "history": forecaster.history,
+                        "seconds_per_epoch": forecaster.seconds_per_epoch, "train_samples": forecaster.train_samples}
+
+            trained = resume.unit(f"{family}/seed{seed}", train_seed)
+            q, cal, predict_s = trained["q"], trained["cal"], trained["predict_s"]
+            metrics, pairs = evaluate(values, q[..., trained["point_index"]], origins, series=panel.series,
                                       dates=panel.dates, horizon=horizon)
-            # CQR per lead day on the early-stopping span (the last val_days before the first origin)
-            cal = calibrate(forecaster, values, end=first, val_days=config.val_days, covariates=panel.covariates)
             started_apply = time.perf_counter()
-            q_cal = apply_calibration(cal.calibrator, q, level=forecaster.scaler.level, first=first)
+            q_cal = apply_calibration(cal.calibrator, q, level=trained["level"], first=first)
             apply_s = time.perf_counter() - started_apply
             metrics_cal = dict(metrics)
             metrics.update(_interval_scores(values, q, origins, horizon, config.quantiles))
@@ -340,19 +353,18 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
             per_seed_cal.append(metrics_cal)
             quantile_runs.append(q)
             cal_runs.append((cal.q_cal, q_cal))
-            histories.append(forecaster.history)
-            epochs.append(len(forecaster.history.get("loss", [])))
-            timing.append({"seconds_per_epoch": forecaster.seconds_per_epoch, "predict_s": predict_s,
-                           "train_windows": forecaster.train_samples,
+            histories.append(trained["history"])
+            epochs.append(len(trained["history"].get("loss", [])))
+            timing.append({"seconds_per_epoch": trained["seconds_per_epoch"], "predict_s": predict_s,
+                           "train_windows": trained["train_samples"],
                            "calibration_s": round(cal.seconds, 3),
                            "calibration_apply_s_per_origin": apply_s / len(origins)})
-            run.write_history(forecaster.history, f"history_{family}_seed{seed}")
+            run.write_history(trained["history"], f"history_{family}_seed{seed}")
             if i == 0:
-                run.save_model(forecaster.model, f"model_{family}")
                 pair_tables[family] = pairs
-                point_forecasts[family] = q[..., forecaster.point_index]
-                deep[family] = {"quantiles": q, "calibrated": q_cal, "point_index": forecaster.point_index,
-                                "level": forecaster.scaler.level, "cal_origins": cal.origins,
+                point_forecasts[family] = q[..., trained["point_index"]]
+                deep[family] = {"quantiles": q, "calibrated": q_cal, "point_index": trained["point_index"],
+                                "level": trained["level"], "cal_origins": cal.origins,
                                 "shifts": cal.calibrator.shifts, "calibration": cal}
         mean, std = mean_and_std(per_seed)
         mean_cal, std_cal = mean_and_std(per_seed_cal)

@@ -121,11 +121,11 @@ def coverage_figure(table: pd.DataFrame, *, nominal: float, title: str, xlabel: 
     ax.axhline(nominal, color="black", linestyle="--", linewidth=1, label=f"nominal {nominal:.2f}")
     ax.set_xticks(x)
     ax.set_xticklabels(labels, rotation=90 if len(labels) > 20 else 0, fontsize=7 if len(labels) > 20 else 9)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, 1.15)  # headroom for the legend above the bars
     ax.set_xlabel(xlabel)
     ax.set_ylabel("share of actuals inside the band")
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(fontsize="small", loc="upper center", ncol=3)
     fig.tight_layout()
     return fig
