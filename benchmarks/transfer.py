@@ -21,7 +21,10 @@ Text: the shared NLP classifier (``build_text_classifier``, CNN encoder) on the 
 Tomatoes snippets. A fixed stratified test set of 2,000 snippets; the target is a small labelled
 slice (``--target-size`` train + 300 validation) drawn from the rest; everything else is the
 source used for pretraining (vocabulary fitted on the source texts only). Scratch = vocabulary
-and model fitted on the small slice only. Score: test accuracy and ROC AUC.
+and model fitted on the small slice only. General pretraining (``pretrained_minilm_frozen``, unless
+``--no-pretrained``): the frozen all-MiniLM-L6-v2 encoder's mean-pooled sentence embeddings of the
+raw snippets + standardized logistic regression (C by 5-fold CV on the small slice only); needs
+``data_scripts/fetch_pretrained_text.py``. Score: test accuracy and ROC AUC.
 
 Each arm is run for ``--seeds`` seeds; results go to ``benchmarks/results/transfer.json``.
 """
@@ -148,7 +151,8 @@ def finance(*, window: int, epochs: int, seeds: list[int], verbose: int = 0) -> 
 # --------------------------------------------------------------------------- text
 
 
-def text(*, target_size: int, epochs: int, seeds: list[int], verbose: int = 0) -> dict[str, Any]:
+def text(*, target_size: int, epochs: int, seeds: list[int], verbose: int = 0, pretrained: bool = True
+         ) -> dict[str, Any]:
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import train_test_split
 
@@ -177,6 +181,12 @@ def text(*, target_size: int, epochs: int, seeds: list[int], verbose: int = 0) -
 
     rows = []
     sizes = {}
+    if pretrained:  # the frozen encoder is deterministic: embed every snippet once
+        from shared.models.pretrained_text import sentence_embeddings
+
+        started = time.perf_counter()
+        general = sentence_embeddings(list(texts), sequence_length=64)
+        log.info("MiniLM sentence embeddings of %d snippets: %.0f s", len(texts), time.perf_counter() - started)
     for seed in seeds:
         rng = np.random.default_rng(seed)
         rest = rng.permutation(rest_idx)
@@ -212,6 +222,19 @@ def text(*, target_size: int, epochs: int, seeds: list[int], verbose: int = 0) -
         for arm, model in (("scratch", scratch), ("transfer_fine_tuned", tuned)):
             rows.append({"arm": arm, "seed": seed, **score(model)})
         rows.append({"arm": "source_only_zero_shot", "seed": seed, **zero_shot})
+        if pretrained:   # general-domain pretraining: only the linear head sees the small labelled slice
+            from sklearn.linear_model import LogisticRegressionCV
+            from sklearn.model_selection import StratifiedKFold
+            from sklearn.pipeline import make_pipeline
+            from sklearn.preprocessing import StandardScaler
+
+            head = make_pipeline(StandardScaler(), LogisticRegressionCV(
+                Cs=np.logspace(-4, 2, 13).tolist(), max_iter=5000, scoring="accuracy",
+                cv=StratifiedKFold(5, shuffle=True, random_state=seed)))
+            head.fit(general[tgt_tr], labels[tgt_tr])
+            p = head.predict_proba(general[test_idx])[:, 1]
+            rows.append({"arm": "pretrained_minilm_frozen", "seed": seed,
+                         "accuracy": float(np.mean((p >= 0.5) == y_test)), "roc_auc": float(roc_auc_score(y_test, p))})
     table = pd.DataFrame(rows)
     summary = table.groupby("arm")[["accuracy", "roc_auc"]].agg(["mean", "std"]).round(5)
     return {
@@ -234,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=int, default=20, help="finance: days of past returns per window")
     parser.add_argument("--target-size", type=int, default=500, help="text: labelled snippets in the small target")
     parser.add_argument("--seeds", type=int, default=2, help="seeds per arm (42, 43, ...)")
+    parser.add_argument("--no-pretrained", action="store_true",
+                        help="text: leave out the general-pretraining arm (frozen MiniLM)")
     parser.add_argument("--out", default=str(RESULTS / "transfer.json"), help="where to write the results")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -244,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.part in ("finance", "all"):
         results["finance"] = finance(window=args.window, epochs=args.epochs, seeds=seeds)
     if args.part in ("text", "all"):
-        results["text"] = text(target_size=args.target_size, epochs=args.epochs, seeds=seeds)
+        results["text"] = text(target_size=args.target_size, epochs=args.epochs, seeds=seeds,
+                               pretrained=not args.no_pretrained)
     results["seconds"] = round(time.perf_counter() - started, 1)
     from shared.artifacts import write_json
 

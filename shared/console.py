@@ -89,8 +89,13 @@ def _restore() -> None:
         thread.join(timeout=2.0)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: cli_main marks the run interrupted and ``deepcases reproduce`` stops
+    (rather than counting one failed application and going on to the next)."""
+
+
 def _terminated(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through cli_main, which marks the run "interrupted"
+    raise Terminated(f"stopped by signal {signum}")
 
 
 def console_entry(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -53,3 +54,26 @@ def test_a_real_tensorflow_start_is_quiet():
     done = _run("-c", script)
     assert done.returncode == 0 and done.stdout.strip() == "4.0"
     assert "cuInit" not in done.stderr and "oneDNN" not in done.stderr, done.stderr
+
+
+def test_sigterm_stops_the_entry_point_like_ctrl_c_and_marks_the_run_interrupted(tmp_path):
+    script = f"""
+import os, signal, sys, dataclasses
+from shared.app import cli_main, start_run
+from shared.console import console_entry
+
+@dataclasses.dataclass(frozen=True)
+class C:
+    log_level: str = "WARNING"
+
+def run(config, *, verbose):
+    start_run("demo", config, runs_dir={str(tmp_path)!r}, run_id="r")
+    os.kill(os.getpid(), signal.SIGTERM)
+    raise AssertionError("not reached: SIGTERM stops the run")
+
+console_entry(lambda argv: cli_main("demo", argv, parse_args=lambda a: C(), run_case_study=run), [])
+"""
+    done = _run("-c", script)
+    assert done.returncode != 0 and "not reached" not in done.stderr
+    status = json.loads((tmp_path / "demo" / "r" / "status.json").read_text())
+    assert status["status"] == "interrupted" and "signal 15" in status["error"]

@@ -1,4 +1,4 @@
-"""Review sentiment: NLTK preprocessing, a BiLSTM and a text CNN against the classic text baselines.
+"""Review sentiment: a BiLSTM, a text CNN, a Transformer and a pretrained MiniLM against the classic text baselines.
 
     deepcases run review_sentiment                       # bundled Rotten Tomatoes snippets, 1 seed
     deepcases run review_sentiment --seeds 3 --cv-folds 5 --results-file results/review_sentiment.json
@@ -11,6 +11,9 @@ models' early-stopping validation part carved from the training part only, vocab
 the training texts only; accuracy, macro F1 and ROC-AUC on the test part for the deep models and
 the majority, VADER, TF-IDF + logistic regression, NB-SVM and character n-gram SVM baselines; 5-fold
 stratified cross-validation of the best deep model (chosen on validation accuracy, not on test).
+The from-scratch models read the NLTK-processed texts; the pretrained encoder (all-MiniLM-L6-v2,
+installed by data_scripts/fetch_pretrained_text.py) reads the raw texts, frozen (sentence embeddings
++ logistic regression) or fine-tuned.
 """
 
 from __future__ import annotations
@@ -37,12 +40,18 @@ from shared.errors import InputFileNotFound
 log = logging.getLogger(__name__)
 
 APP = "review_sentiment"
-#: the demo: a stratified 4,000-snippet slice of the bundled sample, one seed, 4 epochs at a higher rate, no CV
+#: the demo: a stratified 4,000-snippet slice of the bundled sample, one seed, 4 epochs at a higher rate, no CV;
+#: the frozen pretrained encoder (a minute), no fine-tuning
 QUICK_ARGS = ["--max-rows", "4000", "--seeds", "1", "--cv-folds", "0", "--epochs", "4", "--learning-rate", "3e-3",
-              "--baseline-cv", "3", "--explain", "Not the masterpiece it wants to be, but never boring."]
+              "--baseline-cv", "3", "--models", "bilstm,cnn,transformer,minilm_frozen",
+              "--explain", "Not the masterpiece it wants to be, but never boring."]
 #: the full PROTOCOLS.md protocol: all 12,752 snippets, 3 seeds per deep model, 5-fold CV of the best one
-FULL_ARGS = ["--seeds", "3", "--cv-folds", "5"]
-DEEP_NAMES = {"bilstm": "bilstm", "cnn": "text_cnn"}
+FULL_ARGS = ["--seeds", "3", "--cv-folds", "5", "--models", "bilstm,cnn,transformer,minilm_frozen,minilm_finetuned"]
+DEEP_NAMES = {"bilstm": "bilstm", "cnn": "text_cnn", "transformer": "transformer_scratch",
+              "minilm_frozen": "minilm_frozen", "minilm_finetuned": "minilm_finetuned"}
+KIND_OF = {name: kind for kind, name in DEEP_NAMES.items()}
+#: the kinds --tune and --source parquet can train (the search space and the stream are the from-scratch models')
+SCRATCH_RNN_CNN = ("bilstm", "cnn")
 ENSEMBLE = "bilstm_cnn_ensemble"
 # The hyperparameter search space (``--tune``) of the first of --models, declared once. Trials train on the
 # training part minus a stratified TUNE_VALIDATION share of it (early stopping carved from the rest, as usual)
@@ -71,7 +80,7 @@ def _bool(value: str) -> bool:
 def _models(text: str) -> tuple[str, ...]:
     models = comma_list(text)
     if not models or any(m not in DEEP_NAMES for m in models):
-        raise ValueError(f"--models must list bilstm and/or cnn, got {text!r}")
+        raise ValueError(f"--models must list some of {', '.join(DEEP_NAMES)}, got {text!r}")
     return models
 
 
@@ -109,7 +118,9 @@ class SentimentConfig(RunOptions, StreamOptions):  # StreamOptions: --source par
                                  "`python -m nltk.downloader stopwords`)")
     # deep models
     models: tuple[str, ...] = option(("bilstm", "cnn"), convert=_models, group="deep models",
-                                     help="comma-separated deep models to train: bilstm (NLP family), cnn (text CNN)")
+                                     help="comma-separated deep models to train: bilstm (NLP family), cnn (text CNN), "
+                                          "transformer (from scratch), minilm_frozen (pretrained sentence embeddings + "
+                                          "logistic regression), minilm_finetuned (pretrained, every layer trained)")
     seeds: int = option(1, group="deep models",
                         help="seeds per deep model (seed, seed+1, ...); the table shows mean ± std (protocol: 3)")
     cv_folds: int = option(0, group="deep models",
@@ -152,6 +163,18 @@ def _validate(c: SentimentConfig, error: Callable[[str], NoReturn]) -> None:
               (c.max_rows is None or c.max_rows >= 8, "--max-rows must be >= 8"),
               (c.trials >= 1, "--trials must be >= 1"),
               (c.tune is None or c.source != "parquet", "--tune needs --source sample or csv (not parquet)"),
+              (c.tune is None or c.models[0] in SCRATCH_RNN_CNN,
+               "--tune searches the first of --models, which must be bilstm or cnn"),
+              (c.source != "parquet" or set(c.models) <= set(SCRATCH_RNN_CNN),
+               "--source parquet streams the bilstm and cnn models only; pass --models bilstm,cnn"),
+              (p.transformer_blocks >= 1 and p.transformer_heads >= 1, "--transformer-blocks/heads must be >= 1"),
+              (p.embedding_dim % p.transformer_heads == 0 or "transformer" not in c.models,
+               "--transformer-heads must divide --embedding-dim"),
+              (0 <= p.transformer_dropout < 1, "--transformer-dropout must be in [0, 1)"),
+              (p.finetune_epochs >= 1 and p.finetune_batch_size >= 1,
+               "--finetune-epochs and --finetune-batch-size must be >= 1"),
+              (p.finetune_learning_rate > 0, "--finetune-learning-rate must be > 0"),
+              (p.max_seq_len is None or 3 <= p.max_seq_len <= 512, "--max-seq-len must be in [3, 512]"),
               (c.source in ("csv", "parquet") or c.path is None, "--path is only used with --source csv or parquet"),
               (c.source != "parquet" or c.path is not None, "--source parquet needs --path DIR"),
               (c.source != "parquet" or c.max_rows is None,
@@ -237,7 +260,6 @@ def run_case_study(config: SentimentConfig, *, verbose: int = 0) -> CaseStudyRun
     from . import baselines as bl
     from . import models as deep
     from . import plots
-    from .explain import occlusion
 
     started = time.perf_counter()
     pipeline = config.pipeline().check_resources()      # a missing NLTK resource fails before any work
@@ -257,7 +279,7 @@ def run_case_study(config: SentimentConfig, *, verbose: int = 0) -> CaseStudyRun
     log.info("split: %d train / %d test texts, %d classes %s; NLTK preprocessing took %.1f s",
              len(train), len(test), k, list(classes), prep_seconds)
 
-    outcome = _train_deep_models(config, processed, y, train, test, k, verbose=verbose)
+    outcome = _train_deep_models(config, processed, raw, y, train, test, k, verbose=verbose)
     result = CaseStudyResult(app=APP, protocol=f"stratified {1 - config.test_size:.0%}/{config.test_size:.0%} "
                              f"split, seed {config.seed}", dataset=dataset)
     accuracy, acc_std, roc_scores = {}, {}, {}
@@ -283,6 +305,7 @@ def run_case_study(config: SentimentConfig, *, verbose: int = 0) -> CaseStudyRun
         **baseline_extra,
         "seconds_per_epoch": {n: round(float(np.mean(v)), 2) for n, v in outcome.epoch_seconds.items()},
         "epochs_run": {n: len(t.history.get("loss", [])) for n, t in outcome.kept.items()},
+        "model_settings": {n: t.info for n, t in outcome.kept.items() if t.info},   # e.g. MiniLM sequence length
         "nltk_preprocessing_seconds": round(prep_seconds, 2), "preprocessing": pipeline.to_dict(),
         "split": {"train": int(len(train)), "test": int(len(test)), "validation_inside_train": int(first.val_size)},
     })
@@ -290,11 +313,13 @@ def run_case_study(config: SentimentConfig, *, verbose: int = 0) -> CaseStudyRun
     # the models and what --predict needs
     for name, trained in outcome.kept.items():
         run.save_model(trained.model, f"model_{name}")
-        run.write_history(trained.history, f"history_{name}")
+        if trained.history:   # minilm_frozen has no epochs
+            run.write_history(trained.history, f"history_{name}")
+    raw_input = KIND_OF[best_single] in deep.RAW_INPUT_KINDS
     deep.write_pipeline(run.path, pipeline=pipeline, classes=classes, model_file=f"model_{best_single}.keras",
-                        model_name=best_single, params=config.deep)
+                        model_name=best_single, params=config.deep, raw_input=raw_input)
     predictor = deep.Predictor(model=outcome.kept[best_single].model, pipeline=pipeline, classes=classes,
-                               model_name=best_single)
+                               model_name=best_single, raw_input=raw_input)
     _figures(config, run, outcome, predictor, processed[test], raw[test], y[test], accuracy, acc_std, roc_scores)
 
     results = [result]
@@ -307,8 +332,7 @@ def run_case_study(config: SentimentConfig, *, verbose: int = 0) -> CaseStudyRun
         write_csv(run.path / "predictions.csv", frame)
         write_text(run.path / "predictions.txt", _prediction_text(frame, predictor.model_name))
     if config.explain:
-        user = [occlusion(t, pipeline=pipeline, predict=lambda s: deep.predict_proba(predictor.model, s),
-                          classes=classes) for t in config.explain]
+        user = [predictor.explain(t) for t in config.explain]
         plots.explanation_figure(run, user, "explanations_user", title=f"{best_single} on your texts")
         write_text(run.path / "explanations.txt", "\n\n".join(e.as_text() for e in user) + "\n")
     return finish_run(APP, run, results, started=started, results_file=config.results_file)
@@ -332,10 +356,8 @@ def _run_parquet(config: SentimentConfig, pipeline: Any, extra_texts: list[str],
             write_text(run.path / "predictions.txt", _prediction_text(frame, predictor.model_name))
         if config.explain:
             from . import plots
-            from .explain import occlusion
 
-            user = [occlusion(t, pipeline=pipeline, predict=lambda s: deep.predict_proba(predictor.model, s),
-                              classes=predictor.classes) for t in config.explain]
+            user = [predictor.explain(t) for t in config.explain]
             plots.explanation_figure(run, user, "explanations_user", title=f"{predictor.model_name} on your texts")
             write_text(run.path / "explanations.txt", "\n\n".join(e.as_text() for e in user) + "\n")
     return finish_run(APP, run, [result], started=started, results_file=config.results_file)
@@ -412,16 +434,22 @@ def _is_reference_protocol(config: SentimentConfig, dataset_name: str) -> bool:
             and config.seed == 42)
 
 
-def _train_deep_models(config: SentimentConfig, processed: np.ndarray, y: np.ndarray, train: np.ndarray,
-                       test: np.ndarray, k: int, *, verbose: int) -> DeepOutcome:
-    """Each deep model for each seed (seed, seed+1, ...); plus their average when both are trained."""
+def _train_deep_models(config: SentimentConfig, processed: np.ndarray, raw: np.ndarray, y: np.ndarray,
+                       train: np.ndarray, test: np.ndarray, k: int, *, verbose: int) -> DeepOutcome:
+    """Each deep model for each seed (seed, seed+1, ...); plus the BiLSTM + CNN average when both are trained.
+
+    The from-scratch models read the NLTK-processed texts, the MiniLM ones the raw texts; every model
+    carves the same validation part (same seed, same labels)."""
     from shared.evaluation import classification_metrics
 
     from . import models as deep
 
     out = DeepOutcome(metrics={}, val_accuracy={}, test_proba={}, kept={}, epoch_seconds={})
     seeds = [config.seed + i for i in range(config.seeds)]
-    x_train, y_train, x_test, y_test = processed[train], y[train], processed[test], y[test]
+    y_train, y_test = y[train], y[test]
+
+    def texts_for(kind: str) -> np.ndarray:
+        return raw if kind in deep.RAW_INPUT_KINDS else processed
 
     def record(name: str, test_p: np.ndarray, val_y: np.ndarray, val_p: np.ndarray, first: bool) -> None:
         out.metrics.setdefault(name, []).append(_pick(classification_metrics(y_test, test_p, labels=list(range(k)))))
@@ -433,6 +461,7 @@ def _train_deep_models(config: SentimentConfig, processed: np.ndarray, y: np.nda
         test_p, val_p = {}, {}
         for kind in config.models:
             name = DEEP_NAMES[kind]
+            x_train, x_test = texts_for(kind)[train], texts_for(kind)[test]
             log.info("training %s (seed %d) on %d texts", name, seed, len(train))
             trained = deep.train(kind, x_train, y_train, params=config.deep, n_classes=k, seed=seed, verbose=verbose)
             val_idx = trained.val_idx   # positions inside the training part, used only for early stopping
@@ -442,10 +471,11 @@ def _train_deep_models(config: SentimentConfig, processed: np.ndarray, y: np.nda
             out.epoch_seconds.setdefault(name, []).append(trained.epoch_seconds)
             if seed == seeds[0]:
                 out.kept[name] = trained
-        if len(test_p) == 2:   # both architectures averaged: a third deep model, no extra training
+        pair = ("bilstm", "text_cnn")
+        if all(n in test_p for n in pair):   # both architectures averaged: one more deep model, no extra training
             # (same seed and labels, so both models were stopped on the same validation carve-out)
-            record(ENSEMBLE, np.mean(list(test_p.values()), axis=0), y_train[val_idx],
-                   np.mean(list(val_p.values()), axis=0), seed == seeds[0])
+            record(ENSEMBLE, np.mean([test_p[n] for n in pair], axis=0), y_train[val_idx],
+                   np.mean([val_p[n] for n in pair], axis=0), seed == seeds[0])
     return out
 
 
@@ -495,19 +525,29 @@ def _figures(config: SentimentConfig, run: Any, outcome: DeepOutcome, predictor:
     plots.confusion_figure(run, y_test, best_pred, classes, title=f"{best}: confusion matrix (test)")
     write_json(run.path / "confusion.json", {"model": best, "classes": list(classes),
                                              "matrix": _confusion(y_test, best_pred, len(classes))})
-    plots.learning_curve_figures(run, {n: t.history for n, t in outcome.kept.items()})
+    plots.learning_curve_figures(run, {n: t.history for n, t in outcome.kept.items() if t.history.get("loss")})
     plots.comparison_figure(run, accuracy, acc_std, deep=list(outcome.metrics))
     single_proba = outcome.test_proba[best_single]
     single_pred = deep.predicted_class(single_proba)
     names = np.asarray(classes, dtype=object)
-    vectors = deep.sentence_vectors(predictor.model, x_test)
-    plots.representation_map(run, vectors, list(names[y_test]), list(raw_test), list(names[single_pred]),
-                             model_name=best_single, seed=config.seed, max_points=config.map_points)
+    # the map shows the fine-tuned encoder's representation when there is one, else the best single model's
+    mapped = "minilm_finetuned" if "minilm_finetuned" in outcome.kept else best_single
+    map_inputs = raw_test if KIND_OF[mapped] in deep.RAW_INPUT_KINDS else x_test
+    vectors = deep.sentence_vectors(outcome.kept[mapped].model, list(map_inputs))
+    plots.representation_map(run, vectors, list(names[y_test]), list(raw_test),
+                             list(names[deep.predicted_class(outcome.test_proba[mapped])]),
+                             model_name=mapped, seed=config.seed, max_points=config.map_points)
     from shared.models import token_embeddings
 
-    words, word_vectors = token_embeddings(predictor.model, max_words=5000)
-    if len(words) >= 3:  # learned word vectors of the best single model, for TensorBoard's projector
-        run.export_embeddings("word_embeddings", word_vectors, {"word": words})
+    # learned word vectors (TensorBoard's projector): of the best single model that has its own vocabulary
+    for name in sorted(outcome.kept, key=lambda n: (n != best_single, n)):
+        try:
+            words, word_vectors = token_embeddings(outcome.kept[name].model, max_words=5000)
+        except ValueError:   # the Transformer nests its embedding; MiniLM's WordPiece table is not learned here
+            continue
+        if len(words) >= 3:
+            run.export_embeddings("word_embeddings", word_vectors, {"word": words})
+        break
     explanations = _explain_test_examples(predictor, raw_test, y_test, single_pred, single_proba, config.n_explain)
     plots.explanation_figure(run, explanations, "explanations_test",
                              title=f"{best_single} on test reviews (correct and wrong)")
@@ -533,9 +573,6 @@ def _confusion(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> list[list[int]
 def _explain_test_examples(predictor: Any, texts: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray,
                            proba: np.ndarray, n: int) -> list[Any]:
     """Occlusion for the ``n`` most confident correct and the ``n`` most confident wrong test reviews."""
-    from .explain import occlusion
-    from .models import predict_proba
-
     if n == 0:
         return []
     confidence = np.abs(proba - 0.5) if proba.ndim == 1 else proba.max(axis=1)
@@ -543,9 +580,7 @@ def _explain_test_examples(predictor: Any, texts: np.ndarray, y_true: np.ndarray
     short = np.array([len(t) <= 140 for t in texts])   # short reviews make readable figures
     picks = [i for i in order if y_pred[i] == y_true[i] and short[i]][:n] + \
         [i for i in order if y_pred[i] != y_true[i] and short[i]][:n]
-    return [occlusion(str(texts[i]), pipeline=predictor.pipeline,
-                      predict=lambda s: predict_proba(predictor.model, s), classes=predictor.classes,
-                      true_label=predictor.classes[int(y_true[i])]) for i in picks]
+    return [predictor.explain(str(texts[i]), true_label=predictor.classes[int(y_true[i])]) for i in picks]
 
 
 def _cross_validate(config: SentimentConfig, best: str, processed: np.ndarray, raw: np.ndarray, y: np.ndarray,
@@ -566,10 +601,11 @@ def _cross_validate(config: SentimentConfig, best: str, processed: np.ndarray, r
 
     metrics = {m: metric(m) for m in ("accuracy", "macro_f1", "roc_auc")}
     splitter = StratifiedKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
-    kinds = [m for m in config.models if DEEP_NAMES[m] == best] or list(config.models)
+    kinds = [KIND_OF[best]] if best in KIND_OF else list(SCRATCH_RNN_CNN)   # the ensemble: BiLSTM + CNN
+    texts = raw if kinds[0] in deep.RAW_INPUT_KINDS else processed
     log.info("%d-fold CV of %s over %d texts", config.cv_folds, best, len(y))
     folds = cross_validate(lambda: deep.KerasTextClassifier(kinds, params=config.deep, n_classes=k, seed=config.seed),
-                           processed, y, splitter=splitter, metrics=metrics, seed=config.seed)
+                           texts, y, splitter=splitter, metrics=metrics, seed=config.seed)
     with threadpool_limits(limits=1):
         lr_folds = cross_validate(lambda: bl.ProbaAdapter(bl.TfidfLogReg(seed=config.seed, cv=config.baseline_cv)),
                                   raw, y, splitter=splitter, metrics=metrics)
@@ -614,8 +650,8 @@ def use_saved_model(config: SentimentConfig) -> str:
     """--model-dir: predict and explain with a saved run, no training; returns the text to print."""
     from shared.artifacts import save_figure
 
-    from .explain import occlusion, plot_explanations
-    from .models import load_predictor, predict_proba
+    from .explain import plot_explanations
+    from .models import load_predictor
 
     texts = texts_to_use(config)
     if not texts and not config.explain:
@@ -625,8 +661,7 @@ def use_saved_model(config: SentimentConfig) -> str:
     if texts:
         parts.append(_prediction_text(_prediction_frame(predictor, texts), predictor.model_name))
     if config.explain:
-        found = [occlusion(t, pipeline=predictor.pipeline, predict=lambda s: predict_proba(predictor.model, s),
-                           classes=predictor.classes) for t in config.explain]
+        found = [predictor.explain(t) for t in config.explain]
         figure = Path(config.model_dir) / "figures" / "explanations_user.png"
         save_figure(plot_explanations(found, title=f"{predictor.model_name} on your texts"), figure)
         parts.append("\n\n".join(e.as_text() for e in found) + f"\n\nfigure: {figure}\n")

@@ -64,8 +64,10 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParse
     cv.add_argument("--seasonality", type=int, default=S,
                     help="forecast: season length for the seasonal-naive baseline and MASE (default: from the "
                          "date spacing, e.g. daily 7, monthly 12)")
-    cv.add_argument("--text-encoder", default=S, choices=("cnn", "lstm", "gru"),
-                    help=f"text: encoder of the NLP family (default {d.text_encoder})")
+    cv.add_argument("--text-encoder", default=S, choices=("cnn", "lstm", "gru", "minilm"),
+                    help=f"text: encoder of the NLP family (default {d.text_encoder}); minilm: the pretrained "
+                         "all-MiniLM-L6-v2, frozen, mean-pooled, with a dense head trained on your texts (installed "
+                         "by data_scripts/fetch_pretrained_text.py)")
     search = parser.add_argument_group("hyperparameter search (nested in the cross-validation)")
     search.add_argument("--tune", default=S, choices=("random", "grid", "bayes"),
                         help="search learning rate, batch size, units, layers, dropout and L2 (shared/fit/tuning.py) "

@@ -121,8 +121,8 @@ def validate(config: FitConfig) -> None:
         raise UserError(f"cell must be 'lstm' or 'gru', got {config.cell!r}")
     if config.tune is not None and config.tune not in TUNE_METHODS:
         raise UserError(f"tune must be one of {list(TUNE_METHODS)} (or null for no search), got {config.tune!r}")
-    if config.text_encoder not in ("lstm", "gru", "cnn"):
-        raise UserError(f"text_encoder must be 'lstm', 'gru' or 'cnn', got {config.text_encoder!r}")
+    if config.text_encoder not in ("lstm", "gru", "cnn", "minilm"):
+        raise UserError(f"text_encoder must be 'lstm', 'gru', 'cnn' or 'minilm', got {config.text_encoder!r}")
     if config.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise UserError(f"log_level must be DEBUG, INFO, WARNING or ERROR, got {config.log_level!r}")
     if config.name is not None and not re.fullmatch(r"[A-Za-z0-9_.-]+", config.name):

@@ -325,17 +325,27 @@ class TextClassifier(DeepModel):
     def __init__(self, config: FitConfig, n_classes: int, *, seed: int, verbose: int = 0):
         super().__init__(config, seed=seed, verbose=verbose)
         self.n_classes = n_classes
+        if config.text_encoder == "minilm":
+            self.name = "minilm_frozen"
 
     def fit(self, texts: np.ndarray, y: np.ndarray, *, epochs: int | None = None) -> "TextClassifier":
         from shared.models import build_text_classifier, fit_text_vectorizer, text_batch
 
         self._start()
         texts = np.asarray(texts, dtype=object)
-        vectorizer = fit_text_vectorizer(texts.astype(str), max_tokens=self.config.max_tokens,
-                                         sequence_length=self.config.sequence_length)
-        self.model = build_text_classifier(vectorizer=vectorizer, embedding_dim=self.config.embedding_dim,
-                                           encoder=self.config.text_encoder, units=self.config.rnn_units,
-                                           dropout=self.config.dropout, n_classes=self.n_classes)
+        if self.config.text_encoder == "minilm":   # pretrained, frozen: only the head learns from these texts
+            from shared.models.pretrained_text import build_pretrained_text_classifier
+
+            self.model = build_pretrained_text_classifier(n_classes=self.n_classes,
+                                                          sequence_length=min(self.config.sequence_length, 512),
+                                                          pooling="mean", trainable=False, dropout=self.config.dropout,
+                                                          output="probabilities")
+        else:
+            vectorizer = fit_text_vectorizer(texts.astype(str), max_tokens=self.config.max_tokens,
+                                             sequence_length=self.config.sequence_length)
+            self.model = build_text_classifier(vectorizer=vectorizer, embedding_dim=self.config.embedding_dim,
+                                               encoder=self.config.text_encoder, units=self.config.rnn_units,
+                                               dropout=self.config.dropout, n_classes=self.n_classes)
         binary = self.n_classes == 2
         self._train(texts, y.astype("float32") if binary else y.astype("int32"), epochs=epochs, stratify=y,
                     loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy", metrics=["accuracy"],

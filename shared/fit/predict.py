@@ -59,6 +59,13 @@ def predict_frame(run_dir: str | Path, frame: pd.DataFrame, *, strict: bool = Fa
             log.warning(notes[-1])
     from shared.models._keras import keras
 
+    if schema.task == "text":   # a MiniLM model's keras-hub layers must be registered before loading
+        from shared.models.pretrained_text import import_keras_hub
+
+        try:
+            import_keras_hub()
+        except ImportError:   # keras-hub missing: only a MiniLM model needs it, load_model says so
+            pass
     model = keras().models.load_model(run_dir / "model.keras", compile=False)
     task = schema.task
     if task in ("classification", "text"):

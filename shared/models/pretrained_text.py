@@ -144,7 +144,8 @@ def linear_warmup_decay(*, peak: float, total_steps: int, warmup_fraction: float
     return _layers()["LinearWarmupDecay"](peak, total_steps, int(round(warmup_fraction * total_steps)))
 
 
-def _keras_hub() -> Any:
+def import_keras_hub() -> Any:
+    """keras_hub (importing it registers its layers, which loading a saved MiniLM model needs)."""
     keras()  # TensorFlow quiet, custom objects registered
     from shared.app import UserError
 
@@ -162,7 +163,7 @@ def build_packer(model_dir: str | Path | None = None, *, sequence_length: int = 
     check.positive_int("sequence_length", sequence_length)
     if sequence_length < 3:
         raise ValueError(f"sequence_length must be >= 3 ([CLS], one token, [SEP]), got {sequence_length}")
-    _keras_hub()
+    import_keras_hub()
     vocabulary = (directory / "vocab.txt").read_text(encoding="utf-8").splitlines()
     settings = directory / "tokenizer_config.json"
     lowercase = json.loads(settings.read_text(encoding="utf-8")).get("do_lower_case", True) if settings.is_file() \
@@ -173,7 +174,7 @@ def build_packer(model_dir: str | Path | None = None, *, sequence_length: int = 
 
 def load_backbone(model_dir: str | Path | None = None) -> Any:
     """The BERT backbone with the checkpoint's weights (6 layers, hidden 384 for MiniLM-L6)."""
-    return _keras_hub().models.BertBackbone.from_preset(str(require_weights(model_dir)), name="encoder")
+    return import_keras_hub().models.BertBackbone.from_preset(str(require_weights(model_dir)), name="encoder")
 
 
 def build_pretrained_text_classifier(*, model_dir: str | Path | None = None, n_classes: int = 2,
@@ -202,6 +203,8 @@ def build_pretrained_text_classifier(*, model_dir: str | Path | None = None, n_c
     packer = build_packer(model_dir, sequence_length=sequence_length)
     backbone = load_backbone(model_dir)
     backbone.trainable = trainable
+    if pooling != "pooled":  # the BERT pooler (dense on [CLS]) is then unused: keep it out of training
+        backbone.get_layer("pooled_dense").trainable = False
     layers = _layers()
     text = k.Input((1,), dtype="string", name="text")
     packed = packer(text)

@@ -130,7 +130,7 @@ def test_parse_args_defaults_and_checks():
     quick = app.parse_args(app.QUICK_ARGS)
     assert quick.max_rows is not None and quick.cv_folds == 0
     assert app.parse_args(["--kernel-sizes", "2,4", "--negation", "false"]).deep.kernel_sizes == (2, 4)
-    for bad in (["--models", "transformer"], ["--seeds", "0"], ["--source", "csv"], ["--dropout", "1.5"]):
+    for bad in (["--models", "gpt"], ["--seeds", "0"], ["--source", "csv"], ["--dropout", "1.5"]):
         with pytest.raises(SystemExit):
             app.parse_args(bad)
 

@@ -142,3 +142,19 @@ def test_text_fit_from_parquet_uses_the_nlp_family_and_predicts_labels(tables, r
     new = pd.DataFrame({"review": ["great superb fun film", "", "awful dull plot"]})
     code, predictions = _predict(run, new, tmp_path)
     assert code == 0 and set(predictions["prediction"]) <= {"neg", "pos"} and len(predictions) == 3
+
+
+@pytest.mark.slow   # loads the pretrained encoder for every fold and the final model
+def test_text_fit_with_the_pretrained_encoder_then_predict(tables, runs_dir, tmp_path):
+    from shared.models import pretrained_text as pt
+
+    if not all((pt.pretrained_dir() / f).is_file() for f in pt.REQUIRED_FILES):
+        pytest.skip("pretrained weights not installed; run data_scripts/fetch_pretrained_text.py")
+    path = tmp_path / "reviews.csv"
+    tables.text().to_csv(path, index=False)
+    run, metrics, kinds = _fit(["--data", str(path), "--target", "sentiment", "--text-column", "review",
+                                "--task", "text", "--text-encoder", "minilm", *tables.tiny], runs_dir)
+    assert kinds["minilm_frozen"] == "deep"
+    new = pd.DataFrame({"review": ["great superb fun film", "awful dull plot"]})
+    code, predictions = _predict(run, new, tmp_path)
+    assert code == 0 and len(predictions) == 2
