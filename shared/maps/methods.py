@@ -105,6 +105,12 @@ def _subsample(n: int, limit: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed + 1).choice(n, size=limit, replace=False))
 
 
+def default_epochs(train_rows: int) -> int:
+    """Parametric UMAP's default epochs: 1,000,000 / rows, clipped to [10, 100] (digits: 100 epochs
+    reach trustworthiness 0.982 against 0.972 after 30)."""
+    return int(np.clip(round(1_000_000 / max(train_rows, 1)), 10, 100))
+
+
 def map_2d(x: Any, *, method: str, seed: int, labels: Any = None, n_neighbors: int = 15, min_dist: float = 0.1,
            perplexity: float = 30.0, hidden_units: tuple[int, ...] = (256, 256), epochs: int | None = None,
            batch_size: int | None = None, max_graph_points: int = MAX_GRAPH_POINTS, quality: bool = True,
@@ -117,7 +123,9 @@ def map_2d(x: Any, *, method: str, seed: int, labels: Any = None, n_neighbors: i
     rows through a 2-D bottleneck). The two parametric methods train on a fixed random subsample of
     at most ``max_graph_points`` rows (the neighbour graph is built on it) and then embed every row
     in batches; their ``MapResult.save(path.keras)`` keeps the encoder and ``transform`` embeds new
-    rows. ``epochs`` defaults to 30 (parametric UMAP) or 100 with early stopping (autoencoder).
+    rows. ``epochs`` defaults, for parametric UMAP, to 1,000,000 / training rows clipped to [10, 100]
+    (100 up to 10,000 rows, 10 from 100,000: the number of training steps stays about the same, as
+    umap-learn lowers its epochs for big data), and to 100 with early stopping for the autoencoder.
 
     ``quality`` (default on): trustworthiness and continuity (k = 10) on a fixed random subsample of
     at most ``max_quality_points`` rows and, with ``labels``, the 5-NN accuracy in 2-D (fitted on
@@ -189,7 +197,8 @@ def _fit(points: np.ndarray, *, method: str, seed: int, n_neighbors: int, min_di
     train = points[rows]
     if method == "parametric_umap":
         encoder, info = train_parametric_umap(train, seed=seed, n_neighbors=n_neighbors, min_dist=min_dist,
-                                              hidden_units=hidden_units, epochs=epochs or 30,
+                                              hidden_units=hidden_units,
+                                              epochs=epochs or default_epochs(len(rows)),
                                               batch_size=batch_size or 1024)
     else:
         encoder, info = train_autoencoder(train, seed=seed, hidden_units=hidden_units, epochs=epochs or 100,

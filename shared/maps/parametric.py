@@ -113,7 +113,7 @@ def _stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def train_parametric_umap(x: np.ndarray, *, seed: int, n_neighbors: int = 15, min_dist: float = 0.1,
-                          hidden_units: Sequence[int] = (256, 256), epochs: int = 30, batch_size: int = 1024,
+                          hidden_units: Sequence[int] = (256, 256), epochs: int = 100, batch_size: int = 1024,
                           negative_rate: int = 5, learning_rate: float = 1e-3) -> tuple[Any, dict[str, Any]]:
     """Train the encoder on ``x`` (already the subsample) with the UMAP cross-entropy; returns (encoder, info).
 

@@ -51,6 +51,18 @@ def fit_text_vectorizer(train_texts: Sequence[str] | np.ndarray, *, max_tokens: 
     return vectorizer
 
 
+def _fitted_vocabulary_size(vectorizer: Any) -> int:
+    """The vocabulary size of a TextVectorization fitted on training texts (clear errors otherwise)."""
+    if not isinstance(vectorizer, keras().layers.TextVectorization):
+        raise TypeError("vectorizer must be a keras TextVectorization layer; build it with "
+                        "fit_text_vectorizer(train_texts)")
+    vocab_size = vectorizer.vocabulary_size()
+    if vocab_size <= 2:
+        raise ValueError("vectorizer has an empty vocabulary; fit it on training texts with "
+                         "fit_text_vectorizer(train_texts) first")
+    return vocab_size
+
+
 def build_text_classifier(*, vectorizer: Any, embedding_dim: int = 64, encoder: str = "lstm",
                           units: Sequence[int] = (64,), bidirectional: bool = True,
                           kernel_sizes: Sequence[int] = (3, 4, 5), filters: int = 64, dropout: float = 0.0,
@@ -64,13 +76,7 @@ def build_text_classifier(*, vectorizer: Any, embedding_dim: int = 64, encoder: 
     text representation used for maps and transfer.
     """
     k = keras()
-    if not isinstance(vectorizer, k.layers.TextVectorization):
-        raise TypeError("vectorizer must be a keras TextVectorization layer; build it with "
-                        "fit_text_vectorizer(train_texts)")
-    vocab_size = vectorizer.vocabulary_size()
-    if vocab_size <= 2:
-        raise ValueError("vectorizer has an empty vocabulary; fit it on training texts with "
-                         "fit_text_vectorizer(train_texts) first")
+    vocab_size = _fitted_vocabulary_size(vectorizer)
     check.positive_int("embedding_dim", embedding_dim)
     check.choice("encoder", encoder, ENCODERS)
     units = check.positive_ints("units", units)
@@ -111,13 +117,7 @@ def build_text_transformer(*, vectorizer: Any, embed_dim: int = 64, num_heads: i
     from .attention import build_transformer_encoder
 
     k = keras()
-    if not isinstance(vectorizer, k.layers.TextVectorization):
-        raise TypeError("vectorizer must be a keras TextVectorization layer; build it with "
-                        "fit_text_vectorizer(train_texts)")
-    vocab_size = vectorizer.vocabulary_size()
-    if vocab_size <= 2:
-        raise ValueError("vectorizer has an empty vocabulary; fit it on training texts with "
-                         "fit_text_vectorizer(train_texts) first")
+    vocab_size = _fitted_vocabulary_size(vectorizer)
     max_len = vectorizer.get_config().get("output_sequence_length")
     if not max_len:
         raise ValueError("the vectorizer must pad to a fixed length for the position embeddings; pass "

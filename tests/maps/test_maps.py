@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from shared.maps import load_encoder, map_2d
+from shared.maps.methods import default_epochs
 from shared.maps.parametric import find_ab_params, fuzzy_graph, smooth_knn_distances
 
 TINY = {"hidden_units": (32, 32), "epochs": 4, "batch_size": 256}
@@ -40,6 +41,10 @@ def test_smooth_knn_distances_hit_log2_k_by_hand():
     assert rho.tolist() == [1.0, 0.5]
     totals = np.exp(-np.maximum(dist[:, 1:] - rho[:, None], 0) / sigma[:, None]).sum(axis=1)
     assert totals == pytest.approx([2.0, 2.0], abs=1e-4)        # log2(4) = 2
+
+
+def test_default_epochs_keep_the_training_steps_about_constant():
+    assert [default_epochs(n) for n in (300, 1_797, 10_000, 20_000, 100_000, 1_000_000)] == [100, 100, 100, 50, 10, 10]
 
 
 def test_fuzzy_graph_is_a_symmetric_union_without_self_loops(blobs):
