@@ -55,11 +55,13 @@ class Verdict:
     spread: float | None         # the combined spread the call was made against
     p_value: float | None = None
     test: str | None = None      # the paired test's name, when a p-value decided
+    runs: int | None = None      # seeds or folds behind the deep model's value, when known
 
     def text(self, digits: int = 4) -> str:
         gap = f"{abs(self.difference):.{digits}f}"
         if self.outcome == "no verdict":
-            return f"1 seed, no spread: not a verdict (difference {gap})"
+            why = "1 seed, no spread" if self.runs in (None, 1) else f"no spread given over its {self.runs} seeds"
+            return f"{why}: not a verdict (difference {gap})"
         if self.p_value is not None:
             basis = f"{self.test or 'paired test'} p = {self.p_value:.3g}"
         else:
@@ -86,7 +88,7 @@ def compare(deep: Estimate, baseline: Estimate, *, higher_is_better: bool, p_val
         return Verdict(outcome, difference, None, float(p_value), test)
     spreads = [s for s in (deep.spread, baseline.spread) if s is not None]
     if not spreads:
-        return Verdict("no verdict", difference, None)
+        return Verdict("no verdict", difference, None, runs=deep.n)
     spread = math.sqrt(sum(s * s for s in spreads))
     outcome = direction if abs(difference) > spread else "tie"
     return Verdict(outcome, difference, spread)

@@ -113,3 +113,16 @@ def test_a_paired_test_in_the_results_is_used():
     h = headline(result)
     # the spread alone (0.0008) would call 0.0025 a win; the paired test says it is noise
     assert h.outcome.outcome == "tie" and "Diebold–Mariano p = 0.31" in h.verdict
+
+
+def test_an_ensemble_without_a_spread_is_not_called_one_seed():
+    v = compare(Estimate(0.0639, None, 3), Estimate(0.0747), higher_is_better=False)
+    assert v.outcome == "no verdict"
+    assert v.text().startswith("no spread given over its 3 seeds: not a verdict")
+
+
+@pytest.mark.parametrize("metric", ["qlike_parkinson", "qlike_r2", "interval_score", "d_calibration_error"])
+def test_losses_of_the_new_protocols_are_lower_is_better(metric):
+    from shared.report.tables import higher_is_better
+
+    assert higher_is_better(metric) is False

@@ -14,7 +14,7 @@ from typing import Any
 
 #: metric names (or parts of them) where a smaller value is better; everything else is "higher is better"
 _LOWER_IS_BETTER = ("rmse", "mae", "mape", "mase", "smape", "wape", "ibs", "brier", "loss", "error", "pinball",
-                    "mse", "perplexity", "time")
+                    "mse", "perplexity", "time", "qlike", "interval_score", "winkler")
 #: metric names where neither direction is "better" (shown, never ranked)
 _UNRANKED = ("coverage_width", "rows", "n_", "count")
 #: keys of a reference block that describe it rather than hold rows
@@ -26,7 +26,7 @@ def higher_is_better(metric: str) -> bool | None:
     """True if a larger value of ``metric`` is better, False if smaller is, None if it is not a score.
 
     Follows the scikit-learn naming habit of PROTOCOLS.md: errors (rmse, mae, mape, mase, smape, wape,
-    ibs, ...) are lower-is-better; scores (accuracy, macro_f1, roc_auc, harrell_c, hr@10, ndcg@10,
+    ibs, qlike, the interval (Winkler) score, ...) are lower-is-better; scores (accuracy, macro_f1, roc_auc, harrell_c, hr@10, ndcg@10,
     directional_accuracy, ...) are higher-is-better. ``interval_coverage`` is ranked as higher-is-better.
     """
     name = metric.lower()
