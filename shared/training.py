@@ -136,6 +136,8 @@ def _resumable_fit(model: Any, x: Any, y: Any, *, checkpoint: Path, name: str, v
         if stopped:
             break
         set_seed(derived_seed(name, epoch))
+        for logger in (c for c in others if isinstance(c, k.callbacks.CSVLogger)):
+            logger.append = epoch > 0  # one fit per epoch: keep the rows of the epochs before
         done = model.fit(x, y, validation_data=validation_data, epochs=epoch + 1, initial_epoch=epoch,
                          batch_size=batch_size, callbacks=others, verbose=verbose, **kwargs)
         logs = {key: float(values[-1]) for key, values in done.history.items()}

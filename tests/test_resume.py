@@ -108,3 +108,24 @@ def test_keys_and_fingerprints():
         Resume.unit(Resume.__new__(Resume), "../escape", dict)
     assert config_fingerprint({"a": 1, "runs_dir": "x"}) == config_fingerprint({"a": 1, "runs_dir": "y"})
     assert config_fingerprint({"a": 1}) != config_fingerprint({"a": 2})
+
+
+def test_a_csv_log_of_a_resumable_fit_keeps_every_epoch(tmp_path):
+    import numpy as np
+
+    from shared.models._keras import keras
+    from shared.training import fit_keras, standard_callbacks
+
+    k = keras()
+    x = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
+    y = x.sum(axis=1)
+
+    def compute():
+        model = k.Sequential([k.Input((3,)), k.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        callbacks = standard_callbacks(tmp_path / "fit", patience=5, csv_log=True)
+        return fit_keras(model, x, y, validation_data=(x, y), epochs=3, batch_size=16, callbacks=callbacks)
+
+    history = Resume(tmp_path, {"case": "csv"}).unit("csv/seed1", compute)
+    rows = (tmp_path / "fit" / "history.csv").read_text().strip().splitlines()
+    assert len(history["loss"]) == 3 and len(rows) == 1 + 3 and rows[0].startswith("epoch")
