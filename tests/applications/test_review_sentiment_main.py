@@ -150,3 +150,35 @@ def test_importing_the_app_does_not_import_tensorflow():
             "applications.review_sentiment.explain; print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_cv_fine_tunes_for_its_own_epochs(monkeypatch):
+    """--cv-finetune-epochs sets the fine-tuning epochs of every CV fold (and says so), not those of the split."""
+    import numpy as np
+
+    from applications.review_sentiment import models as deep
+
+    seen = []
+
+    class Recording:  # stands in for the fine-tuned encoder: records its params, predicts the training prior
+        def __init__(self, kinds, *, params, n_classes, seed):
+            seen.append((tuple(kinds), params.finetune_epochs))
+
+        def fit(self, X, y):
+            self.prior = np.bincount(y, minlength=2) / len(y)
+            return self
+
+        def predict(self, X):
+            return np.tile(self.prior, (len(X), 1))
+
+    monkeypatch.setattr(deep, "KerasTextClassifier", Recording)
+    config = app.parse_args(["--cv-folds", "2", "--finetune-epochs", "2", "--cv-finetune-epochs", "1",
+                             "--baseline-cv", "2"])
+    texts = np.array([f"{w} film number {i}" for i, w in enumerate(["good", "bad"] * 10)])
+    y = np.array([0, 1] * 10)
+    cv = app._cross_validate(config, "minilm_finetuned", texts, texts, y, 2, {"name": "tiny"})
+    assert seen == [(("minilm_finetuned",), 1)] * 2
+    assert "1 fine-tuning epoch(s) per fold" in cv.models[0].note
+    assert config.deep.finetune_epochs == 2
+    with pytest.raises(SystemExit):
+        app.parse_args(["--cv-finetune-epochs", "0"])
