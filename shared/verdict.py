@@ -28,6 +28,30 @@ RULE = ("Verdict rule: the deep model is ahead of (or behind) the baseline only 
         "there is no spread, hence no verdict.")
 
 
+#: metric names (or parts of them) where a smaller value is better; everything else is "higher is better"
+#: (the project's table metrics, and Keras' training metrics as the learning curves name them)
+_LOWER_IS_BETTER = ("rmse", "mae", "mape", "mase", "smape", "wape", "ibs", "brier", "loss", "error", "pinball",
+                    "mse", "msle", "perplexity", "time", "qlike", "interval_score", "winkler", "crossentropy",
+                    "hinge", "divergence", "kld", "logcosh", "poisson")
+#: metric names where neither direction is "better" (shown, never ranked)
+_UNRANKED = ("coverage_width", "rows", "n_", "count")
+
+
+def higher_is_better(metric: str) -> bool | None:
+    """True if a larger value of ``metric`` is better, False if smaller is, None if it is not a score.
+
+    Follows the scikit-learn naming habit of PROTOCOLS.md: errors (rmse, mae, mape, mase, smape, wape,
+    ibs, qlike, the interval (Winkler) score, ...) are lower-is-better; scores (accuracy, macro_f1, roc_auc, harrell_c, hr@10, ndcg@10,
+    directional_accuracy, ...) are higher-is-better. ``interval_coverage`` is ranked as higher-is-better.
+    """
+    name = metric.lower()
+    if any(name.startswith(u) or name == u for u in _UNRANKED):
+        return None
+    if name.startswith("mae_ratio") or any(part in name for part in _LOWER_IS_BETTER):
+        return False
+    return True
+
+
 @dataclasses.dataclass(frozen=True)
 class Estimate:
     """A metric's value with the spread behind it: ``std`` over ``n`` seeds or folds (None: unknown)."""

@@ -156,9 +156,14 @@ def test_default_out_dir_follows_the_root(runs_dir):
 
 @pytest.mark.parametrize("metric, expected", [("rmse", False), ("mae_ratio_to_persistence", False), ("ibs", False),
                                               ("smape", False), ("accuracy", True), ("hr@10", True),
-                                              ("harrell_c", True), ("directional_accuracy", True)])
+                                              ("harrell_c", True), ("directional_accuracy", True),
+                                              ("val_mean_absolute_error", False), ("kl_divergence", False),
+                                              ("val_binary_crossentropy", False), ("val_accuracy", True)])
 def test_metric_direction(metric, expected):
+    from shared.viz._common import _lower_is_better
+
     assert higher_is_better(metric) is expected
+    assert _lower_is_better(metric) is (not expected)  # the learning curves mark their best epoch by the same list
 
 
 def test_headline_and_best_cells():

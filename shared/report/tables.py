@@ -12,29 +12,11 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-#: metric names (or parts of them) where a smaller value is better; everything else is "higher is better"
-_LOWER_IS_BETTER = ("rmse", "mae", "mape", "mase", "smape", "wape", "ibs", "brier", "loss", "error", "pinball",
-                    "mse", "perplexity", "time", "qlike", "interval_score", "winkler")
-#: metric names where neither direction is "better" (shown, never ranked)
-_UNRANKED = ("coverage_width", "rows", "n_", "count")
+from shared.verdict import higher_is_better
+
 #: keys of a reference block that describe it rather than hold rows
 _REFERENCE_META = ("source", "note", "notes", "citation", "caption", "title")
 _NAME_KEYS = ("name", "model", "reference", "method", "baseline")
-
-
-def higher_is_better(metric: str) -> bool | None:
-    """True if a larger value of ``metric`` is better, False if smaller is, None if it is not a score.
-
-    Follows the scikit-learn naming habit of PROTOCOLS.md: errors (rmse, mae, mape, mase, smape, wape,
-    ibs, qlike, the interval (Winkler) score, ...) are lower-is-better; scores (accuracy, macro_f1, roc_auc, harrell_c, hr@10, ndcg@10,
-    directional_accuracy, ...) are higher-is-better. ``interval_coverage`` is ranked as higher-is-better.
-    """
-    name = metric.lower()
-    if any(name.startswith(u) or name == u for u in _UNRANKED):
-        return None
-    if name.startswith("mae_ratio") or any(part in name for part in _LOWER_IS_BETTER):
-        return False
-    return True
 
 
 def is_number(value: Any) -> bool:

@@ -30,8 +30,6 @@ _LINESTYLES = ("-", "--", "-.", ":")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 _REFERENCE = "#7f7f7f"          # grey for chance lines, diagonals, history
 _ACTUAL = "#000000"             # black for observed values
-_LOWER_IS_BETTER = ("loss", "error", "mae", "mse", "rmse", "mape", "msle", "crossentropy", "hinge",
-                    "divergence", "kld", "logcosh", "poisson", "brier")
 
 
 def _pyplot() -> Any:
@@ -184,5 +182,6 @@ def _tick_labels(values: pd.Index) -> list[str]:
 
 
 def _lower_is_better(metric: str) -> bool:
-    name = metric.lower()
-    return any(token in name for token in _LOWER_IS_BETTER)
+    from shared.verdict import higher_is_better  # one list of metric directions for figures and tables
+
+    return higher_is_better(metric) is False
