@@ -65,7 +65,8 @@ def test_tune_arguments_parse_and_default_is_off(capsys):
     for argv, message in ((["--tune", "random", "--trials", "0"], "--trials must be >= 1"),
                           (["--tune", "random", "--source", "parquet", "--path", "x"], "--tune needs --source sample"),
                           (["--tune", "random", "--protocol", "B"], "use --protocol A or both"),
-                          (["--tune", "grid", "--mf-optimizer", "sparse-sgd"], "drop --mf-optimizer sparse-sgd")):
+                          (["--tune", "grid", "--mf-optimizer", "sparse-sgd"], "drop --mf-optimizer sparse-sgd"),
+                          (["--tune", "grid", "--mf-optimizer", "dense-adam"], "drop --mf-optimizer dense-adam")):
         with pytest.raises(SystemExit):
             app.parse_args(argv)
         assert message in capsys.readouterr().err

@@ -1,7 +1,9 @@
 """The deep recommenders, built from shared.models' dense family and compiled and trained here.
 
 * :class:`MFRegressor` — explicit ratings (Protocol A): ``build_matrix_factorization`` (embeddings,
-  dot product, user/item biases, L2), MSE loss, Adam; unseen items fall back to mu + b_u.
+  dot product, user/item biases, L2), MSE loss, Adam on the batch rows only (``RowSparseAdam`` with
+  batch-row lookups, so a step costs the same at any number of users and items); unseen items fall
+  back to mu + b_u.
 * :class:`TwoTowerRanker` — implicit interactions (Protocol B): ``build_two_tower`` trained with an
   in-batch softmax (every other positive of the batch is a negative; repeated items masked;
   optional logQ popularity correction), scored by dot product for full-catalogue retrieval.
@@ -26,13 +28,14 @@ log = logging.getLogger(__name__)
 @dataclasses.dataclass(frozen=True)
 class MFSettings:
     n_factors: int = 64
-    l2: float = 1e-4
+    l2: float = 0.15  # MF_DEFAULT_L2["adam"]: per looked-up row
     learning_rate: float = 2e-3
     batch_size: int = 512
     epochs: int = 40
     patience: int = 4
-    #: "adam" (dense updates of whole tables: best for the bundled data) or "sparse-sgd" (plain SGD with
-    #: batch-row lookups, shared ``sparse_lookup``: a step's cost does not grow with the number of ids)
+    #: "adam": Adam on the rows of the batch (``RowSparseAdam``, batch-row lookups, L2 on the looked-up
+    #: rows); "dense-adam": Keras' Adam on whole tables with a table-wide L2 (the default before issue 23:
+    #: a step costs O(users + items), 0.07x the 1x throughput at 100x); "sparse-sgd": plain SGD, batch rows.
     optimizer: str = "adam"
 
     def __post_init__(self) -> None:
@@ -40,16 +43,22 @@ class MFSettings:
             raise ValueError(f"MF optimizer must be one of {MF_OPTIMIZERS}, got {self.optimizer!r}")
 
 
-MF_OPTIMIZERS = ("adam", "sparse-sgd")
+MF_OPTIMIZERS = ("adam", "dense-adam", "sparse-sgd")
 #: learning rates that work on the bundled data when --mf-learning-rate is not given
-MF_DEFAULT_LEARNING_RATE = {"adam": 2e-3, "sparse-sgd": 5.0}
+MF_DEFAULT_LEARNING_RATE = {"adam": 2e-3, "dense-adam": 2e-3, "sparse-sgd": 5.0}
+#: L2 when --mf-l2 is not given. "adam" and "sparse-sgd" penalize each looked-up row (mean over the batch,
+#: as SGD matrix factorization does), "dense-adam" the whole tables at every step: the per-row penalty
+#: needs a far larger weight (0.15 chosen on MovieLens Protocol A: 0.05 -> RMSE 0.897, 0.1 -> 0.888,
+#: 0.14 -> 0.887, 0.2 -> 0.891, 0.4 -> 0.910, one seed, 30 epochs; see docs/big_data.md)
+MF_DEFAULT_L2 = {"adam": 0.15, "dense-adam": 1e-4, "sparse-sgd": 1e-4}
 
 
 def mf_settings(config: Any) -> MFSettings:
-    """The MF settings of an application config (``mf_*`` fields); the learning rate defaults per optimizer."""
+    """The MF settings of an application config (``mf_*`` fields); learning rate and L2 default per optimizer."""
     rate = config.mf_learning_rate if config.mf_learning_rate is not None else \
         MF_DEFAULT_LEARNING_RATE[config.mf_optimizer]
-    return MFSettings(n_factors=config.mf_factors, l2=config.mf_l2, learning_rate=rate,
+    l2 = config.mf_l2 if config.mf_l2 is not None else MF_DEFAULT_L2[config.mf_optimizer]
+    return MFSettings(n_factors=config.mf_factors, l2=l2, learning_rate=rate,
                       batch_size=config.mf_batch_size, epochs=config.mf_epochs, patience=config.patience,
                       optimizer=config.mf_optimizer)
 
@@ -62,15 +71,15 @@ class MFRegressor:
     def __init__(self, *, n_users: int, n_items: int, global_mean: float, settings: MFSettings) -> None:
         from shared.models import build_matrix_factorization
         from shared.models._keras import keras
+        from shared.models.row_sparse_adam import row_sparse_adam
 
         self.settings = settings
         self.global_mean = float(global_mean)
-        sparse_sgd = settings.optimizer == "sparse-sgd"
         self.model = build_matrix_factorization(n_users=n_users, n_items=n_items, n_factors=settings.n_factors,
                                                 l2=settings.l2, use_bias=True, global_mean=global_mean,
-                                                sparse_lookup=sparse_sgd, name="mf_biased")
-        optimizer = (keras().optimizers.SGD(settings.learning_rate) if sparse_sgd
-                     else keras().optimizers.Adam(settings.learning_rate))
+                                                sparse_lookup=settings.optimizer != "dense-adam", name="mf_biased")
+        optimizer = {"adam": row_sparse_adam, "dense-adam": keras().optimizers.Adam,
+                     "sparse-sgd": keras().optimizers.SGD}[settings.optimizer](settings.learning_rate)
         self.model.compile(optimizer=optimizer, loss="mse",
                            metrics=[keras().metrics.RootMeanSquaredError(name="rmse")])
 

@@ -236,7 +236,7 @@ def run_protocol_a_streaming(config: Any, run: Any, *, verbose: int = 0) -> Case
         "statistics": "id maps and the rating mean from ONE streaming pass over the training rows only",
         "stream": {"chunk_rows": config.chunk_rows, "shuffle_buffer": config.shuffle_buffer,
                    "batch_size": config.mf_batch_size},
-        "mf_optimizer": {"name": settings.optimizer, "learning_rate": settings.learning_rate},
+        "mf_optimizer": {"name": settings.optimizer, "learning_rate": settings.learning_rate, "l2": settings.l2},
         "per_seed": [metrics[name] for name in models], "skipped_on_parquet_path": SKIPPED,
         "timings": {**timings, "total_s": round(time.perf_counter() - started, 2)}})
 

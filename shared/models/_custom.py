@@ -1,4 +1,4 @@
-"""Custom Keras layers of the project, registered as serializable on first use of Keras.
+"""Custom Keras layers (and the one optimizer) of the project, registered as serializable on first use of Keras.
 
 ``SparseEmbedding``: an ``Embedding`` whose lookup reads only the rows of the batch. Keras 3's
 ``Embedding`` reads the whole table; once a table has had a sparse (SGD) update, TensorFlow copies
@@ -39,10 +39,11 @@ def register_custom_objects(k: Any) -> dict[str, Any]:
             return {**super().get_config(), "row_l2": self.row_l2}
 
     _REGISTERED["SparseEmbedding"] = SparseEmbedding
-    from . import attention, pretrained_text
+    from . import attention, pretrained_text, row_sparse_adam
 
     _REGISTERED.update(attention.define_layers(k))  # TransformerBlock, PositionEmbedding, SequencePooling
     _REGISTERED.update(pretrained_text.define_layers(k))  # SqueezeText, TrimPadding, LinearWarmupDecay
+    _REGISTERED.update(row_sparse_adam.define_optimizers(k))  # RowSparseAdam
     return _REGISTERED
 
 

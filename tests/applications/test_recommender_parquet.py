@@ -123,7 +123,7 @@ def test_sparse_sgd_option_trains_mf_with_batch_row_lookups(ratings_dir, tmp_pat
     assert code == 0
     run = tmp_path / "recommender" / "s"
     [result] = read_results(run / "metrics.json")
-    assert result["extra"]["mf_optimizer"] == {"name": "sparse-sgd", "learning_rate": 5.0}
+    assert result["extra"]["mf_optimizer"] == {"name": "sparse-sgd", "learning_rate": 5.0, "l2": 1e-4}
     mf = {m["name"]: m for m in result["models"]}["mf_biased"]
     assert all(np.isfinite(v) and v > 0 for v in mf["metrics"].values())
     model = keras().models.load_model(run / "mf_biased_parquet.keras", compile=False)
