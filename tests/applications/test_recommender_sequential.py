@@ -88,6 +88,18 @@ def test_max_len_below_one_names_the_option(capsys):
     with pytest.raises(SystemExit):
         parse_args(["--max-len", "0"])
     assert "--max-len must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_args(["--sasrec-max-len", "0"])
+    assert "--sasrec-max-len must be >= 1" in capsys.readouterr().err
+
+
+def test_each_sequential_model_reads_its_own_history_length():
+    from applications.recommender.main import parse_args, seq_settings
+
+    config = parse_args(["--max-len", "30", "--sasrec-max-len", "120"])
+    assert seq_settings(config, "gru4rec").max_len == 30
+    assert seq_settings(config, "sasrec").max_len == 120
+    assert seq_settings(parse_args([]), "sasrec").max_len == 200
 
 
 def test_ranking_one_user_by_hand_excludes_seen_and_unknown_items():
