@@ -56,7 +56,18 @@ class TuneOptions:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class RunOptions(CommonOptions, TuneOptions):
+class MapOptions:
+    """``--learned-maps``: how each application maps its model's representation (shared.maps.learned)."""
+
+    learned_maps: str = option("umap", choices=["umap", "pca", "off"], group="maps",
+                               help="maps of the model's learned representation beside maps of the raw inputs: umap "
+                                    "(UMAP and PCA of both; default), pca (PCA only: no numba compilation, for tiny "
+                                    "runs and tests) or off")
+    map_points: int = option(2000, group="maps", help="points in each learned map (a fixed random sample beyond)")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunOptions(CommonOptions, TuneOptions, MapOptions):
     """The options every application's config shares (``run`` and hyperparameter search). Application
     configs subclass it (frozen dataclasses); a subclass re-declares one with a plain default to change
     it for that application (``trials: int = 20``)."""

@@ -146,7 +146,6 @@ class SentimentConfig(RunOptions, StreamOptions):  # StreamOptions: --source par
                                                          "training (for --predict/--explain)")
     n_explain: int = option(2, group=USE,
                             help="test reviews explained in the figures: this many correct and this many wrong")
-    map_points: int = 2000
 
     def pipeline(self) -> textlib.TextPipeline:
         return textlib.TextPipeline(tokenizer=self.tokenizer, lowercase=self.lowercase, negation=self.negation,
