@@ -27,3 +27,17 @@ def layer_output(model: Any, x: Any, *, layer: str, batch_size: int = 1024) -> n
                          f"{[each.name for each in model.layers]}") from None
     probe = keras().Model(model.inputs, target.output)
     return np.asarray(probe.predict(x, batch_size=batch_size, verbose=0))
+
+
+def head_input(model: Any, x: Any, *, head: str = "output", batch_size: int = 1024) -> np.ndarray:
+    """What ``model`` feeds its head layer ``head`` for the inputs ``x``: the last learned representation
+    (every family's builder names its prediction layer ``output``), (n, width)."""
+    from shared.models._keras import keras
+
+    try:
+        target = model.get_layer(head)
+    except ValueError:
+        raise ValueError(f"model {model.name!r} has no layer {head!r}; its layers are "
+                         f"{[each.name for each in model.layers]}") from None
+    probe = keras().Model(model.inputs, target.input)
+    return np.asarray(probe.predict(x, batch_size=batch_size, verbose=0))

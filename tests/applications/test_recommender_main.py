@@ -10,7 +10,7 @@ import pytest
 
 from applications.recommender import main as app
 
-TINY = ["--dataset", "movielens", "--max-users", "12", "--seeds", "1", "--mf-epochs", "2", "--tt-epochs", "2",
+TINY = ["--learned-maps", "pca", "--dataset", "movielens", "--max-users", "12", "--seeds", "1", "--mf-epochs", "2", "--tt-epochs", "2",
         "--patience", "1", "--mf-factors", "8", "--tt-dim", "8", "--tt-batch-size", "256", "--ease-grid", "50", "500",
         "--knn-neighbours", "20", "--als-factors", "4", "--als-regularization", "0.1", "1", "--als-alpha", "1",
         "--als-iterations", "2", "--seq-models", "gru4rec", "--max-len", "6", "--seq-epochs", "2", "--seq-patience", "1", "--seq-all-windows",
