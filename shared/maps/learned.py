@@ -67,12 +67,17 @@ def _varying(x: Any, *, name: str) -> np.ndarray:
     return arr[:, keep]
 
 
-def _rows(x: Any, n: int, *, name: str) -> np.ndarray:
-    arr = np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x)
-    if arr.ndim == 0 or len(arr) != n:
-        raise UserError(f"{name} has {0 if arr.ndim == 0 else len(arr)} rows but the learned vectors have {n}; "
-                        "pass one row per point, in the same order")
-    return arr
+def _rows(x: Any, n: int, points: np.ndarray, *, name: str) -> np.ndarray:
+    """Rows ``points`` of ``x`` (an array, a frame or a scipy sparse matrix: only those rows are densified)."""
+    if hasattr(x, "tocsr"):
+        rows = x.shape[0]
+    else:
+        x = np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x)
+        rows = 0 if x.ndim == 0 else len(x)
+    if rows != n:
+        raise UserError(f"{name} has {rows} rows but the learned vectors have {n}; pass one row per point, in the "
+                        "same order")
+    return x.tocsr()[points].toarray() if hasattr(x, "tocsr") else x[points]
 
 
 def compare_maps(learned: Any, raw: Any, labels: Any, *, seed: int = 0, max_points: int = MAX_POINTS,
@@ -110,7 +115,7 @@ def compare_maps(learned: Any, raw: Any, labels: Any, *, seed: int = 0, max_poin
                         "with more than one class")
     # constant columns are judged on the mapped points: a column can vary only outside the subsample
     spaces = {"learned": _varying(np.asarray(learned)[points], name="learned"),
-              "raw": _varying(_rows(raw, n, name="raw")[points], name="raw")}
+              "raw": _varying(_rows(raw, n, points, name="raw"), name="raw")}
     rows, coords = [], {}
     for space, method in MAPS[methods]:
         x = spaces[space]
