@@ -18,8 +18,10 @@ minutes late).
 2. Embedding and rendering time of all rows again with the saved encoder (``load_encoder``), as a
    user placing new rows would.
 3. The same ``--compare-points`` prepared rows mapped by PCA, UMAP (umap-learn), t-SNE (openTSNE)
-   and the trained encoder, quality measured the same way; the UMAP and t-SNE times at 336,776
-   rows are extrapolated linearly from there (labelled as such), not measured.
+   and the trained encoder, quality measured the same way (each library warmed up on 500 rows
+   first, so umap-learn's numba compilation is not in its time); the UMAP and t-SNE times at
+   336,776 rows are extrapolated linearly from there (labelled as such; both grow faster than
+   linearly, so it is a lower bound), not measured.
 
 Writes ``benchmarks/results/maps_flights.csv``, ``maps_flights.json`` and ``maps_flights.png``.
 """
@@ -74,6 +76,7 @@ def compare(x: np.ndarray, labels: np.ndarray, encoder, *, points: int, n_total:
     sub, sub_labels = x[rows], labels[rows]
     out = []
     for method in ("pca", "umap", "tsne"):
+        map_2d(sub[:500], method=method, seed=seed, quality=False)   # warm-up: numba compiles umap-learn here
         result = map_2d(sub, method=method, seed=seed, labels=sub_labels)
         q = result.quality
         out.append({"method": method, "rows": len(rows), **q,
