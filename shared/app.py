@@ -55,8 +55,27 @@ class TuneOptions:
     trials: int = option(10, help="number of tuning trials", group=TUNING_GROUP)
 
 
+def _map_points(text: str) -> int:
+    value = int(text) if str(text).strip().lstrip("-").isdigit() else -1
+    if value < 30:   # shared.maps.learned.MIN_POINTS: trustworthiness at k = 10 and a 5-NN test part need them
+        raise ValueError(f"--map-points must be an integer >= 30, got {text!r}")
+    return value
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class RunOptions(CommonOptions, TuneOptions):
+class MapOptions:
+    """``--learned-maps``: how each application maps its model's representation (shared.maps.learned)."""
+
+    learned_maps: str = option("umap", choices=["umap", "pca", "off"], group="maps",
+                               help="maps of the model's learned representation beside maps of the raw inputs: umap "
+                                    "(UMAP and PCA of both; default), pca (PCA only: no numba compilation, for tiny "
+                                    "runs and tests) or off")
+    map_points: int = option(2000, group="maps", convert=_map_points,
+                             help="points in each learned map, at least 30 (a fixed random sample beyond)")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunOptions(CommonOptions, TuneOptions, MapOptions):
     """The options every application's config shares (``run`` and hyperparameter search). Application
     configs subclass it (frozen dataclasses); a subclass re-declares one with a plain default to change
     it for that application (``trials: int = 20``)."""

@@ -90,5 +90,17 @@ def test_help_has_the_groups_flags_and_texts_once(capsys):
         assert text in out, text
     headings = [line for line in out.splitlines() if line.endswith(":") and not line.startswith(" ")]
     assert headings == ["options:", "data:", "protocol:", "model:", "run:",
-                        "hyperparameter search (training/validation data only):"]
+                        "hyperparameter search (training/validation data only):", "maps:"]
     assert "--hidden" not in out
+
+
+def test_every_application_takes_the_learned_map_options(capsys):
+    from applications.survival.main import parse_args
+
+    config = parse_args(["--learned-maps", "pca", "--map-points", "500"])
+    assert (config.learned_maps, config.map_points) == ("pca", 500)
+    assert parse_args([]).learned_maps == "umap" and parse_args([]).map_points == 2000
+    for bad in ("12", "many"):
+        with pytest.raises(SystemExit):
+            parse_args(["--map-points", bad])
+        assert "--map-points must be an integer >= 30" in capsys.readouterr().err

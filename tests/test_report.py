@@ -224,3 +224,30 @@ def test_a_failed_run_never_shows_up_as_a_result(runs_dir):
     page = (build_report([runs_dir]).parent / "recommender.html").read_text()
     assert "0.9000" in page and "0.1230" not in page
     assert "a newer run bad failed: UserError: interactions file is missing column(s) [&#x27;rating&#x27;]" in page
+
+
+def test_a_learned_map_gets_its_own_section_with_figure_quality_table_and_page(tmp_path):
+    from test_report_helpers import add_learned_map
+
+    run = make_run(tmp_path / "runs", "survival", "r1", figures=("km_by_risk_group",))
+    written = add_learned_map(run)
+    learned_row, raw_row = written["rows"]
+    build_report([tmp_path / "runs"], out_dir=tmp_path / "report")
+    page = (tmp_path / "report" / "survival.html").read_text(encoding="utf-8")
+    maps_part, figures_part = page.split('id="maps"')[1].split('id="figures"')
+    assert "Patients in the last hidden layer" in maps_part and "assets/survival/patients_map.png" in maps_part
+    assert "assets/survival/patients_map.html" in maps_part and "trustworthiness" in maps_part
+    assert f"{learned_row['trustworthiness']:.3f}" in maps_part and f"{raw_row['knn_accuracy']:.3f}" in maps_part
+    # shown once: the map's figure is not repeated among the other figures
+    assert "patients_map" not in figures_part.split('id="data"')[0] and "km_by_risk_group" in figures_part
+
+
+def test_a_broken_map_record_is_a_problem_not_a_crash(tmp_path):
+    run = make_run(tmp_path / "runs", "survival", "r1")
+    (run / "maps").mkdir()
+    (run / "maps" / "half.json").write_text('{"name": "half"')
+    (run / "maps" / "other.json").write_text('{"name": "other"}')
+    build_report([tmp_path / "runs"], out_dir=tmp_path / "report")
+    page = (tmp_path / "report" / "survival.html").read_text(encoding="utf-8")
+    assert "maps/half.json cannot be read" in page and "maps/other.json is not a learned-map record" in page
+    assert 'id="maps"' not in page

@@ -50,3 +50,19 @@ def make_run(root: Path, app: str, run_id: str, *, deep: float = 0.8, base: floa
     if mtime is not None:
         os.utime(run / "metrics.json", (mtime, mtime))
     return run
+
+
+def add_learned_map(run_path: Path, name: str = "patients_map") -> dict:
+    """A real learned map (PCA, no numba) of 3 separable classes written into an existing run folder."""
+    import numpy as np
+
+    from shared.artifacts import RunDir
+    from shared.maps.learned import learned_map
+
+    rng = np.random.default_rng(0)
+    y = np.arange(150) % 3
+    learned = rng.normal(size=(150, 6)) + 3.0 * y[:, None]
+    raw = rng.normal(size=(150, 8))
+    return learned_map(RunDir(Path(run_path)), name=name, learned=learned, raw=raw, labels=np.array(["a", "b", "c"])[y],
+                       title="Patients in the last hidden layer", label_name="outcome", methods="pca",
+                       hover_text=[f"patient {i}" for i in range(150)])

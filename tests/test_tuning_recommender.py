@@ -15,7 +15,7 @@ from applications.recommender.data import Interactions
 from applications.recommender.models import mf_settings
 from shared.tuning import TuningResult
 
-TINY = ["--dataset", "movielens", "--max-users", "30", "--protocol", "A", "--seeds", "1", "--mf-epochs", "2",
+TINY = ["--learned-maps", "pca", "--dataset", "movielens", "--max-users", "30", "--protocol", "A", "--seeds", "1", "--mf-epochs", "2",
         "--patience", "1", "--mf-factors", "8", "--log-level", "WARNING"]
 POINT = {"learning_rate": 4e-3, "batch_size": 256, "factors": 16, "l2": 3e-5}
 

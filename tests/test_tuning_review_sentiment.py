@@ -12,7 +12,7 @@ import pytest
 
 from applications.review_sentiment import main as app
 
-TINY = ["--max-rows", "160", "--epochs", "1", "--seeds", "1", "--cv-folds", "0", "--baseline-cv", "2",
+TINY = ["--learned-maps", "pca", "--max-rows", "160", "--epochs", "1", "--seeds", "1", "--cv-folds", "0", "--baseline-cv", "2",
         "--models", "cnn", "--kernel-sizes", "2,3", "--sequence-length", "24", "--max-tokens", "500",
         "--n-explain", "0", "--log-level", "WARNING"]
 

@@ -11,7 +11,7 @@ import pytest
 
 from applications.route_demand import main as app
 
-TINY = ["--top-routes", "3", "--origins", "2", "--epochs", "1", "--seeds", "1", "--window", "14", "--val-days", "21",
+TINY = ["--learned-maps", "pca", "--top-routes", "3", "--origins", "2", "--epochs", "1", "--seeds", "1", "--window", "14", "--val-days", "21",
         "--units", "8", "--batch-size", "256", "--models", "rnn", "--skip-autoets"]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from applications.stock_forecast import main as app
 
-TINY = ["--source", "sample", "--start", "2017-01-01", "--window", "8", "--units", "4", "--epochs", "1",
+TINY = ["--learned-maps", "pca", "--source", "sample", "--start", "2017-01-01", "--window", "8", "--units", "4", "--epochs", "1",
         "--seeds", "1", "--batch-size", "128", "--models", "cnn1d", "--log-level", "WARNING"]
 
 

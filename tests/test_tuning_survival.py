@@ -12,7 +12,7 @@ import pytest
 from applications.survival import main as app
 from applications.survival.protocol import folds
 
-TINY = ["--dataset", "whas500", "--max-rows", "200", "--folds", "2", "--seeds", "1", "--epochs", "2",
+TINY = ["--learned-maps", "pca", "--dataset", "whas500", "--max-rows", "200", "--folds", "2", "--seeds", "1", "--epochs", "2",
         "--patience", "1", "--rsf-trees", "0", "--importance-repeats", "1", "--hidden-units", "8"]
 
 

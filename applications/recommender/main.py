@@ -461,7 +461,9 @@ def _tag(ds: Interactions) -> str:
 
 
 def _item_maps(run: RunDir, ds: Interactions, items: Any, vectors: np.ndarray, popularity: np.ndarray, *,
-               name: str, title: str, config: RecommenderConfig) -> None:
+               name: str, title: str, config: RecommenderConfig, matrix: Any = None) -> None:
+    """The item map of ``vectors``; with the training ``matrix`` (users x these items) also the measured
+    learned map: the embeddings beside maps of the items' raw user columns, coloured by group."""
     from . import plots
 
     ids = items.ids
@@ -475,6 +477,19 @@ def _item_maps(run: RunDir, ds: Interactions, items: Any, vectors: np.ndarray, p
                        max_points=2000 if config.map_method == "pca" else 1500)
     except ValueError as err:  # e.g. too few items in a tiny slice: the run is still valid
         log.warning("item map %s skipped: %s", name, err)
+    if matrix is None:
+        return
+    from shared.maps.learned import learned_map
+
+    keep = np.flatnonzero(popularity >= 5)   # as the item map: rarer items' vectors have barely trained
+    learned_map(run, name=f"learned_{name}", learned=vectors[keep],
+                raw=np.asarray(matrix[:, keep].T.todense() if hasattr(matrix, "todense") else matrix[:, keep].T,
+                               dtype=np.float32),
+                labels=np.asarray(groups, dtype=object)[keep], title=title,
+                label_name={"movielens": "main genre", "retail": "popularity decile band"}.get(_tag(ds), "group"),
+                learned_name="item embeddings", raw_name="items' user columns (training interactions)",
+                seed=config.seed, max_points=config.map_points, methods=config.learned_maps,
+                hover_text=[f"{labels[r]} · {int(popularity[r])} users" for r in keep], required=False)
 
 
 # --------------------------------------------------------------------------------------------- protocol B
@@ -643,13 +658,14 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     item_vectors = model.item_embeddings()
     known = m_items.transform(train["item"])
     pop_model = np.bincount(known[known >= 0], minlength=len(m_items)).astype(float)
+    m_x = x if config.refit else fx
     _item_maps(run, ds, m_items, item_vectors, pop_model, name=f"item_map_two_tower_{tag}",
-               title=f"Two-tower item embeddings ({ds.name})", config=config)
+               title=f"Two-tower item embeddings ({ds.name})", config=config,
+               matrix=None if sequential else m_x)
     plots.coverage_and_popularity(run, pd.DataFrame(stats), name=f"coverage_popularity_{tag}",
                                   title=f"Top-10 lists, {ds.name}")
     plots.popularity_curve(run, lists, popularity, name=f"recommended_popularity_{tag}",
                            title=f"Where recommendations come from ({ds.name})")
-    m_x = x if config.refit else fx
     serving = Recommender(m_users, m_items, model.user_embeddings(), item_vectors, m_x, ds.items)
     if sequential:
         serving = _sequential_outputs(run, ds, config, sequential, train, users, tag)
@@ -719,7 +735,7 @@ def _sequential_outputs(run: RunDir, ds: Interactions, config: RecommenderConfig
                              n_items=len(m_items))
     item_vectors = seq.model.item_embeddings()
     _item_maps(run, ds, m_items, item_vectors, np.asarray(m_x.sum(axis=0)).ravel(), name=f"item_map_{arch}_{tag}",
-               title=f"{arch} item embeddings ({ds.name})", config=config)
+               title=f"{arch} item embeddings ({ds.name})", config=config, matrix=m_x)
     log.info("--recommend/--similar use %s (best validation NDCG@10 of the sequential models)", arch)
     return Recommender(users, m_items, seq.user_states, item_vectors, m_x, ds.items, item_bias=seq.model.item_bias())
 

@@ -146,7 +146,6 @@ class SentimentConfig(RunOptions, StreamOptions):  # StreamOptions: --source par
                                                          "training (for --predict/--explain)")
     n_explain: int = option(2, group=USE,
                             help="test reviews explained in the figures: this many correct and this many wrong")
-    map_points: int = 2000
 
     def pipeline(self) -> textlib.TextPipeline:
         return textlib.TextPipeline(tokenizer=self.tokenizer, lowercase=self.lowercase, negation=self.negation,
@@ -327,7 +326,8 @@ def run_case_study(config: SentimentConfig, *, verbose: int = 0) -> CaseStudyRun
                         model_name=best_single, params=config.deep, raw_input=raw_input)
     predictor = deep.Predictor(model=outcome.kept[best_single].model, pipeline=pipeline, classes=classes,
                                model_name=best_single, raw_input=raw_input)
-    _figures(config, run, outcome, predictor, processed[test], raw[test], y[test], accuracy, acc_std, roc_scores)
+    _figures(config, run, outcome, predictor, processed[test], raw[test], y[test], accuracy, acc_std, roc_scores,
+             train_texts=raw[train])
 
     results = [result]
     if config.cv_folds:
@@ -518,7 +518,7 @@ def _run_baselines(config: SentimentConfig, result: Any, raw: np.ndarray, y: np.
 
 def _figures(config: SentimentConfig, run: Any, outcome: DeepOutcome, predictor: Any, x_test: np.ndarray,
              raw_test: np.ndarray, y_test: np.ndarray, accuracy: dict[str, float], acc_std: dict[str, float],
-             roc_scores: dict[str, Any]) -> None:
+             roc_scores: dict[str, Any], *, train_texts: np.ndarray) -> None:
     """ROC curves, confusion matrix, learning curves, comparison bars, representation map, explanations."""
     from shared.artifacts import write_json, write_text
 
@@ -543,7 +543,8 @@ def _figures(config: SentimentConfig, run: Any, outcome: DeepOutcome, predictor:
     vectors = deep.sentence_vectors(outcome.kept[mapped].model, list(map_inputs))
     plots.representation_map(run, vectors, list(names[y_test]), list(raw_test),
                              list(names[deep.predicted_class(outcome.test_proba[mapped])]),
-                             model_name=mapped, seed=config.seed, max_points=config.map_points)
+                             train_texts=list(train_texts), model_name=mapped, seed=config.seed,
+                             max_points=config.map_points, methods=config.learned_maps)
     from shared.models import token_embeddings
 
     # learned word vectors (TensorBoard's projector): of the best single model that has its own vocabulary

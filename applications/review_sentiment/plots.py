@@ -51,27 +51,31 @@ def comparison_figure(run: RunDir, accuracy: Mapping[str, float], errors: Mappin
 
 
 def representation_map(run: RunDir, vectors: np.ndarray, labels: Sequence[str], snippets: Sequence[str],
-                       predicted: Sequence[str], *, model_name: str, seed: int, max_points: int) -> None:
-    """2-D PCA map of the ``sentence_repr`` vectors of test texts, PNG plus interactive HTML.
+                       predicted: Sequence[str], *, train_texts: Sequence[str], model_name: str, seed: int,
+                       max_points: int, methods: str) -> None:
+    """The measured learned map of the test texts' sentence vectors, coloured by true label and by
+    error, beside maps of their TF-IDF bag of words (fitted on the training texts only).
 
     The vectors of every test text also go to TensorBoard's projector (``logs/projector/sentence_map``).
     """
-    from shared.viz import embedding_map_html, plot_embedding_map, project_2d
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from shared.maps.learned import learned_map
 
     if len(vectors) < 3:
         log.info("too few test texts for a representation map; skipped")
         return
     run.export_embeddings("sentence_map", vectors, {"snippet": [_short(s) for s in snippets],
                                                     "true": list(labels), "predicted": list(predicted)})
-    title = f"{model_name}: sentence representations of test reviews, coloured by true label"
-    run.save_figure(plot_embedding_map(vectors, labels=np.asarray(labels, dtype=object), method="pca", seed=seed,
-                                       max_points=max_points, title=title, label_name="true label"),
-                    "sentence_map")
-    coords, kept = project_2d(vectors, method="pca", seed=seed, max_points=max_points)
-    hover = [f"{_short(snippets[i])}\ntrue: {labels[i]} · predicted: {predicted[i]}" for i in kept]
-    embedding_map_html(coords, labels=np.asarray(labels, dtype=object)[kept], hover_text=hover, title=title,
-                       path=run.figures / "sentence_map.html", label_name="true label",
-                       axis_titles=("PC 1", "PC 2"))
+    # the raw view of a text: its TF-IDF over the 2,000 most frequent training words
+    words = TfidfVectorizer(max_features=2000, sublinear_tf=True).fit(list(train_texts))
+    correct = np.where(np.asarray(labels, dtype=object) == np.asarray(predicted, dtype=object), "right", "wrong")
+    learned_map(run, name="sentence_map", learned=vectors, raw=words.transform(list(snippets)),
+                labels=np.asarray(labels, dtype=object), title=f"{model_name}: test reviews",
+                label_name="true label", learned_name=f"{model_name} sentence vectors", raw_name="TF-IDF words",
+                seed=seed, max_points=max_points, methods=methods,
+                hover_text=[f"{_short(s)}\ntrue: {t} · predicted: {p}" for s, t, p in zip(snippets, labels, predicted)],
+                extra_labels={f"{model_name} right or wrong": correct}, required=False)
 
 
 def explanation_figure(run: RunDir, explanations: Sequence[Any], name: str, *, title: str) -> None:

@@ -335,6 +335,8 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
                 cal = calibrate(forecaster, values, end=first, val_days=config.val_days, covariates=panel.covariates)
                 if save:
                     run.save_model(forecaster.model, f"model_{spec.family}")
+                    if spec.family == config.models[0]:
+                        _route_map(run, config, panel, forecaster.model, end=first)
                 return {"q": q, "cal": cal, "predict_s": predict_s, "point_index": forecaster.point_index,
                         "level": forecaster.scaler.level, "history": forecaster.history,
                         "seconds_per_epoch": forecaster.seconds_per_epoch, "train_samples": forecaster.train_samples}
@@ -592,6 +594,26 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
                                                                             f"(seed {config.seed})"),
                         f"learning_curves_{family}")
     return finish_run(APP, run, [result], started=started, results_file=config.results_file)
+
+
+def _route_map(run: Any, config: RouteDemandConfig, panel: Any, model: Any, *, end: int) -> None:
+    """The learned route embedding, coloured by hub (the origin of ``origin-dest`` names) or, for
+    other series names, by training demand level, beside maps of the routes' training-span daily counts."""
+    from shared.maps.learned import learned_map
+
+    vectors = np.asarray(model.get_layer("route_embedding").get_weights()[0])
+    train_mean = panel.values[:, :end].mean(axis=1)
+    level = pd.qcut(pd.Series(train_mean).rank(method="first"), 3, labels=["low", "middle", "high"]).astype(str)
+    origins = [name.split("-", 1)[0] if "-" in name else "" for name in panel.series]
+    by_hub = all(origins) and len(set(origins)) > 1
+    hover = [f"{name}: {m:.1f} a day before the test span" for name, m in zip(panel.series, train_mean)]
+    learned_map(run, name="route_map", learned=vectors, raw=panel.values[:, :end],
+                labels=np.asarray(origins if by_hub else level.to_numpy(), dtype=object),
+                title=f"{len(vectors)} routes in the {config.models[0]} model's route embedding",
+                label_name="hub (origin)" if by_hub else "training demand level",
+                learned_name="route embedding", raw_name="training-span daily counts", seed=config.seed,
+                max_points=config.map_points, methods=config.learned_maps, hover_text=hover,
+                extra_labels={"training demand level": level.to_numpy()} if by_hub else None, required=False)
 
 
 def describe(outcome: CaseStudyRun) -> str:

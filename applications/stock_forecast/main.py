@@ -429,6 +429,9 @@ def _price_study(config: StockConfig, frame: pd.DataFrame, dataset_name: str, fi
                 deep[kind]["calibrated"] = cal_prices
                 deep[kind]["cqr_shifts"] = calibrated.shifts
                 run.save_figure(plots.learning_curve_figure(history, model=kind, seed=s), f"learning_curves_{kind}")
+                if kind == _mapped_kind(config.models):
+                    _market_day_map(run, config, model, kind, data.x_test, actual, previous,
+                                    dates[origins].dt.strftime("%Y-%m-%d").to_numpy())
         mean, std = mean_and_std(per_seed)
         deep[kind].update(per_seed=per_seed, val_loss=float(np.mean(val_losses)), best_epochs=epochs_used,
                           mean=mean, std=std)
@@ -565,6 +568,28 @@ def _price_study(config: StockConfig, frame: pd.DataFrame, dataset_name: str, fi
                                          "days": future.round(4).to_dict(orient="records")}
     write_json(run.path / "verdicts.json", {"verdicts": verdicts, "disclaimer": DISCLAIMER})
     return result
+
+
+def _mapped_kind(models: Sequence[str]) -> str:
+    """The model whose state the market-day map shows: the first recurrent one, else the first."""
+    return next((m for m in models if m in ("lstm", "gru")), models[0])
+
+
+def _market_day_map(run: Any, config: StockConfig, model: Any, kind: str, x_test: np.ndarray, actual: np.ndarray,
+                    previous: np.ndarray, dates: np.ndarray) -> None:
+    """Test days in what the network feeds its output layer (the recurrent state; the CNN's pooled
+    features), coloured by the next day's move, beside maps of the scaled input windows."""
+    from shared.maps.layers import head_input
+    from shared.maps.learned import learned_map
+
+    state = head_input(model, x_test)
+    change = np.asarray(actual, dtype=float) / np.asarray(previous, dtype=float) - 1.0
+    move = np.where(change > 0, "up", "down or flat")
+    hover = [f"{d}: next close {100 * c:+.2f} %" for d, c in zip(dates, change)]
+    learned_map(run, name="market_day_map", learned=state, raw=np.asarray(x_test).reshape(len(x_test), -1),
+                labels=move, title=f"Test days in the {kind}'s last hidden state", label_name="next-day close",
+                learned_name=f"{kind} state", raw_name="scaled input windows", seed=config.seed,
+                max_points=config.map_points, methods=config.learned_maps, hover_text=hover, required=False)
 
 
 def _forecast_next(config: StockConfig, frame: pd.DataFrame, kind: str, best_epochs: list[int],

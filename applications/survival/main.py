@@ -316,6 +316,7 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
     tuned_scores: list[list[dict]] = [[] for _ in seeds]
     tuning_folds: list[dict[str, Any]] = []
     trial_frames = []
+    fold1_nets: dict[str, Any] = {}                   # seed 0's networks of fold 1, for the learned map
 
     for fold, train, test, ctx in iter_folds(data.time, data.event, horizon=horizon):
         if fold >= config.folds:
@@ -362,6 +363,7 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
                     surv_h.setdefault("deepsurv", []).append(surv[:, -1])
                 if s == 0 and fold == 0:
                     histories["deepsurv"] = ds.history
+                    fold1_nets["deepsurv"] = ds.model
                     drops, errs, base_c = permutation_importance(
                         data.covariates.iloc[test].reset_index(drop=True), ctx.test_time, ctx.test_event,
                         transform=pre.transform, predict=ds.risk, columns=list(data.numeric + data.categorical),
@@ -387,6 +389,7 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
                     cal_probs.setdefault("horizon MLP", []).append(p_h[known])
                 if s == 0 and fold == 0:
                     histories["horizon_mlp"] = hz.history
+                    fold1_nets["horizon_mlp"] = hz.model
             for name in discrete:
                 started = time.perf_counter()
                 net = train_discrete(x_tr, t_tr, e_tr, name=name, time_bins=config.time_bins, settings=settings,
@@ -401,6 +404,7 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
                     surv_h.setdefault(name, []).append(surv[:, len(ctx.grid)])
                 if s == 0 and fold == 0:
                     histories[name] = net.history
+                    fold1_nets[name] = net.model
         for name, per_seed in curves.items():  # seed ensemble: the mean of S(t | x) over the seeds (one grid per fold)
             if name in ensemble_scores:
                 surv = np.mean([c[0] for c in per_seed], axis=0)
@@ -429,6 +433,8 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
                                  "completed_trials": int((search.trials["status"] == "COMPLETED").sum()),
                                  "inner_sizes": sizes, "hidden_units": list(tuned.hidden_units)})
             trial_frames.append(search.trials.assign(dataset=data.name, fold=fold + 1))
+        if fold == 0 and fold1_nets:
+            _patient_map(run, data.name, config, fold1_nets, x_te, ctx, horizon)
         log.info("%s fold %d/%d: Cox C = %.4f; %s", data.name, fold + 1, config.folds,
                  base_scores["cox_ph"][-1]["harrell_c"],
                  ", ".join(f"{m} C = {deep_scores[m][0][-1]['harrell_c']:.4f}" for m in models))
@@ -510,6 +516,25 @@ def evaluate_dataset(data: SurvivalData, config: SurvivalConfig, run: Any, *, ve
         run.save_figure(plots.learning_curves(history, title=f"{data.name}: {name} learning curves (fold 1)"),
                         f"{data.name}_learning_curves_{name}")
     return result
+
+
+def _patient_map(run: Any, dataset: str, config: SurvivalConfig, nets: dict[str, Any], x_test: np.ndarray,
+                 ctx: Any, horizon: float) -> None:
+    """Fold 1's test patients in the last hidden layer of the best-placed deep model (logistic hazard
+    first), coloured by what was observed by the horizon, beside maps of the prepared covariates."""
+    from shared.maps.layers import head_input
+    from shared.maps.learned import learned_map
+
+    name = next(m for m in ("logistic_hazard", "deephit", "deepsurv", "horizon_mlp") if m in nets)
+    hidden = head_input(nets[name], x_test)
+    outcome = np.where(~ctx.test_known, "censored before H", np.where(ctx.test_label == 1, "event by H",
+                                                                      "event-free at H"))
+    hover = [f"time {t:g} d · {'event' if e else 'censored'}" for t, e in zip(ctx.test_time, ctx.test_event)]
+    learned_map(run, name=f"{dataset}_patient_map", learned=hidden, raw=x_test, labels=outcome,
+                title=f"{dataset}: test patients of fold 1 in {name}'s last hidden layer",
+                label_name=f"observed by H = {horizon:g} d", learned_name=f"{name} last hidden layer",
+                raw_name="prepared covariates", seed=config.seed, max_points=config.map_points,
+                methods=config.learned_maps, hover_text=hover, required=False)
 
 
 def _discrete_prediction(surv: np.ndarray, own: np.ndarray, n_grid: int, grid: Any) -> Any:

@@ -235,18 +235,21 @@ def _run_page(page: _Page, pages: list[_Page], generated: str, description: str)
     if page.tuning_file:
         parts.append(_tuning_link(page))
 
+    mapped = _maps_section(page, parts)
+    figures = [(href, name) for href, name in page.figures if name not in mapped]
+    charts = [(href, name) for href, name in page.charts if name not in mapped]
     parts.append("<h2 id=\"figures\">Figures</h2>")
-    if page.figures:
+    if figures:
         figs = "".join(f"<figure><a href=\"{H.e(href)}\"><img src=\"{H.e(href)}\" alt=\"{H.e(_caption(name))}\" "
                        f"loading=\"eager\"></a><figcaption>{H.e(_caption(name))}</figcaption></figure>"
-                       for href, name in page.figures)
+                       for href, name in figures)
         parts.append(f"<div class=\"figures\">{figs}</div>")
     else:
         parts.append("<p class=\"muted\">No figures in this run.</p>")
-    if page.charts:
+    if charts:
         parts.append("<h2 id=\"interactive\">Interactive charts</h2><p class=\"muted\">Hover for details; each "
                      "chart is self-contained (its JavaScript is inlined) and also opens on its own page.</p>")
-        for href, name in page.charts:
+        for href, name in charts:
             parts.append(f"<h3>{H.e(_caption(name))} — <a href=\"{H.e(href)}\">open full page</a></h3>"
                          f"<iframe class=\"chart\" src=\"{H.e(href)}\" title=\"{H.e(_caption(name))}\"></iframe>")
 
@@ -272,6 +275,61 @@ def _run_page(page: _Page, pages: list[_Page], generated: str, description: str)
         parts.append(f"<p>TensorBoard: <code>tensorboard --logdir {H.e(run.path / 'logs')}</code></p>")
     return H.page(f"deepcases — {run.app}", "\n".join(p for p in parts if p), nav=_nav(pages, page),
                   generated=generated)
+
+
+_MAP_COLUMNS = (("map", "map"), ("of", "of"), ("n_points", "points"), ("n_features", "dimensions"),
+                ("trustworthiness", "trustworthiness"), ("continuity", "continuity"),
+                ("knn_accuracy", "5-NN accuracy"), ("fit_seconds", "fit s"))
+
+
+def _map_table(record: dict[str, Any]) -> Table:
+    """One row per map of a learned-map record; the best trustworthiness and 5-NN accuracy in bold."""
+    rows = [m for m in record["rows"] if isinstance(m, dict)]
+    cells = [[format_number(m.get(key), 3) if key not in ("map", "of") else str(m.get(key, ""))
+              for key, _ in _MAP_COLUMNS] for m in rows]
+    emphasis = set()
+    for c, (key, _) in enumerate(_MAP_COLUMNS):
+        if key in ("trustworthiness", "knn_accuracy"):
+            values = [m.get(key) for m in rows]
+            numbers = [v for v in values if isinstance(v, (int, float))]
+            emphasis |= {(r, c) for r, v in enumerate(values) if numbers and v == max(numbers)}
+    return Table([label for _, label in _MAP_COLUMNS], cells, emphasis)
+
+
+def _maps_section(page: _Page, parts: list[str]) -> set[str]:
+    """The run's learned maps (figure, quality table, interactive page); returns the file names shown."""
+    if not page.run.maps:
+        return set()
+    hrefs = dict((name, href) for href, name in page.figures + page.charts)
+    parts.append("<h2 id=\"maps\">Maps of what the model learned</h2><p class=\"muted\">Each map puts the same "
+                 "points on a plane twice: from the model's learned representation and from the raw inputs it was "
+                 "fed. Trustworthiness and continuity (k = 10) say how well a map keeps neighbours of the space it "
+                 "maps; 5-NN accuracy says how well the label separates on the map (fitted on 70 % of the points, "
+                 "scored on the rest).</p>")
+    shown = set()
+    for record in page.run.maps:
+        figure = Path(str(record["figure"])).name
+        chart = Path(str(record.get("page") or "")).name
+        parts.append(f"<h3>{H.e(record['title'])}</h3>")
+        n_total = record.get("n_total")
+        sample = f"{record.get('n_points', '?'):,} points" if isinstance(record.get("n_points"), int) else ""
+        if isinstance(n_total, int) and isinstance(record.get("n_points"), int) and n_total > record["n_points"]:
+            sample += f" (a fixed random sample of {n_total:,})"
+        parts.append(f"<p class=\"muted\">Coloured by {H.e(record.get('label', 'label'))}; {H.e(sample)}.</p>")
+        if figure in hrefs:
+            href = hrefs[figure]
+            parts.append(f"<figure class=\"map\"><a href=\"{H.e(href)}\"><img src=\"{H.e(href)}\" "
+                         f"alt=\"{H.e(record['title'])}\" loading=\"eager\"></a></figure>")
+            shown.add(figure)
+        else:
+            log.warning("%s: map %s has no figure %s in figures/", page.run.app, record["name"], figure)
+            parts.append(f"<p class=\"problems\">The figure {H.e(figure)} of this map is missing from the run's "
+                         "figures/ folder (the run stopped while writing it); rerun the case study.</p>")
+        parts.append(H.table(_map_table(record), kinds_column=None))
+        if chart and chart in hrefs:
+            parts.append(f"<p><a href=\"{H.e(hrefs[chart])}\">Interactive map (hover for each point)</a></p>")
+            shown.add(chart)
+    return shown
 
 
 def _tuning_blurb(info: Any) -> str:

@@ -58,6 +58,7 @@ class RunInfo:
     notes: list[str] = dataclasses.field(default_factory=list)
     has_logs: bool = False
     tuning: Any = None  # shared.report.tuning.TuningInfo when the run holds hyperparameter-search results
+    maps: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # maps/<name>.json (shared.maps.learned)
 
     def problem(self, message: str) -> None:
         self.problems.append(message)
@@ -192,6 +193,27 @@ def _check_results(run: RunInfo, payload: Any) -> None:
         run.results.append(item)
 
 
+_MAP_KEYS = ("name", "title", "rows", "figure")
+
+
+def _load_maps(run: RunInfo) -> list[dict[str, Any]]:
+    """The learned maps' records (``maps/*.json``), each with the quality rows of its maps."""
+    folder = run.path / "maps"
+    if not folder.is_dir():
+        return []
+    records = []
+    for file in sorted(folder.glob("*.json")):
+        record = _read_json(run, f"maps/{file.name}")
+        if record is None:
+            continue
+        if not isinstance(record, dict) or any(key not in record for key in _MAP_KEYS) \
+                or not isinstance(record["rows"], list):
+            run.problem(f"maps/{file.name} is not a learned-map record (needs {', '.join(_MAP_KEYS)}); skipped")
+            continue
+        records.append(record)
+    return records
+
+
 def load_run(path: str | Path, *, newer_unfinished: list[Path] | None = None) -> RunInfo:
     """Read one run directory; problems are collected, never raised."""
     path = Path(path)
@@ -224,6 +246,7 @@ def load_run(path: str | Path, *, newer_unfinished: list[Path] | None = None) ->
     except OSError:
         run.files = []
     run.has_logs = (path / "logs").is_dir()
+    run.maps = _load_maps(run)
     run.tuning = load_tuning(path, run.results, run.figures, run.problem)
     status = read_status(path)
     if status is not None and status["status"] != "done":

@@ -29,31 +29,20 @@ def project_2d(vectors: Any, *, method: str = "pca", seed: int = 0, max_points: 
 
     If n exceeds ``max_points`` a random subset (fixed by ``seed``) is projected; ``keep`` lists
     row indices that must be in it (e.g. points to annotate). ``kept_indices`` (sorted) maps the
-    rows of ``coords`` back to rows of ``vectors``. t-SNE's ``perplexity`` defaults to
-    ``min(30, (n - 1) / 3)``; inputs wider than 50 are reduced to 50 dimensions by PCA first;
-    up to 100 points use exact gradients, more use Barnes–Hut. t-SNE of 3,000 points takes tens
-    of seconds on a laptop; lower ``max_points`` for quick runs.
+    rows of ``coords`` back to rows of ``vectors``. The projection is :func:`shared.maps.map_2d`'s
+    (t-SNE: openTSNE; ``perplexity`` defaults to ``min(30, (n - 1) / 3 - 0.5)``), without its quality
+    record; columns constant over the projected points are left out. For a map with its quality
+    numbers beside maps of the raw inputs, use :func:`shared.maps.learned.learned_map`.
     """
+    from shared.maps import map_2d
+    from shared.maps.checks import as_points
+
     if method not in ("pca", "tsne"):
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
     _check_int("seed", seed, minimum=0)
     _check_int("max_points", max_points, minimum=3, optional=True)
-    if isinstance(vectors, pd.DataFrame):
-        vectors = vectors.to_numpy()
-    try:
-        X = np.asarray(vectors, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError("vectors must be a numeric 2-D array (n_points, n_dims)") from None
-    if X.ndim != 2:
-        raise ValueError(f"vectors must be 2-D (n_points, n_dims), got shape {X.shape}; "
-                         f"for a Keras Embedding layer pass layer.get_weights()[0]")
-    n, d = X.shape
-    if n < 3:
-        raise ValueError(f"vectors needs at least 3 points to draw a map, got {n}")
-    if d < 2:
-        raise ValueError(f"vectors needs at least 2 columns for a 2-D map, got {d}")
-    if not np.isfinite(X).all():
-        raise ValueError("vectors contains NaN or infinite values; the embedding may have diverged")
+    X = as_points(vectors, name="vectors", allow_constant=True)
+    n = len(X)
     kept = np.arange(n)
     forced = np.array([], dtype=int)
     if keep is not None:
@@ -69,27 +58,20 @@ def project_2d(vectors: Any, *, method: str = "pca", seed: int = 0, max_points: 
         kept = np.sort(np.concatenate([forced, rng.choice(others, max_points - forced.size, replace=False)]))
         X = X[kept]
         log.info("projecting a random %d of %d vectors (max_points=%d)", len(kept), n, max_points)
-    if np.ptp(X, axis=0).max() == 0:
+    varying = np.ptp(X, axis=0) > 0
+    if not varying.any():
         raise ValueError("all vectors are identical, so there is nothing to project; check the embedding was trained")
-    from sklearn.decomposition import PCA
-
-    if method == "pca":
-        coords = PCA(n_components=2, random_state=seed).fit_transform(X)
-    else:
-        from sklearn.manifold import TSNE
-
-        m = len(X)
-        if perplexity is None:
-            perplexity = min(30.0, max(1.0, (m - 1) / 3))
-        elif not isinstance(perplexity, (int, float)) or isinstance(perplexity, bool) or not 0 < perplexity < m:
-            raise ValueError(f"perplexity must be a number in (0, {m}) (below the number of points), "
-                             f"got {perplexity!r}")
-        if X.shape[1] > 50:
-            X = PCA(n_components=min(50, m), random_state=seed).fit_transform(X)
-        # exact gradients are faster and more accurate than Barnes-Hut for small maps
-        coords = TSNE(n_components=2, perplexity=float(perplexity), init="pca", learning_rate="auto",
-                      method="exact" if m <= 100 else "barnes_hut", random_state=seed).fit_transform(X)
-    return np.asarray(coords, dtype=float), kept
+    if varying.sum() < 2:
+        raise ValueError("the vectors vary in only one column, so a 2-D map of them is a line; plot that column "
+                         "as a histogram instead")
+    X = X[:, varying]
+    if method == "tsne" and perplexity is None:
+        perplexity = min(30.0, max(1.0, (len(X) - 1) / 3 - 0.5))
+    if perplexity is not None and (isinstance(perplexity, bool) or not isinstance(perplexity, (int, float))):
+        raise ValueError(f"perplexity must be a number, got {perplexity!r}")
+    result = map_2d(X, method=method, seed=seed, quality=False,
+                    **({"perplexity": float(perplexity)} if method == "tsne" else {}))
+    return np.asarray(result.coords, dtype=float), kept
 
 
 def _label_kind(labels: np.ndarray, kind: str | None) -> str:

@@ -10,7 +10,7 @@ import pytest
 
 from applications.recommender import main as app
 
-TINY = ["--dataset", "movielens", "--max-users", "12", "--seeds", "1", "--mf-epochs", "2", "--tt-epochs", "2",
+TINY = ["--learned-maps", "pca", "--dataset", "movielens", "--max-users", "12", "--seeds", "1", "--mf-epochs", "2", "--tt-epochs", "2",
         "--patience", "1", "--mf-factors", "8", "--tt-dim", "8", "--tt-batch-size", "256", "--ease-grid", "50", "500",
         "--knn-neighbours", "20", "--als-factors", "4", "--als-regularization", "0.1", "1", "--als-alpha", "1",
         "--als-iterations", "2", "--seq-models", "gru4rec", "--max-len", "6", "--seq-epochs", "2", "--seq-patience", "1", "--seq-all-windows",
@@ -139,3 +139,36 @@ def test_protocol_b_without_timestamps_names_the_fix(tmp_path, runs_dir, capsys)
     from applications.recommender.data import load_csv
 
     assert load_csv(path, time_col="none", require_time=False).frame["timestamp"].isna().all()
+
+
+def test_the_learned_item_map_is_skipped_when_few_items_have_trained_vectors(tiny_runs):
+    root, _ = tiny_runs
+    assert not (root / "recommender" / "a" / "maps").exists()   # 12 users: under 30 items with 5+ interactions
+
+
+def test_the_learned_item_map_shows_embeddings_by_genre_beside_the_user_columns(tmp_path):
+    import types
+
+    import pandas as pd
+    import scipy.sparse as sp
+
+    from applications.recommender.indexing import IdIndex
+    from shared.artifacts import RunDir
+
+    rng = np.random.default_rng(0)
+    genres = np.array(["Drama", "Comedy", "Action"])[np.arange(50) % 3]
+    items = IdIndex(np.arange(100, 150))
+    ds = types.SimpleNamespace(name="movielens-test", items=pd.DataFrame(
+        {"label": [f"film {i}" for i in range(100, 150)], "group": genres}, index=np.arange(100, 150)))
+    matrix = sp.csr_matrix(rng.random((40, 50)) < 0.3, dtype=np.float32)
+    popularity = np.asarray(matrix.sum(axis=0)).ravel()
+    popularity[:4] = 1                                                # rare items: left out as in the item map
+    vectors = rng.normal(size=(50, 6)) + 2.0 * (np.arange(50) % 3)[:, None]
+    run = RunDir.create("recommender", root=tmp_path, run_id="m")
+    app._item_maps(run, ds, items, vectors, popularity, name="item_map_sasrec_movielens", title="SASRec items",
+                   config=app.parse_args(["--learned-maps", "pca"]), matrix=matrix)
+    record = json.loads((run.path / "maps" / "learned_item_map_sasrec_movielens.json").read_text())
+    assert record["label"] == "main genre" and record["n_total"] == 46
+    assert [r["n_features"] for r in record["rows"]] == [6, 40]        # embedding width; one column per user
+    assert record["rows"][0]["knn_accuracy"] > record["rows"][1]["knn_accuracy"]  # genres separate in the vectors
+    assert "film 104" in (run.figures / "learned_item_map_sasrec_movielens.html").read_text(encoding="utf-8")

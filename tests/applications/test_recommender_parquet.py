@@ -33,7 +33,7 @@ def ratings_dir(tmp_path_factory):
     return frame, folder
 
 
-TINY = ["--source", "parquet", "--seeds", "1", "--mf-epochs", "2", "--mf-factors", "4", "--mf-batch-size", "128",
+TINY = ["--learned-maps", "pca", "--source", "parquet", "--seeds", "1", "--mf-epochs", "2", "--mf-factors", "4", "--mf-batch-size", "128",
         "--chunk-rows", "400", "--shuffle-buffer", "300", "--log-level", "WARNING"]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from applications.review_sentiment import main as app
 
-TINY = ["--max-rows", "160", "--epochs", "1", "--seeds", "1", "--cv-folds", "0", "--baseline-cv", "2",
+TINY = ["--learned-maps", "pca", "--max-rows", "160", "--epochs", "1", "--seeds", "1", "--cv-folds", "0", "--baseline-cv", "2",
         "--embedding-dim", "8", "--lstm-units", "4", "--filters", "4", "--kernel-sizes", "2,3",
         "--sequence-length", "24", "--max-tokens", "500", "--n-explain", "1", "--log-level", "WARNING"]
 BASELINES = {"majority", "vader", "tfidf_logreg", "nbsvm", "char_svm"}
@@ -182,3 +182,15 @@ def test_cv_fine_tunes_for_its_own_epochs(monkeypatch):
     assert config.deep.finetune_epochs == 2
     with pytest.raises(SystemExit):
         app.parse_args(["--cv-finetune-epochs", "0"])
+
+
+def test_the_sentence_map_is_measured_against_tf_idf_and_coloured_by_error(tiny_runs):
+    run = tiny_runs / "first"
+    record = json.loads((run / "maps" / "sentence_map.json").read_text())
+    learned, raw = record["rows"]
+    assert (learned["space"], raw["space"], raw["of"]) == ("learned", "raw", "TF-IDF words")
+    test_texts = json.loads((run / "metrics.json").read_text())["extra"]["split"]["test"]
+    assert record["n_total"] == test_texts and sum(record["classes"].values()) == record["n_points"]
+    assert 1 <= raw["n_features"] <= 2000 and 0.0 <= learned["trustworthiness"] <= 1.0
+    # the figure has a panel coloured by right / wrong beside the maps (its page shows the snippets)
+    assert "predicted:" in (run / "figures" / "sentence_map.html").read_text(encoding="utf-8")

@@ -35,7 +35,7 @@ def texts_dir(tmp_path_factory):
     return frame, folder
 
 
-TINY = ["--source", "parquet", "--models", "cnn", "--epochs", "2", "--max-tokens", "200", "--sequence-length", "12",
+TINY = ["--learned-maps", "pca", "--source", "parquet", "--models", "cnn", "--epochs", "2", "--max-tokens", "200", "--sequence-length", "12",
         "--embedding-dim", "8", "--filters", "4", "--kernel-sizes", "2", "--batch-size", "32", "--chunk-rows", "100",
         "--shuffle-buffer", "150", "--learning-rate", "0.01", "--log-level", "WARNING"]
 

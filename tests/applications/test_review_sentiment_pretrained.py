@@ -16,7 +16,7 @@ from applications.review_sentiment import main as app
 from applications.review_sentiment import models
 from shared.models import pretrained_text as pt
 
-TINY = ["--max-rows", "160", "--epochs", "1", "--seeds", "1", "--cv-folds", "0", "--baseline-cv", "2",
+TINY = ["--learned-maps", "pca", "--max-rows", "160", "--epochs", "1", "--seeds", "1", "--cv-folds", "0", "--baseline-cv", "2",
         "--embedding-dim", "8", "--sequence-length", "24", "--max-tokens", "500", "--n-explain", "1",
         "--max-seq-len", "24", "--log-level", "WARNING"]
 

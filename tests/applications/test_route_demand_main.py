@@ -11,7 +11,7 @@ import pytest
 
 from applications.route_demand import main as app
 
-TINY = ["--top-routes", "3", "--origins", "2", "--epochs", "1", "--seeds", "1", "--window", "14", "--val-days", "21",
+TINY = ["--learned-maps", "pca", "--top-routes", "3", "--origins", "2", "--epochs", "1", "--seeds", "1", "--window", "14", "--val-days", "21",
         "--units", "8", "--batch-size", "256"]
 BASELINES = ["naive", "weekday_mean_4", "seasonal_naive", "ets_statsmodels", "autoets_statsforecast"]
 
@@ -153,3 +153,25 @@ def test_forecast_figure_windows_do_not_overlap_and_end_with_the_last_origin():
     keep = non_overlapping(origins, 14)
     assert keep[-1] == len(origins) - 1 and keep == [1, 3, 5, 7, 9, 11]
     assert all(origins[b] - origins[a] >= 14 for a, b in zip(keep, keep[1:]))
+
+
+def test_the_route_map_colours_the_embedding_by_hub_and_skips_too_few_routes(tmp_path, tiny_run):
+    import types
+
+    from shared.artifacts import RunDir
+    from shared.models._keras import keras
+
+    _, path = tiny_run
+    assert not (path / "maps").exists()           # 3 routes are too few for a measured map: skipped, not failed
+    k = keras()
+    route = k.Input((), dtype="int32")
+    model = k.Model(route, k.layers.Embedding(40, 4, name="route_embedding")(route))
+    rng = np.random.default_rng(0)
+    names = tuple(f"{hub}-D{i:02d}" for i, hub in enumerate(["EWR", "JFK", "LGA", "JFK"] * 10))
+    panel = types.SimpleNamespace(series=names, values=rng.poisson(5.0, size=(40, 120)).astype(float))
+    run = RunDir.create("route_demand", root=tmp_path, run_id="m")
+    app._route_map(run, app.parse_args(["--learned-maps", "pca"]), panel, model, end=100)
+    record = json.loads((run.path / "maps" / "route_map.json").read_text())
+    assert record["classes"] == {"EWR": 10, "JFK": 20, "LGA": 10} and record["label"] == "hub (origin)"
+    assert [r["n_features"] for r in record["rows"]] == [4, 100]      # embedding width; 100 training days
+    assert "EWR-D00" in (run.figures / "route_map.html").read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ from applications.route_demand import main as app
 from applications.route_demand.data import FLIGHT_COLUMNS, load_flights, load_flights_parquet
 from shared.results import read_results
 
-TINY = ["--top-routes", "3", "--origins", "2", "--epochs", "1", "--seeds", "1", "--window", "14", "--val-days", "21",
+TINY = ["--learned-maps", "pca", "--top-routes", "3", "--origins", "2", "--epochs", "1", "--seeds", "1", "--window", "14", "--val-days", "21",
         "--units", "8", "--batch-size", "256", "--models", "cnn1d", "--skip-autoets", "--log-level", "WARNING"]
 
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-ARGS = ["--top-routes", "3", "--origins", "2", "--epochs", "5", "--patience", "5", "--seeds", "2", "--window", "14",
+ARGS = ["--learned-maps", "pca", "--top-routes", "3", "--origins", "2", "--epochs", "5", "--patience", "5", "--seeds", "2", "--window", "14",
         "--val-days", "21", "--units", "8", "--models", "rnn", "--skip-autoets", "--log-level", "WARNING"]
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from applications.stock_forecast import main as app
 
-TINY = ["--source", "sample", "--start", "2015-01-01", "--window", "8", "--units", "4", "--epochs", "1",
+TINY = ["--learned-maps", "pca", "--source", "sample", "--start", "2015-01-01", "--window", "8", "--units", "4", "--epochs", "1",
         "--seeds", "1", "--batch-size", "128", "--horizon", "2", "--features", "ret,volume,range",
         "--log-level", "WARNING"]
 BASELINES = {"persistence", "drift", "arima_111_drift", "median_drift", "always_up"}
@@ -172,3 +172,16 @@ def test_volatility_target_end_to_end(tmp_path):
     table = pd.read_csv(run / "volatility_forecasts.csv")
     assert len(table) == vol["extra"]["split"]["test_days"] and (table["gru"] > 0).all()
     assert (run / "figures" / "volatility_test_span.png").is_file() and (run / "model_vol_gru.keras").is_file()
+
+
+def test_the_market_day_map_shows_the_gru_state_beside_the_input_windows(tiny_run):
+    _, path = tiny_run
+    record = json.loads((path / "maps" / "market_day_map.json").read_text())
+    learned, raw = record["rows"]
+    assert (learned["space"], learned["method"], raw["space"]) == ("learned", "pca", "raw")
+    assert learned["n_features"] <= 4 and raw["n_features"] == 8 * 3       # 4 GRU units; 8-day windows x 3 features
+    predictions = pd.read_csv(path / "predictions.csv")
+    assert record["n_total"] == len(predictions) and set(record["classes"]) == {"up", "down or flat"}
+    assert sum(record["classes"].values()) == record["n_points"]
+    assert (path / "figures" / "market_day_map.png").stat().st_size > 1000
+    assert "next close" in (path / "figures" / "market_day_map.html").read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ from applications.stock_forecast import main as app
 from applications.stock_forecast.data import load_csv, load_parquet, load_sample
 from shared.results import read_results
 
-TINY = ["--window", "8", "--units", "4", "--epochs", "1", "--seeds", "1", "--batch-size", "128",
+TINY = ["--learned-maps", "pca", "--window", "8", "--units", "4", "--epochs", "1", "--seeds", "1", "--batch-size", "128",
         "--models", "cnn1d", "--log-level", "WARNING"]
 
 

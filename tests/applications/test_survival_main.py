@@ -14,7 +14,7 @@ from applications.survival import main as app
 from applications.survival.data import load_dataset
 from applications.survival.protocol import folds
 
-TINY = ["--dataset", "whas500", "--max-rows", "200", "--folds", "2", "--seeds", "1", "--epochs", "2",
+TINY = ["--learned-maps", "pca", "--dataset", "whas500", "--max-rows", "200", "--folds", "2", "--seeds", "1", "--epochs", "2",
         "--patience", "1", "--rsf-trees", "3", "--importance-repeats", "1", "--hidden-units", "8"]
 NAME = "whas500-slice200"
 MODELS = {"deepsurv": "deep", "horizon_mlp": "deep", "logistic_hazard": "deep", "deephit": "deep",
@@ -177,3 +177,14 @@ def test_parse_args_checks_options():
     config = app.parse_args(["--dataset", "gbsg2", "whas500", "--days", "7", "--horizon-days", "100"])
     assert config.dataset == ("gbsg2", "whas500") and config.days == (7.0,) and config.horizon_days == 100
     assert app.parse_args(app.QUICK_ARGS).folds == 2 and app.parse_args(app.FULL_ARGS).folds == 5
+
+
+def test_the_patient_map_shows_the_logistic_hazard_hidden_layer_by_observed_outcome(tiny):
+    run = tiny["a"]
+    record = json.loads((run / "maps" / f"{NAME}_patient_map.json").read_text())
+    learned, raw = record["rows"]
+    assert "logistic_hazard" in record["learned"] and learned["n_features"] <= 8      # --hidden-units 8
+    assert raw["space"] == "raw" and raw["n_features"] >= 10           # WHAS500's prepared covariates
+    assert set(record["classes"]) <= {"event by H", "event-free at H", "censored before H"}
+    assert record["n_total"] == 40                     # fold 1's test part: a fifth of the 200 patients (5-fold protocol)
+    assert (run / "figures" / f"{NAME}_patient_map.png").stat().st_size > 1000

@@ -11,7 +11,7 @@ from applications.survival import main as app
 from applications.survival.data import load_gbsg2, load_parquet
 from shared.results import read_results
 
-TINY = ["--max-rows", "120", "--folds", "2", "--seeds", "1", "--epochs", "2", "--patience", "1", "--rsf-trees", "3",
+TINY = ["--learned-maps", "pca", "--max-rows", "120", "--folds", "2", "--seeds", "1", "--epochs", "2", "--patience", "1", "--rsf-trees", "3",
         "--importance-repeats", "1", "--hidden-units", "8", "--log-level", "WARNING"]
 
 

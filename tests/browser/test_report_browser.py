@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_report_helpers import make_run  # noqa: E402
+from test_report_helpers import add_learned_map, make_run  # noqa: E402
 
 from shared.report import build_report  # noqa: E402
 
@@ -83,6 +83,7 @@ def report(tmp_path_factory):
     run = make_run(root, "stock_forecast", "20250101-120000", deep=0.55, base=0.537, figures=(), chart=True)
     real_png(run / "figures" / "forecast_vs_actual.png")
     shutil.copyfile(run / "figures" / "forecast_vs_actual.png", run / "figures" / "residuals.png")
+    add_learned_map(run, "market_days_map")
     broken = make_run(root, "survival", "r1", figures=("km_by_risk_group",))
     (broken / "config.json").unlink()
     return build_report([root])
@@ -143,3 +144,12 @@ def test_the_rendered_headline_states_a_verdict_and_its_rule(report, profile):
     assert cell is not None, "no verdict cell in the rendered headline table"
     assert cell.groups() == ("deep", "deep ahead by 0.0130 (spread 0.0100)")
     assert "Verdict rule:" in dom and "tie within noise" in dom
+
+
+def test_the_learned_map_section_renders_its_figure_table_and_interactive_page(report, profile):
+    dom = dump_dom(report.parent / "stock_forecast.html", profile)
+    section = dom.split('id="maps"')[1].split('id="figures"')[0]
+    assert 'src="assets/stock_forecast/market_days_map.png"' in section
+    assert section.count("<tr") == 3 and "trustworthiness" in section     # header + learned PCA + raw PCA
+    chart = dump_dom(report.parent / "assets" / "stock_forecast" / "market_days_map.html", profile)
+    assert "js-plotly-plot" in chart and "patient 7" in chart              # plotly drew it, hover text inlined

@@ -323,8 +323,8 @@ def test_project_2d_tsne_separates_two_clusters(rng):
 
 @pytest.mark.parametrize("vectors, kwargs, error, match", [
     (np.ones(10), {}, ValueError, "must be 2-D"),
-    (np.ones((10, 1)), {}, ValueError, "at least 2 columns"),
-    (np.ones((2, 4)), {}, ValueError, "at least 3 points"),
+    (np.ones((10, 1)), {}, ValueError, "needs at least 2"),
+    (np.ones((2, 4)), {}, ValueError, "needs at least 3"),
     (np.ones((10, 4)), {}, ValueError, "all vectors are identical"),
     (np.full((10, 4), np.nan), {}, ValueError, "NaN or infinite"),
     (np.eye(5), {"method": "umap"}, ValueError, "method must be 'pca' or 'tsne'"),
