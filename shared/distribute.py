@@ -68,8 +68,8 @@ def _split_cpu(tf: Any, n: int) -> None:
 
 
 def distributed_fit(build_model: Callable[[], Any], dataset: Any, *, loss: Callable[[Any, Any], Any],
-                    strategy: Any, global_batch_size: int, epochs: int = 1, learning_rate: float = 1e-3
-                    ) -> tuple[Any, dict[str, list[float]]]:
+                    strategy: Any, global_batch_size: int, epochs: int = 1, learning_rate: float = 1e-3,
+                    steps_per_epoch: int | None = None) -> tuple[Any, dict[str, list[float]]]:
     """Synchronous data-parallel training with a custom loop that works under any strategy.
 
     Keras 3's ``model.fit`` does not support ``MultiWorkerMirroredStrategy`` (keras-team/keras
@@ -77,6 +77,9 @@ def distributed_fit(build_model: Callable[[], Any], dataset: Any, *, loss: Calla
     and Adam optimizer are created in the strategy scope, each replica computes gradients on its
     shard of every global batch, and the strategy all-reduces them. ``loss(y_true, y_pred)``
     returns per-example losses. ``dataset`` yields (x, y) batches of ``global_batch_size``.
+    ``steps_per_epoch`` fixes the steps of an epoch (the dataset is repeated): needed when every
+    worker reads its own shard (``shared.ray_train``), because a collective all-reduce hangs if one
+    worker runs out of batches before the others.
     Returns the trained model and {"loss": [mean loss per epoch]}.
     """
     import tensorflow as tf
@@ -85,11 +88,14 @@ def distributed_fit(build_model: Callable[[], Any], dataset: Any, *, loss: Calla
 
     if global_batch_size < 1 or epochs < 1:
         raise ValueError(f"global_batch_size and epochs must be >= 1, got {global_batch_size} and {epochs}")
+    if steps_per_epoch is not None and steps_per_epoch < 1:
+        raise ValueError(f"steps_per_epoch must be >= 1, got {steps_per_epoch}")
     with strategy.scope():
         model = build_model()
         optimizer = keras().optimizers.Adam(learning_rate)
         optimizer.build(model.trainable_variables)
-    batches = strategy.experimental_distribute_dataset(dataset)
+    batches = strategy.experimental_distribute_dataset(dataset if steps_per_epoch is None else dataset.repeat())
+    steps_of_epoch = (lambda: iter(batches)) if steps_per_epoch is None else _steps(iter(batches), steps_per_epoch)
 
     @tf.function
     def train_step(batch: Any) -> Any:
@@ -108,9 +114,16 @@ def distributed_fit(build_model: Callable[[], Any], dataset: Any, *, loss: Calla
     history: dict[str, list[float]] = {"loss": []}
     for epoch in range(epochs):
         total, steps = 0.0, 0
-        for batch in batches:
+        for batch in steps_of_epoch():
             total += float(train_step(batch))
             steps += 1
         history["loss"].append(total / max(steps, 1))
         log.info("epoch %d/%d loss %.4f", epoch + 1, epochs, history["loss"][-1])
     return model, history
+
+
+def _steps(batches: Any, n: int) -> Callable[[], Any]:
+    """Each call yields the next ``n`` batches of one endless iterator (an epoch of fixed length)."""
+    import itertools
+
+    return lambda: itertools.islice(batches, n)
