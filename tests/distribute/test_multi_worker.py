@@ -4,11 +4,12 @@ This is the multi-machine path of docs/distributed.md with both "machines" on 12
 """
 
 import json
-import os
-import socket
-import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from localhost_workers import run_workers  # noqa: E402
 
 WORKER = textwrap.dedent("""
     import json, numpy as np, tensorflow as tf
@@ -27,29 +28,11 @@ WORKER = textwrap.dedent("""
 """)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_workers_on_localhost_train_in_sync():
-    workers = [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]
-    procs = []
-    for index in range(2):
-        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        env = {**os.environ, "TF_CONFIG": json.dumps(tf_config), "CUDA_VISIBLE_DEVICES": ""}
-        procs.append(subprocess.Popen([sys.executable, "-c", WORKER], env=env, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True))
     outputs = []
-    try:
-        for proc in procs:
-            out, err = proc.communicate(timeout=300)
-            assert proc.returncode == 0, err[-2000:]
-            outputs.append(json.loads(out.strip().splitlines()[-1]))
-    finally:
-        for proc in procs:
-            proc.kill()
+    for code, out, err in run_workers(WORKER, 2):
+        assert code == 0, err[-2000:]
+        outputs.append(json.loads(out.strip().splitlines()[-1]))
     assert [o["replicas"] for o in outputs] == [2, 2]
     # synchronous training: both workers see the same all-reduced loss, and it goes down
     assert outputs[0]["loss"] == outputs[1]["loss"]
