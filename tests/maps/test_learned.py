@@ -109,16 +109,16 @@ def test_umap_rows_beside_pca_rows(points):
     assert result.rows[0]["knn_accuracy"] > result.rows[3]["knn_accuracy"]
 
 
-def test_layer_output_reads_the_last_hidden_layer_of_an_mlp():
-    from shared.maps.layers import last_layer, layer_output
+def test_head_input_is_the_last_hidden_layer_and_layer_output_any_layer():
+    from shared.maps.layers import head_input, layer_output
     from shared.models import build_mlp
 
     model = build_mlp(n_features=3, hidden_units=(5, 4), name="net")
-    assert last_layer(model, "hidden_act") == "hidden_act_1"
     x = np.random.default_rng(0).normal(size=(7, 3)).astype("float32")
     vectors = layer_output(model, x, layer="hidden_act_1")
     assert vectors.shape == (7, 4) and (vectors >= 0).all()       # after the ReLU
+    np.testing.assert_allclose(head_input(model, x), vectors)     # no dropout: the head reads the last ReLU
     with pytest.raises(ValueError, match="no layer 'nope'"):
         layer_output(model, x, layer="nope")
-    with pytest.raises(ValueError, match="no layer named lstm"):
-        last_layer(model, "lstm")
+    with pytest.raises(ValueError, match="no layer 'out'"):
+        head_input(model, x, head="out")
