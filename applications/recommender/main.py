@@ -185,8 +185,8 @@ class RecommenderConfig(RunOptions, StreamOptions):  # StreamOptions: --source p
 def _validate(c: RecommenderConfig, error: Callable[[str], NoReturn]) -> None:
     """The checks across options."""
     require_at_least(c, error, 1, "seeds", "mf_factors", "mf_batch_size", "mf_epochs", "tt_dim", "tt_batch_size",
-                     "tt_epochs", "k", "knn_neighbours", "max_len", "sasrec_max_len", "seq_dim", "gru_layers", "sasrec_blocks",
-                     "sasrec_heads", "seq_batch_size", "seq_epochs", "als_iterations")
+                     "tt_epochs", "k", "knn_neighbours", "max_len", "sasrec_max_len", "seq_dim", "gru_layers",
+                     "sasrec_blocks", "sasrec_heads", "seq_batch_size", "seq_epochs", "als_iterations")
     require_at_least(c, error, 0, "seq_patience")
     if any(v < 1 for v in c.als_factors) or any(v < 0 for v in c.als_regularization) or any(v <= 0 for v in c.als_alpha):
         error("--als-factors must be >= 1, --als-regularization >= 0 and --als-alpha > 0")
@@ -483,8 +483,7 @@ def _item_maps(run: RunDir, ds: Interactions, items: Any, vectors: np.ndarray, p
 
     keep = np.flatnonzero(popularity >= 5)   # as the item map: rarer items' vectors have barely trained
     learned_map(run, name=f"learned_{name}", learned=vectors[keep],
-                raw=np.asarray(matrix[:, keep].T.todense() if hasattr(matrix, "todense") else matrix[:, keep].T,
-                               dtype=np.float32),
+                raw=matrix[:, keep].T,            # sparse: only the mapped items' rows are densified
                 labels=np.asarray(groups, dtype=object)[keep], title=title,
                 label_name={"movielens": "main genre", "retail": "popularity decile band"}.get(_tag(ds), "group"),
                 learned_name="item embeddings", raw_name="items' user columns (training interactions)",
