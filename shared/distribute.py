@@ -76,7 +76,11 @@ def distributed_fit(build_model: Callable[[], Any], dataset: Any, *, loss: Calla
     #20585, tensorflow/tensorflow #72388), so multi-machine training uses this loop: the model
     and Adam optimizer are created in the strategy scope, each replica computes gradients on its
     shard of every global batch, and the strategy all-reduces them. ``loss(y_true, y_pred)``
-    returns per-example losses. ``dataset`` yields (x, y) batches of ``global_batch_size``.
+    returns per-example losses. ``dataset`` yields (x, y) batches of ``global_batch_size`` (split
+    across the replicas by ``tf.distribute``), or is a function ``dataset(input_context)`` that
+    returns this input pipeline's own batches of ``input_context.get_per_replica_batch_size(
+    global_batch_size)`` (``strategy.distribute_datasets_from_function``: each worker reads its own
+    data, as ``shared.ray_train`` does).
     ``steps_per_epoch`` fixes the steps of an epoch (the dataset is repeated): needed when every
     worker reads its own shard (``shared.ray_train``), because a collective all-reduce hangs if one
     worker runs out of batches before the others.
@@ -94,7 +98,14 @@ def distributed_fit(build_model: Callable[[], Any], dataset: Any, *, loss: Calla
         model = build_model()
         optimizer = keras().optimizers.Adam(learning_rate)
         optimizer.build(model.trainable_variables)
-    batches = strategy.experimental_distribute_dataset(dataset if steps_per_epoch is None else dataset.repeat())
+    if callable(dataset):
+        def per_worker(context: Any, make: Callable[[Any], Any] = dataset) -> Any:
+            made = make(context)
+            return made if steps_per_epoch is None else made.repeat()
+
+        batches = strategy.distribute_datasets_from_function(per_worker)
+    else:
+        batches = strategy.experimental_distribute_dataset(dataset if steps_per_epoch is None else dataset.repeat())
     steps_of_epoch = (lambda: iter(batches)) if steps_per_epoch is None else _steps(iter(batches), steps_per_epoch)
 
     @tf.function

@@ -85,10 +85,13 @@ def _worker_loop(config: dict[str, Any]) -> None:
     set_seed(config["seed"])                           # the same initial weights on every worker
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
-    per_worker = config["global_batch_size"] // world
-    dataset = config["make_dataset"](rank, world, per_worker).with_options(options)
+
+    def own_shard(context: Any) -> Any:   # this worker's rows, in batches of its share of the global batch
+        batch = context.get_per_replica_batch_size(config["global_batch_size"])
+        return config["make_dataset"](rank, world, batch).with_options(options)
+
     started = time.perf_counter()
-    model, history = distributed_fit(config["build_model"], dataset, loss=config["loss"], strategy=strategy,
+    model, history = distributed_fit(config["build_model"], own_shard, loss=config["loss"], strategy=strategy,
                                      global_batch_size=config["global_batch_size"], epochs=config["epochs"],
                                      learning_rate=config["learning_rate"],
                                      steps_per_epoch=config["steps_per_epoch"])

@@ -67,6 +67,18 @@ def test_two_ray_workers_train_in_sync_on_their_own_shards(ray_env):
     assert result.workers[0]["weights_sha256"] == result.workers[1]["weights_sha256"]
     loss = result.history["loss"]
     assert loss[0] > loss[1] > loss[2] and loss[2] < 0.8 * loss[0]
+    # the same training in one process: each global batch = worker 0's 32 rows next to worker 1's 32
+    import tensorflow as tf
+
+    from shared.distribute import distributed_fit, get_strategy
+    from shared.training import set_seed
+
+    pairs = tf.data.Dataset.zip((_shard_dataset(0, 2, 32), _shard_dataset(1, 2, 32)))
+    side_by_side = pairs.map(lambda a, b: (tf.concat([a[0], b[0]], 0), tf.concat([a[1], b[1]], 0)))
+    set_seed(0)
+    _, single = distributed_fit(_build, side_by_side, loss=_mse, strategy=get_strategy("none"), global_batch_size=64,
+                                epochs=3, learning_rate=1e-2, steps_per_epoch=6)
+    np.testing.assert_allclose(loss, single["loss"], rtol=1e-4)
     from shared.models._keras import keras
 
     model = keras().models.load_model(result.model_path, compile=False)
