@@ -32,6 +32,7 @@ from shared.app import CaseStudyRun, RunOptions, UserError, cli_main, finish_run
 from shared.artifacts import RunDir, fingerprint_frame, write_csv
 from shared.options import option, parse_config, require_at_least
 from shared.results import CaseStudyResult, mean_and_std
+from shared.resume import Resume
 from shared.streaming import StreamOptions, check_stream_arguments
 from shared.tuning import Choice, Float, tune
 
@@ -175,6 +176,10 @@ class RecommenderConfig(RunOptions, StreamOptions):  # StreamOptions: --source p
     seq_all_windows: bool = option(False, action="store_true", group=SEQUENTIAL,
                                    help="also train on the earlier --max-len windows of long histories (default: "
                                         "the latest window only)")
+    seq_ties: str = option("shuffled", choices=["shuffled", "protocol"], group=SEQUENTIAL,
+                           help="order in which the sequential models read interactions with equal timestamps: "
+                                "shuffled (seeded by --seed) or protocol (larger item id later; leaks the "
+                                "held-out item, which the tie rule makes the largest id of its group)")
     recommend: str | None = option(None, metavar="USER", group=OUTPUT,
                                    help="print top-k unseen items for this user id")
     similar: str | None = option(None, metavar="ITEM", group=OUTPUT, help="print the nearest items to this item id")
@@ -492,8 +497,8 @@ def _item_maps(run: RunDir, ds: Interactions, items: Any, vectors: np.ndarray, p
 
 
 # --------------------------------------------------------------------------------------------- protocol B
-def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, verbose: int = 0
-                   ) -> tuple[CaseStudyResult, Any]:
+def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, verbose: int = 0,
+                   resume: Any = None) -> tuple[CaseStudyResult, Any]:
     from shared.training import set_seed, standard_callbacks
 
     from . import plots
@@ -502,6 +507,7 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     from .indexing import IdIndex
     from .models import TwoTowerRanker, TwoTowerSettings, ranking_callback
     from .recommend import Recommender
+    from .sequences import same_timestamp_share
     from .splits import protocol_b_split, validation_split
 
     train, test = protocol_b_split(ds.frame, min_interactions=config.min_interactions)
@@ -609,7 +615,8 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
         for arch in config.seq_models:
             started = time.perf_counter()
             seq = run_sequential(seq_settings(config, arch), split, seeds=_seeds(config), refit=config.refit,
-                                 verbose=verbose)
+                                 verbose=verbose, tie_seed=config.seed, resume=resume,
+                                 key=f"{_tag(ds)}/B/{arch}")
             timings[f"{arch}_s"] = round(time.perf_counter() - started, 1)
             sequential[arch] = seq
             mean, std = mean_and_std([{**o.metrics, "coverage@10": list_statistics(o.top, popularity)["coverage"]}
@@ -628,6 +635,9 @@ def run_protocol_b(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
                  "not in the user's training set; items unseen in training rank last",
         "evaluated_users": int(len(rows)), "train_interactions": int(len(train)), "items_in_training": len(items),
         "held_out_items_unseen_in_training": n_unknown, "min_interactions": config.min_interactions,
+        # the tie artifact's size (sequences.py): held-out items sharing the previous interaction's timestamp
+        "held_out_sharing_previous_timestamp": round(same_timestamp_share(train, test), 4),
+        "sequential_tie_order": config.seq_ties,
         "validation": "the same leave-last-out applied to the training part (tuning only)",
         "two_tower_best_epochs": best_epochs, "two_tower_refit_on_full_train": config.refit,
         "per_seed": [o.metrics for o in per_seed], "ease": ease_choice, "implicit_als": als_choice,
@@ -683,7 +693,7 @@ def seq_settings(config: RecommenderConfig, architecture: str) -> Any:
                               learning_rate=config.gru_learning_rate if gru else config.sasrec_learning_rate,
                               batch_size=config.seq_batch_size,
                               epochs=config.seq_epochs, patience=config.seq_patience,
-                              all_windows=config.seq_all_windows)
+                              all_windows=config.seq_all_windows, ties=config.seq_ties)
 
 
 def _tune_als(config: RecommenderConfig, fx: Any, v_rows: np.ndarray, v_held: np.ndarray) -> dict[str, Any]:
@@ -797,6 +807,7 @@ def run_case_study(config: RecommenderConfig, *, verbose: int = 0) -> Recommende
                         "holds implicit feedback (no ratings): drop --tune, or pass ratings (--dataset movielens, "
                         "or a CSV with --feedback explicit)")
     run.write_data_info([_dataset_info(ds) for ds in datasets])
+    resume = Resume(run.path, config)  # rerun with the same --run-id: finished sequential seeds are read back
     results: list[CaseStudyResult] = []
     tables: dict[str, pd.DataFrame] = {}
     for ds in datasets:
@@ -811,7 +822,7 @@ def run_case_study(config: RecommenderConfig, *, verbose: int = 0) -> Recommende
             else:
                 log.info("%s is implicit feedback: Protocol A (ratings) does not apply, running B only", ds.name)
         if config.protocol in ("B", "both"):
-            result, serving = run_protocol_b(ds, config, run, verbose=verbose)
+            result, serving = run_protocol_b(ds, config, run, verbose=verbose, resume=resume)
             results.append(result)
         wants_use = config.recommend is not None or config.similar is not None
         if serving is not None and (not tables or not wants_use):

@@ -50,6 +50,7 @@ class SequentialSettings:
     epochs: int = 50
     patience: int = 5
     all_windows: bool = False    # also train on the earlier windows of a long history
+    ties: str = "shuffled"       # order of equal timestamps in the input (sequences.TIE_ORDERS)
 
     def __post_init__(self) -> None:
         if self.architecture not in ARCHITECTURES:
@@ -62,6 +63,10 @@ class SequentialSettings:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        from .sequences import TIE_ORDERS
+
+        if self.ties not in TIE_ORDERS:
+            raise ValueError(f"ties must be one of {TIE_ORDERS}, got {self.ties!r}")
         if self.architecture == "sasrec" and self.dim % self.heads:
             raise ValueError(f"dim ({self.dim}) must be a multiple of heads ({self.heads}) for SASRec")
 

@@ -55,12 +55,13 @@ class SequentialOutcome:
     ranking_s: float
 
 
-def _remapped_history(train: pd.DataFrame, users: IdIndex, model_items: IdIndex, max_len: int) -> np.ndarray:
+def _remapped_history(train: pd.DataFrame, users: IdIndex, model_items: IdIndex, max_len: int, *,
+                      ties: str = "protocol", seed: int = 0) -> np.ndarray:
     """Histories of ``users`` from ``train`` in the token space of ``model_items`` (unknown items dropped)."""
     from .sequences import left_pad, ordered_tokens
 
     known = train[model_items.transform(train["item"]) >= 0]
-    return left_pad(ordered_tokens(known, users, model_items), max_len)
+    return left_pad(ordered_tokens(known, users, model_items, ties=ties, seed=seed), max_len)
 
 
 def _columns_scorer(model: Any, history: np.ndarray, model_items: IdIndex, items: IdIndex) -> Any:
@@ -78,8 +79,13 @@ def _columns_scorer(model: Any, history: np.ndarray, model_items: IdIndex, items
     return score
 
 
-def run_sequential(settings: Any, split: SplitData, *, seeds: list[int], refit: bool, verbose: int = 0
-                   ) -> SequentialOutcome:
+def run_sequential(settings: Any, split: SplitData, *, seeds: list[int], refit: bool, verbose: int = 0,
+                   tie_seed: int = 0, resume: Any = None, key: str = "sequential") -> SequentialOutcome:
+    """Train and test ``settings``' model once per seed.
+
+    ``tie_seed`` orders equal timestamps when ``settings.ties`` is "shuffled". With a
+    :class:`shared.resume.Resume`, each seed is a unit ``{key}/seed{s}``: a rerun reads finished seeds
+    back (the first seed's weights included) and resumes the one in progress from its last epoch."""
     from shared.training import set_seed, standard_callbacks
 
     from .evaluate import K, evaluate_ranker
@@ -88,13 +94,13 @@ def run_sequential(settings: Any, split: SplitData, *, seeds: list[int], refit: 
     from .sequential import SequentialRanker
 
     s = split
-    fit_seq = build_sequences(s.fit, s.f_users, s.f_items, max_len=settings.max_len, all_windows=settings.all_windows)
+    order = {"ties": settings.ties, "seed": tie_seed}
+    fit_seq = build_sequences(s.fit, s.f_users, s.f_items, max_len=settings.max_len, all_windows=settings.all_windows,
+                              **order)
     full_seq = build_sequences(s.train, s.users, s.items, max_len=settings.max_len,
-                               all_windows=settings.all_windows) if refit else None
-    per_seed, best_epochs, first = [], [], None
-    epoch_s: list[float] = []
-    ranking_s = 0.0
-    for seed in seeds:
+                               all_windows=settings.all_windows, **order) if refit else None
+
+    def train_and_test(seed: int, keep_model: bool) -> dict[str, Any]:
         set_seed(seed)
         stage1 = SequentialRanker(n_items=len(s.f_items), settings=settings)
 
@@ -107,26 +113,40 @@ def run_sequential(settings: Any, split: SplitData, *, seeds: list[int], refit: 
                                          csv_log=False)]
         started = time.perf_counter()
         history = stage1.fit(fit_seq.inputs, fit_seq.targets, callbacks=callbacks, verbose=verbose)
-        epoch_s.append((time.perf_counter() - started) / max(1, len(history["loss"])))
+        epoch_s = (time.perf_counter() - started) / max(1, len(history["loss"]))
         best = int(np.argmax(history["val_ndcg@10"])) + 1
-        best_epochs.append(best)
         if refit:
             set_seed(seed)
-            model, model_items = SequentialRanker(n_items=len(s.items), settings=settings), s.items
+            model, refitted = SequentialRanker(n_items=len(s.items), settings=settings), True
             model.fit(full_seq.inputs, full_seq.targets, epochs=best, verbose=verbose)
             test_history = full_seq.history
         else:  # restored best stage-1 weights; the full training history (validation item included) as input
-            model, model_items = stage1, s.f_items
-            test_history = _remapped_history(s.train, s.users, s.f_items, settings.max_len)
+            model, refitted = stage1, False
+            test_history = _remapped_history(s.train, s.users, s.f_items, settings.max_len, **order)
+        model_items = s.items if refitted else s.f_items
         started = time.perf_counter()
         outcome = evaluate_ranker(_columns_scorer(model, test_history, model_items, s.items), s.x, s.rows, s.held)
         ranking_s = time.perf_counter() - started
         log.info("%s seed %d: best epoch %d of %d, validation NDCG@10 %.4f, test %s", settings.architecture, seed,
                  best, len(history["loss"]), max(history["val_ndcg@10"]), outcome.metrics)
-        per_seed.append(outcome)
-        if first is None:
-            first = (model, history, model_items, model.user_states(test_history))
-    model, history, model_items, states = first
-    return SequentialOutcome(per_seed=per_seed, best_epochs=best_epochs, model=model, history=history,
-                             item_index=model_items, user_states=states,
-                             seconds_per_epoch=float(np.mean(epoch_s)), ranking_s=ranking_s)
+        unit = {"outcome": outcome, "best": best, "history": history, "epoch_s": epoch_s, "ranking_s": ranking_s,
+                "refitted": refitted}
+        if keep_model:  # plain arrays, so a finished unit is read back without pickling a Keras model
+            unit.update(weights=model.trainer.get_weights(), user_states=model.user_states(test_history))
+        return unit
+
+    units = []
+    for j, seed in enumerate(seeds):
+        def compute(seed: int = seed, keep: bool = j == 0) -> dict[str, Any]:
+            return train_and_test(seed, keep)
+
+        units.append(resume.unit(f"{key}/seed{seed}", compute) if resume is not None else compute())
+    first = units[0]
+    model_items = s.items if first["refitted"] else s.f_items
+    model = SequentialRanker(n_items=len(model_items), settings=settings)
+    model.trainer.set_weights(first["weights"])
+    return SequentialOutcome(per_seed=[u["outcome"] for u in units], best_epochs=[u["best"] for u in units],
+                             model=model, history=first["history"], item_index=model_items,
+                             user_states=first["user_states"],
+                             seconds_per_epoch=float(np.mean([u["epoch_s"] for u in units])),
+                             ranking_s=float(units[-1]["ranking_s"]))

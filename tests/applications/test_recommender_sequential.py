@@ -209,3 +209,63 @@ def test_sequential_ranker_learns_a_deterministic_next_item_rule():
     assert history["loss"][-1] < history["loss"][0]
     predicted = ranker.scorer(seqs[:20, 1:])(np.arange(20)).argmax(axis=1) + 1  # next after the last input
     assert (predicted == seqs[:20, -1] % n + 1).mean() >= 0.9
+
+
+def test_shuffled_ties_hide_the_id_order_the_tie_rule_leaks():
+    from applications.recommender.sequences import same_timestamp_share
+
+    # one basket of 8 items at t=5 (in id order under the protocol), then the next basket at t=9
+    frame = _frame([(1, i, 5) for i in range(10, 90, 10)] + [(1, 95, 9), (2, 10, 1), (2, 20, 2)])
+    users, items = IdIndex(frame["user"]), IdIndex(frame["item"])
+    protocol = ordered_tokens(frame, users, items)[0]
+    assert protocol.tolist() == list(range(1, 10))  # ids ascending inside the basket: the leak
+    orders = [ordered_tokens(frame, users, items, ties="shuffled", seed=s)[0] for s in range(4)]
+    for order in orders:
+        assert sorted(order[:8].tolist()) == list(range(1, 9)) and order[8] == 9  # baskets stay in time order
+    assert len({tuple(o.tolist()) for o in orders}) > 1  # the seed draws the order inside a basket...
+    again = ordered_tokens(frame, users, items, ties="shuffled", seed=2)[0]
+    assert again.tolist() == orders[2].tolist()  # ...reproducibly
+    # an interaction keeps its place whatever else the frame holds (fit part vs whole training part)
+    part = frame[frame["item"] != 40]
+    sub = ordered_tokens(part, IdIndex(part["user"]), items, ties="shuffled", seed=2)[0]
+    assert sub.tolist() == [t for t in orders[2].tolist() if t != items.transform([40])[0] + 1]
+    with pytest.raises(ValueError, match="ties must be one of"):
+        ordered_tokens(frame, users, items, ties="random")
+    # the artifact's size: user 1's held-out 95 @ t=9 is alone, user 2's 20 @ t=2 too; then a tie
+    train, test = frame[frame["item"] != 95], frame[frame["item"] == 95]
+    assert same_timestamp_share(train, test) == 0.0
+    tied = frame.assign(timestamp=frame["timestamp"].where(frame["item"] != 95, frame["timestamp"].iloc[0]))
+    assert same_timestamp_share(tied[tied["item"] != 95], tied[tied["item"] == 95]) == 1.0
+
+
+def test_sequential_seeds_are_resumable_units(tmp_path):
+    """A rerun in the same run directory reads every seed back, the first seed's weights included."""
+    from applications.recommender.main import _matrix
+    from applications.recommender.sequential import SequentialSettings
+    from applications.recommender.sequential_protocol import SplitData, run_sequential
+    from applications.recommender.splits import validation_split
+    from shared.resume import Resume
+
+    rng = np.random.default_rng(0)
+    frame = _frame([(u, int(i), t) for u in range(20) for t, i in enumerate(rng.permutation(30)[:8])])
+    train, test = protocol_b_split(frame, min_interactions=3)
+    fit, val = validation_split(train, min_interactions=3)
+    users, items, f_users, f_items = (IdIndex(train["user"]), IdIndex(train["item"]), IdIndex(fit["user"]),
+                                      IdIndex(fit["item"]))
+    split = SplitData(train=train, fit=fit, users=users, items=items, f_users=f_users, f_items=f_items,
+                      x=_matrix(users, items, users.transform(train["user"]), items.transform(train["item"])),
+                      fx=_matrix(f_users, f_items, f_users.transform(fit["user"]), f_items.transform(fit["item"])),
+                      rows=users.transform(test["user"]), held=items.transform(test["item"]),
+                      v_rows=f_users.transform(val["user"]), v_held=f_items.transform(val["item"]))
+    settings = SequentialSettings(architecture="gru4rec", max_len=6, dim=8, epochs=2, patience=1, batch_size=8)
+    outcomes = []
+    for _ in range(2):
+        resume = Resume(tmp_path, {"test": 1})
+        outcomes.append(run_sequential(settings, split, seeds=[3, 4], refit=True, resume=resume, key="movielens/B/gru"))
+    assert resume.reused == ["movielens/B/gru/seed3", "movielens/B/gru/seed4"]
+    first, again = outcomes
+    assert [o.metrics for o in again.per_seed] == [o.metrics for o in first.per_seed]
+    assert np.array_equal(again.model.item_embeddings(), first.model.item_embeddings())
+    assert np.array_equal(again.user_states, first.user_states)
+    assert np.allclose(again.model.user_states(np.zeros((1, 6), np.int32) + 1),
+                       first.model.user_states(np.zeros((1, 6), np.int32) + 1))
