@@ -72,22 +72,29 @@ def compare(x: np.ndarray, labels: np.ndarray, encoder, *, points: int, n_total:
     """PCA, UMAP, openTSNE and the trained encoder on the same ``points`` prepared rows."""
     from shared.maps import map_2d, map_quality, measure
 
-    rows = np.sort(np.random.default_rng(seed).choice(len(x), size=min(points, len(x)), replace=False))
+    from shared.maps.checks import varying_columns
+
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(len(x), size=min(points, len(x)), replace=False))
     sub, sub_labels = x[rows], labels[rows]
+    varying, keep = varying_columns(sub, name="compared rows")  # a rare destination may not occur in them
+    warm, _ = varying_columns(varying[rng.choice(len(varying), size=min(2000, len(varying)), replace=False)],
+                              name="warm-up rows")
     out = []
     for method in ("pca", "umap", "tsne"):
-        map_2d(sub[:500], method=method, seed=seed, quality=False)   # warm-up: numba compiles umap-learn here
-        result = map_2d(sub, method=method, seed=seed, labels=sub_labels)
+        map_2d(warm, method=method, seed=seed, quality=False)   # warm-up: numba compiles umap-learn here
+        result = map_2d(varying, method=method, seed=seed, labels=sub_labels)
         q = result.quality
-        out.append({"method": method, "rows": len(rows), **q,
+        out.append({"method": method, "rows": len(rows), "columns": int(keep.sum()), **q,
                     "extrapolated_seconds_all_rows": round(q["fit_seconds"] * n_total / len(rows), 1)
                     if method != "pca" else None})
         print(f"  {method} on {len(rows):,} rows: T {q['trustworthiness']:.3f} 5-NN {q['knn_accuracy']:.3f} "
               f"{q['fit_seconds']:.0f} s", flush=True)
     with measure() as placed:
         coords = encoder.transform(sub)
-    q = map_quality(sub, coords, sub_labels, seed=seed)
-    out.append({"method": "parametric_umap (trained encoder, transform)", "rows": len(rows), **q,
+    q = map_quality(varying, coords, sub_labels, seed=seed)  # the same distances the other rows are judged on
+    out.append({"method": "parametric_umap (trained encoder, transform)", "rows": len(rows), "columns": int(keep.sum()),
+                **q,
                 "fit_seconds": placed.seconds, "peak_rss_mb": placed.peak_rss_mb, "extrapolated_seconds_all_rows": None})
     return out
 
