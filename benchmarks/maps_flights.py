@@ -18,8 +18,8 @@ minutes late).
 2. Embedding and rendering time of all rows again with the saved encoder (``load_encoder``), as a
    user placing new rows would.
 3. The same ``--compare-points`` prepared rows mapped by PCA, UMAP (umap-learn), t-SNE (openTSNE)
-   and the trained encoder, quality measured the same way (each library warmed up on 500 rows
-   first, so umap-learn's numba compilation is not in its time); the UMAP and t-SNE times at
+   and the trained encoder (``benchmarks/map_compare.py``), quality measured the same way (each
+   library warmed up on 2,000 of those rows first, so umap-learn's numba compilation is not in its time); the UMAP and t-SNE times at
    336,776 rows are extrapolated linearly from there (labelled as such; both grow faster than
    linearly, so it is a lower bound), not measured.
 
@@ -68,30 +68,6 @@ def flights_table():
         LABEL: band})
 
 
-def compare(x: np.ndarray, labels: np.ndarray, encoder, *, points: int, n_total: int, seed: int) -> list[dict]:
-    """PCA, UMAP, openTSNE and the trained encoder on the same ``points`` prepared rows."""
-    from shared.maps import map_2d, map_quality, measure
-
-    rows = np.sort(np.random.default_rng(seed).choice(len(x), size=min(points, len(x)), replace=False))
-    sub, sub_labels = x[rows], labels[rows]
-    out = []
-    for method in ("pca", "umap", "tsne"):
-        map_2d(sub[:500], method=method, seed=seed, quality=False)   # warm-up: numba compiles umap-learn here
-        result = map_2d(sub, method=method, seed=seed, labels=sub_labels)
-        q = result.quality
-        out.append({"method": method, "rows": len(rows), **q,
-                    "extrapolated_seconds_all_rows": round(q["fit_seconds"] * n_total / len(rows), 1)
-                    if method != "pca" else None})
-        print(f"  {method} on {len(rows):,} rows: T {q['trustworthiness']:.3f} 5-NN {q['knn_accuracy']:.3f} "
-              f"{q['fit_seconds']:.0f} s", flush=True)
-    with measure() as placed:
-        coords = encoder.transform(sub)
-    q = map_quality(sub, coords, sub_labels, seed=seed)
-    out.append({"method": "parametric_umap (trained encoder, transform)", "rows": len(rows), **q,
-                "fit_seconds": placed.seconds, "peak_rss_mb": placed.peak_rss_mb, "extrapolated_seconds_all_rows": None})
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--graph-points", type=int, default=100_000, help="rows the encoder trains on")
@@ -108,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     from shared.maps.methods import load_encoder
     from shared.maps.render import render_image
     from shared.maps.table import MapConfig, map_table
+
+    from map_compare import compare
 
     frame = flights_table()
     print(f"{len(frame):,} departures x {frame.shape[1] - 1} feature columns", flush=True)

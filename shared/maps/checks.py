@@ -49,6 +49,18 @@ def as_points(x: Any, *, name: str = "x", n_neighbors: int | None = None, allow_
     return arr
 
 
+def varying_columns(x: Any, *, name: str = "x") -> tuple[np.ndarray, np.ndarray]:
+    """``x`` checked as :func:`as_points` does, with the columns constant over ITS rows dropped, and
+    the boolean mask of the kept columns. For a subsample or a model's representation (a dead ReLU
+    unit is constant): such a column maps to nothing, so it is left out instead of failing the map."""
+    arr = as_points(x, name=name, allow_constant=True)
+    keep = np.ptp(arr, axis=0) > 0
+    if keep.sum() < 2:
+        raise UserError(f"{name} has {int(keep.sum())} non-constant column(s) over these points; a 2-D map needs at "
+                        "least 2 (was the model trained? are the points all the same?)")
+    return arr[:, keep], keep
+
+
 def as_labels(labels: Any, n: int, *, name: str = "labels") -> np.ndarray:
     """One label per point, at least two classes, no missing value."""
     if isinstance(labels, (str, bytes)) or np.isscalar(labels):

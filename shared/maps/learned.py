@@ -21,7 +21,7 @@ import numpy as np
 
 from shared.errors import UserError
 
-from .checks import as_labels, positive_int
+from .checks import as_labels, positive_int, varying_columns
 
 log = logging.getLogger(__name__)
 
@@ -47,24 +47,14 @@ class MapComparison:
 
 
 def _varying(x: Any, *, name: str) -> np.ndarray:
-    """``x`` as finite floats with its constant columns dropped (a dead ReLU unit is constant; it maps
-    to nothing, so it is left out instead of failing the map)."""
-    try:
-        arr = np.asarray(x, dtype=np.float32)
-    except (TypeError, ValueError):
-        raise UserError(f"{name} must be a numeric 2-D array (points x features)") from None
-    if arr.ndim == 1 or (arr.ndim > 2):
+    """``x`` with the columns constant over these points left out (logged)."""
+    arr = np.asarray(x)
+    if arr.ndim not in (0, 2):  # a representation (n, ...) is flattened per point
         arr = arr.reshape(len(arr), -1)
-    if not np.isfinite(arr).all():
-        raise UserError(f"{name} has {int((~np.isfinite(arr)).sum())} NaN or infinite value(s); impute them as the "
-                        "model's inputs were, or drop those points")
-    keep = np.ptp(arr, axis=0) > 0
-    if keep.sum() < 2:
-        raise UserError(f"{name} has {int(keep.sum())} non-constant column(s) over these points; a 2-D map needs at "
-                        "least 2 (was the model trained? are the points all the same?)")
+    kept, keep = varying_columns(arr, name=name)
     if not keep.all():
         log.info("%s: %d constant column(s) left out of the map", name, int((~keep).sum()))
-    return arr[:, keep]
+    return kept
 
 
 def _rows(x: Any, n: int, points: np.ndarray, *, name: str) -> np.ndarray:

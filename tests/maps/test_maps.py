@@ -126,6 +126,23 @@ def test_bad_input_names_the_fix(blobs):
         map_2d(x[:, :1], method="pca", seed=0)
 
 
+def test_varying_columns_drops_what_is_constant_over_these_rows_only(blobs):
+    from shared.maps.checks import varying_columns
+
+    x, _ = blobs
+    sub = x.copy()
+    sub[:, [1, 4]] = 2.5  # e.g. a one-hot column of a destination no sampled row flies to
+    kept, keep = varying_columns(sub, name="sample")
+    assert keep.tolist() == [c not in (1, 4) for c in range(x.shape[1])]
+    assert np.array_equal(kept, sub[:, keep].astype(np.float32))
+    with pytest.raises(ValueError, match=r"sample has 1 non-constant column"):
+        varying_columns(np.c_[sub[:, [1, 4]], x[:, 0]], name="sample")
+    nan = x.copy()
+    nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):  # the rest is checked as as_points does
+        varying_columns(nan)
+
+
 @pytest.mark.slow
 def test_umap_learn_map(blobs):
     """umap-learn compiles with numba on first use (minutes on a cold cache), hence slow."""
