@@ -9,8 +9,8 @@
 Dask reads the Parquet parts (only the needed columns, one partition per file or row-group
 block), :class:`shared.streaming.SplitRule` drops the held-out rows partition by partition, and
 Dask's own reductions give the id counts (``value_counts``), the moments (``count``/``mean``/
-``var``, Chan's parallel form inside Dask, so a large offset such as a timestamp keeps its
-precision) and the label counts, all from one ``dask.compute`` (the read is shared). The text
+``var``, Chan's parallel form inside Dask, on values shifted by a constant near them so a large
+offset such as a timestamp keeps its precision) and the label counts, all from one ``dask.compute`` (the read is shared). The text
 vocabulary is Keras' own ``TextVectorization.adapt()`` over a stream of the training texts,
 computed by Dask a few partitions ahead (:mod:`shared.keras_vocabulary`).
 
@@ -52,16 +52,37 @@ _DASK_CONFIG = {"dataframe.convert-string": False}
 
 
 @contextlib.contextmanager
+def _quiet_distributed(level: int = logging.WARNING) -> Iterator[None]:
+    """distributed logs every scheduler/worker start and stop at INFO to its own stderr handler: keep warnings."""
+    logger = logging.getLogger("distributed")
+    old = logger.level
+    logger.setLevel(max(level, old))
+    try:
+        yield
+    finally:
+        logger.setLevel(old)
+
+
+@contextlib.contextmanager
 def dask_client(scheduler: str | None = None, *, connect_timeout: float = CONNECT_TIMEOUT_S) -> Iterator[Any]:
     """A ``distributed.Client``: of a threaded in-process LocalCluster, or of ``scheduler``; closed on exit."""
     from distributed import Client, LocalCluster
 
-    if not scheduler:
-        # no dashboard: a fixed port would clash between concurrent runs, and nobody looks at it here
-        with LocalCluster(processes=False, dashboard_address=None) as cluster, \
-                Client(cluster, set_as_default=False) as client:
+    with _quiet_distributed():
+        if not scheduler:
+            # threads in this process: no worker processes to start, partitions reach Keras unpickled
+            with LocalCluster(processes=False, dashboard_address=None) as cluster, \
+                    Client(cluster, set_as_default=False) as client:
+                yield client
+            return
+        with _remote_client(scheduler, connect_timeout) as client:
             yield client
-        return
+
+
+@contextlib.contextmanager
+def _remote_client(scheduler: str, connect_timeout: float) -> Iterator[Any]:
+    from distributed import Client
+
     try:
         client = Client(scheduler, timeout=connect_timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -103,6 +124,29 @@ def _finite(values: pd.Series) -> pd.Series:
     """float64 values with non-numbers and infinities as NaN (Dask's reductions then skip them)."""
     numbers = pd.to_numeric(values, errors="coerce").astype(np.float64)
     return numbers.where(np.isfinite(numbers))
+
+
+def _shift(source: str | Path, column: str) -> float:
+    """A constant near ``column``'s values (the first row group's minimum, from the Parquet footer).
+
+    Dask's variance (Chan's merge) takes each partition's mean from its raw sum, so a large common
+    offset (timestamps, 1e6 + ratings) costs digits in the between-partition term; the moments are
+    computed on ``value - shift`` instead. The shift only moves rounding: the moments do not
+    depend on it, so it may come from any row. 0 when the footer has no statistics.
+    """
+    import pyarrow.parquet as pq
+
+    from shared.data.pipelines import parquet_files
+
+    meta = pq.ParquetFile(parquet_files(source)[0]).metadata
+    if meta.num_row_groups == 0 or column not in meta.schema.names:
+        return 0.0
+    stats = meta.row_group(0).column(meta.schema.names.index(column)).statistics
+    try:
+        shift = float(stats.min) if stats is not None and stats.has_min_max else 0.0
+    except (TypeError, ValueError):        # a non-numeric column: _finite makes it all missing anyway
+        return 0.0
+    return shift if np.isfinite(shift) else 0.0
 
 
 def _texts(values: pd.Series) -> np.ndarray:
@@ -151,9 +195,12 @@ def scan_training(source: str | Path, *, split: SplitRule, id_columns: Sequence[
     for column in id_columns:
         wanted[f"ids:{column}"] = train[column].value_counts(sort=False)
         wanted[f"missing:{column}"] = train[column].isna().sum()
+    shifts = {column: _shift(source, column) for column in numeric_columns}
     for column in numeric_columns:
         values = train[column].map_partitions(_finite, meta=(column, np.float64))
-        wanted[f"moments:{column}"] = [values.count(), values.mean(), values.var(ddof=0), values.min(), values.max()]
+        shifted = values - shifts[column]
+        wanted[f"moments:{column}"] = [values.count(), shifted.mean(), shifted.var(ddof=0), values.min(),
+                                       values.max()]
     if label_column:
         wanted["labels"] = train[label_column].value_counts()
     [got] = dask.compute(wanted, scheduler=client)       # one graph: the parts are read once
@@ -169,7 +216,8 @@ def scan_training(source: str | Path, *, split: SplitRule, id_columns: Sequence[
         stats.indexes[column] = StreamingIndex.from_counts(column, got[f"ids:{column}"], min_count=min_id_count)
     for column in numeric_columns:
         count, mean, variance, low, high = got[f"moments:{column}"]
-        stats.moments[column] = ColumnMoments(column, count=int(count), mean=float(mean), variance=float(variance),
+        stats.moments[column] = ColumnMoments(column, count=int(count), mean=shifts[column] + float(mean),
+                                              variance=float(variance),
                                               minimum=float(low), maximum=float(high), missing=n_train - int(count))
     if label_column:
         stats.label_counts = {_plain(k): int(v) for k, v in got["labels"].items()}

@@ -88,5 +88,5 @@ def adapt_vocabulary(batches: Iterable[Any], *, standardize: str | None = "lower
     dataset = tf.data.Dataset.from_generator(stream, output_signature=tf.TensorSpec((None,), tf.string))
     layer = keras().layers.TextVectorization(max_tokens=None, standardize=standardize, ngrams=ngrams)
     layer.adapt(dataset.prefetch(2))
-    learned = [t for t in layer.get_vocabulary()[SPECIAL_TOKENS:]]
+    learned = [str(t) for t in layer.get_vocabulary()[SPECIAL_TOKENS:]]
     return Vocabulary(tokens=tuple(learned), standardize=standardize, ngrams=ngrams, texts=seen[0])
