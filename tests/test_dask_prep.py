@@ -41,7 +41,7 @@ def source(tmp_path_factory):
 def _keras_order(words: list[str]) -> list[str]:
     """Distinct words by decreasing count, ties by UTF-8 bytes from high to low (keras adapt's order)."""
     counts = pd.Series(words, dtype=object).value_counts()
-    return sorted(counts.index, key=lambda w: (-counts[w], tuple(-b for b in w.encode())))
+    return sorted(counts.index, key=lambda w: (counts[w], w.encode()), reverse=True)
 
 
 def test_dask_pass_equals_pandas_on_the_training_rows(source):
