@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,6 @@ from .errors import UserError
 
 from .options import option
 
-log = logging.getLogger(__name__)
 STREAM_GROUP = "streaming (--source parquet)"
 
 PARTS = ("train", "test")
