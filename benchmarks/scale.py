@@ -5,8 +5,9 @@
     python benchmarks/scale.py --data /tmp/scale_data [--scales 1 10 100] [--budget 60]
 
 Every (application, scale) runs in a fresh Python subprocess, one at a time, and streams its Parquet
-directory (``shared.streaming``): one pass over the training rows for the statistics (id maps and
-rating mean; or the token counts of the vocabulary), then training from a ``tf.data`` pipeline
+directory: the statistics pass over the training rows on Dask DataFrame (``shared.dask_prep``, a
+threaded LocalCluster; its start is included in ``stats_pass_s``) for the id maps and rating mean,
+or the label counts and Keras' streamed ``adapt()`` vocabulary, then training from a ``tf.data`` pipeline
 (chunks of 65,536 rows, 50,000-row shuffle buffer, prefetch). ``mf_biased`` and ``text_cnn`` are
 the applications' own models and settings, built from ``shared.models``; the two other recommender
 variants show where the per-step cost of an embedding model comes from:
@@ -113,7 +114,8 @@ def run_worker(app: str, model_name: str, data: Path, *, budget: float, max_step
     k = keras()
     out: dict[str, Any] = {"app": app, "data": str(data), "import_s": round(time.perf_counter() - started, 2),
                            "baseline_rss_mb": round(_peak_mb(), 1)}
-    from shared.streaming import SplitRule, read_manifest, scan_training, streaming_dataset
+    from shared.dask_prep import scan_training
+    from shared.streaming import SplitRule, read_manifest, streaming_dataset
     from shared.training import set_seed
 
     manifest = read_manifest(data)
@@ -126,8 +128,7 @@ def run_worker(app: str, model_name: str, data: Path, *, budget: float, max_step
 
         from applications.recommender.models import MFRegressor, MFSettings
 
-        stats = scan_training(data, split=split, id_columns=("user", "item"), numeric_columns=("rating",),
-                              chunk_rows=CHUNK_ROWS)
+        stats = scan_training(data, split=split, id_columns=("user", "item"), numeric_columns=("rating",))
         n_users, n_items = stats.indexes["user"].size, stats.indexes["item"].size
         mean = stats.moments["rating"].mean
         if model_name == "mf_biased":  # exactly what the application trains by default
@@ -152,9 +153,9 @@ def run_worker(app: str, model_name: str, data: Path, *, budget: float, max_step
     else:
         from shared.models import build_text_classifier
 
-        stats = scan_training(data, split=split, text_column="text", label_column="label", chunk_rows=CHUNK_ROWS)
-        vectorizer = stats.tokens.vectorizer(max_tokens=TEXT_CNN["max_tokens"],
-                                             sequence_length=TEXT_CNN["sequence_length"])
+        stats = scan_training(data, split=split, text_column="text", label_column="label")
+        vectorizer = stats.vocabulary.vectorizer(max_tokens=TEXT_CNN["max_tokens"],
+                                                 sequence_length=TEXT_CNN["sequence_length"])
         model = build_text_classifier(vectorizer=vectorizer, encoder="cnn", embedding_dim=TEXT_CNN["embedding_dim"],
                                       filters=TEXT_CNN["filters"], kernel_sizes=TEXT_CNN["kernel_sizes"],
                                       dropout=TEXT_CNN["dropout"], n_classes=2, name="text_cnn")
@@ -162,7 +163,7 @@ def run_worker(app: str, model_name: str, data: Path, *, budget: float, max_step
         batch = TEXT_CNN["batch_size"]
         ds = streaming_dataset(data, stats, features=("text",), target="label", batch_size=batch,
                                chunk_rows=CHUNK_ROWS, shuffle_buffer=SHUFFLE_BUFFER, seed=seed, single_input=True)
-        out.update(model="text_cnn", vocabulary=vectorizer.vocabulary_size(), distinct_tokens=len(stats.tokens.counts))
+        out.update(model="text_cnn", vocabulary=vectorizer.vocabulary_size(), distinct_tokens=len(stats.vocabulary))
     out.update(rows_total=stats.rows_train + stats.rows_held_out, rows_train=stats.rows_train,
                stats_pass_s=round(stats.seconds, 2), rss_after_stats_mb=round(_peak_mb(), 1),
                params=int(model.count_params()), scale=manifest.get("scale"))

@@ -1,28 +1,27 @@
-"""Out-of-core preprocessing: one streaming pass over the training rows of a Parquet directory.
+"""Out-of-core preprocessing of a Parquet directory: the split rule, the fitted maps, the training stream.
 
-Data ten or a hundred times larger than memory is read chunk by chunk
-(:func:`shared.data.pipelines.iter_parquet_batches`); the statistics preprocessing needs are
-accumulated in memory that grows with the number of distinct ids/tokens, never with the number
-of rows:
+Data ten or a hundred times larger than memory is never loaded whole. The statistics pass runs on
+Dask DataFrame (:func:`shared.dask_prep.scan_training`); this module holds what no library does
+for us and what the stream needs:
 
     split = SplitRule("split", train_values=("train",))         # or SplitRule("row_id", test_fraction=0.2)
     stats = scan_training("data/recommender_x100", split=split, id_columns=("user", "item"),
-                          numeric_columns=("rating",))
+                          numeric_columns=("rating",))           # shared.dask_prep
     ds = streaming_dataset("data/recommender_x100", stats, features=("user", "item"), target="rating",
                            batch_size=512)                      # ids mapped, shuffled in a bounded buffer
     model = build_matrix_factorization(n_users=stats.indexes["user"].size, ...,
                                        global_mean=stats.moments["rating"].mean)
 
 * :class:`SplitRule` decides, row by row from one column, which rows are training rows (a split
-  column, or a stable hash of a row/user id), so every chunk is split without seeing the others
-  and test rows never reach the statistics.
+  column, or a stable hash of a row/user id), so every partition is split without seeing the
+  others and test rows never reach the statistics.
 * :class:`StreamingIndex` — id-to-index map of the ids seen in training; index 0 is reserved for
   ids never seen (test-only users/items), so lookups never fail.
-* :class:`RunningMoments` — count, mean and variance merged chunk by chunk (Chan et al.'s
-  parallel form of Welford's update), for standard scalers and a rating model's global mean.
-* :class:`TokenCounter` — token counts with the same standardization and whitespace split as
-  keras ``TextVectorization``; :meth:`TokenCounter.vocabulary` gives the top tokens to pass as
-  ``TextVectorization(vocabulary=...)`` instead of ``adapt()`` over an in-memory corpus.
+* :class:`ColumnMoments` — count, mean and variance of a numeric column (computed by Dask), for
+  standard scalers and a rating model's global mean.
+* :class:`TrainingStats` — all of it, plus the label counts and the Keras-adapted vocabulary
+  (:class:`shared.keras_vocabulary.Vocabulary`).
+* :func:`streaming_dataset` — the ``tf.data`` stream of one part with those maps applied.
 
 TensorFlow and Keras are imported inside functions only.
 """
@@ -31,10 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
-import re
-import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,17 +42,9 @@ from .errors import UserError
 
 from .options import option
 
-log = logging.getLogger(__name__)
 STREAM_GROUP = "streaming (--source parquet)"
 
 PARTS = ("train", "test")
-#: the punctuation keras' TextVectorization strips with "lower_and_strip_punctuation" / "strip_punctuation"
-_KERAS_PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
-#: ``tf.strings.split`` with no separator splits on these ASCII whitespace characters only
-_KERAS_WHITESPACE = re.compile(r"[ \t\n\v\f\r]+")
-#: ``tf.strings.lower`` without an encoding lower-cases ASCII letters only
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation", None)
 _HASH_BUCKETS = 1_000_000
 
 
@@ -132,11 +119,12 @@ def hash_bucket(values: np.ndarray, *, salt: int = 0) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------ id index
 class StreamingIndex:
-    """Id-to-index map built chunk by chunk from training rows; index 0 is reserved for unknown ids.
+    """Id-to-index map of the ids seen in the training rows; index 0 is reserved for unknown ids.
 
-    Known ids get 1..n in sorted order (so the map does not depend on the chunk size or the order
-    of the files); ``size`` is n + 1, the ``input_dim`` of an embedding over this index.
-    ``min_count`` > 1 sends rare ids to the unknown index too.
+    Built from the training occurrences of each id (:meth:`from_counts`, e.g. a Dask
+    ``value_counts``). Known ids get 1..n in sorted order (so the map does not depend on the
+    partitioning or the order of the files); ``size`` is n + 1, the ``input_dim`` of an
+    embedding over this index. ``min_count`` > 1 sends rare ids to the unknown index too.
     """
 
     def __init__(self, name: str = "id", *, min_count: int = 1) -> None:
@@ -147,24 +135,12 @@ class StreamingIndex:
         self._counts: pd.Series = pd.Series(dtype=np.int64)
         self._index: pd.Index | None = None
 
-    def update(self, values: Iterable[Any]) -> "StreamingIndex":
-        """Count the ids of one chunk of training rows."""
-        values = pd.Series(values if isinstance(values, (pd.Series, np.ndarray)) else list(values))
-        if values.isna().any():
-            raise UserError(f"{self.name}: {int(values.isna().sum())} missing id(s) in the training rows; "
-                             "drop or fill them before indexing")
-        chunk = values.value_counts(sort=False)
-        self._counts = chunk if self._counts.empty else self._counts.add(chunk, fill_value=0)
-        self._index = None
-        return self
-
-    def merge(self, other: "StreamingIndex") -> "StreamingIndex":
-        """Combine the counts of an index built on another part of the training data."""
-        if not other._counts.empty:
-            self._counts = other._counts.copy() if self._counts.empty else self._counts.add(other._counts,
-                                                                                         fill_value=0)
-            self._index = None
-        return self
+    @classmethod
+    def from_counts(cls, name: str, counts: pd.Series, *, min_count: int = 1) -> "StreamingIndex":
+        """The index of ids with their training counts (a Series: id -> occurrences; no missing ids)."""
+        index = cls(name, min_count=min_count)
+        index._counts = counts.astype(np.int64)
+        return index
 
     @property
     def ids(self) -> pd.Index:
@@ -210,65 +186,20 @@ class StreamingIndex:
 
 
 # ------------------------------------------------------------------------------------------ moments
-class RunningMoments:
-    """Count, mean and (population) variance of a numeric column, merged chunk by chunk.
+@dataclasses.dataclass(frozen=True)
+class ColumnMoments:
+    """Count, mean and (population, ddof=0 like scikit-learn's ``StandardScaler``) variance of a column.
 
-    Each chunk's own count/mean/M2 is merged with Chan et al.'s pairwise formula, the numerically
-    stable parallel form of Welford's algorithm, on values shifted by the first value seen (so a
-    large common offset, e.g. Unix timestamps, costs no precision). Missing and non-finite values
-    are skipped and counted in ``missing``. ``variance`` uses ddof=0 like scikit-learn's
-    ``StandardScaler``.
+    ``missing`` counts the training values that were missing or not finite (skipped).
     """
 
-    def __init__(self, name: str = "value") -> None:
-        self.name = name
-        self.count = 0
-        self.shift: float | None = None
-        self._mean = 0.0          # mean of the shifted values
-        self.m2 = 0.0
-        self.missing = 0
-        self.minimum = np.inf
-        self.maximum = -np.inf
-
-    @property
-    def mean(self) -> float:
-        return (self.shift or 0.0) + self._mean if self.count else float("nan")
-
-    def update(self, values: Any) -> "RunningMoments":
-        values = np.asarray(values, dtype=np.float64).ravel()
-        finite = np.isfinite(values)
-        self.missing += int((~finite).sum())
-        values = values[finite]
-        if values.size:
-            if self.shift is None:
-                self.shift = float(values[0])
-            shifted = values - self.shift
-            mean = float(shifted.mean())
-            self._merge(values.size, mean, float(((shifted - mean) ** 2).sum()))
-            self.minimum = min(self.minimum, float(values.min()))
-            self.maximum = max(self.maximum, float(values.max()))
-        return self
-
-    def merge(self, other: "RunningMoments") -> "RunningMoments":
-        if other.count:
-            if self.shift is None:
-                self.shift = other.shift
-            self._merge(other.count, (other.shift - self.shift) + other._mean, other.m2)
-            self.minimum, self.maximum = min(self.minimum, other.minimum), max(self.maximum, other.maximum)
-        self.missing += other.missing
-        return self
-
-    def _merge(self, n_b: int, mean_b: float, m2_b: float) -> None:
-        n_a = self.count
-        n = n_a + n_b
-        delta = mean_b - self._mean
-        self._mean += delta * n_b / n
-        self.m2 += m2_b + delta * delta * n_a * n_b / n
-        self.count = n
-
-    @property
-    def variance(self) -> float:
-        return self.m2 / self.count if self.count else float("nan")
+    name: str
+    count: int = 0
+    mean: float = float("nan")
+    variance: float = float("nan")
+    minimum: float = float("nan")
+    maximum: float = float("nan")
+    missing: int = 0
 
     @property
     def std(self) -> float:
@@ -285,118 +216,11 @@ class RunningMoments:
         return {"name": self.name, "count": self.count, "mean": self.mean, "variance": self.variance,
                 "std": self.std, "min": self.minimum, "max": self.maximum, "missing": self.missing}
 
-    def __repr__(self) -> str:
-        return f"RunningMoments({self.name!r}, count={self.count}, mean={self.mean:.6g}, std={self.std:.6g})"
-
-
-# ------------------------------------------------------------------------------------------- tokens
-def keras_standardize(text: str, standardize: str | None = "lower_and_strip_punctuation") -> str:
-    """``text`` standardized exactly as keras ``TextVectorization(standardize=...)`` does it."""
-    if standardize in ("lower", "lower_and_strip_punctuation"):
-        text = text.translate(_ASCII_LOWER)
-    if standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
-        text = _KERAS_PUNCTUATION.sub("", text)
-    return text
-
-
-class TokenCounter:
-    """Token (and optional n-gram) counts of training texts, tokenized like keras ``TextVectorization``.
-
-    Same ``standardize`` and whitespace split as the keras layer, and with ``ngrams=n`` the same
-    1..n-grams joined by a space, so :meth:`vocabulary` can be passed as
-    ``TextVectorization(vocabulary=...)`` and gives the vocabulary ``adapt()`` would learn on the
-    same texts (ties broken by token text). ``max_distinct`` bounds memory on open vocabularies:
-    when more distinct tokens are held, the rarest are dropped (counts of tokens that were dropped
-    and came back are then underestimated; ``pruned`` says how many times this happened).
-    """
-
-    def __init__(self, *, standardize: str | None = "lower_and_strip_punctuation", ngrams: int | None = None,
-                 max_distinct: int | None = None) -> None:
-        if standardize not in STANDARDIZE:
-            raise UserError(f"standardize must be one of {list(STANDARDIZE)}, got {standardize!r}")
-        if ngrams is not None and (isinstance(ngrams, bool) or not isinstance(ngrams, int) or ngrams < 1):
-            raise UserError(f"ngrams must be None or an int >= 1, got {ngrams!r}")
-        if max_distinct is not None and max_distinct < 1:
-            raise UserError(f"max_distinct must be None or >= 1, got {max_distinct}")
-        self.standardize = standardize
-        self.ngrams = ngrams
-        self.max_distinct = max_distinct
-        self.counts: Counter[str] = Counter()
-        self.texts = 0
-        self.tokens = 0
-        self.pruned = 0
-
-    def tokenize(self, text: str) -> list[str]:
-        words = [w for w in _KERAS_WHITESPACE.split(keras_standardize(text, self.standardize)) if w]
-        if not self.ngrams or self.ngrams == 1:
-            return words
-        grams = list(words)
-        for n in range(2, self.ngrams + 1):
-            grams.extend(" ".join(words[i:i + n]) for i in range(len(words) - n + 1))
-        return grams
-
-    def update(self, texts: Iterable[Any]) -> "TokenCounter":
-        """Count the tokens of one chunk of training texts (missing texts count as empty)."""
-        texts = ["" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts]
-        self.texts += len(texts)
-        if not self.ngrams or self.ngrams == 1:  # fast path: one standardize + split for the whole chunk
-            words = [w for w in _KERAS_WHITESPACE.split(keras_standardize("\n".join(texts), self.standardize)) if w]
-        else:
-            words = [g for t in texts for g in self.tokenize(t)]
-        self.tokens += len(words)
-        self.counts.update(words)
-        if self.max_distinct is not None and len(self.counts) > self.max_distinct:
-            self._prune()
-        return self
-
-    def merge(self, other: "TokenCounter") -> "TokenCounter":
-        self.counts.update(other.counts)
-        self.texts += other.texts
-        self.tokens += other.tokens
-        self.pruned += other.pruned
-        return self
-
-    def _prune(self) -> None:
-        keep = self.max_distinct // 2 or 1
-        self.counts = Counter(dict(self.most_common(keep)))
-        self.pruned += 1
-
-    def most_common(self, n: int | None = None) -> list[tuple[str, int]]:
-        """(token, count) by decreasing count, ties by token text: deterministic."""
-        ordered = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        return ordered if n is None else ordered[:n]
-
-    def vocabulary(self, max_tokens: int | None = 20000, *, min_count: int = 1) -> list[str]:
-        """Top tokens for ``TextVectorization(vocabulary=...)``.
-
-        ``max_tokens`` counts the padding token "" and the OOV token "[UNK]" the layer adds, as
-        keras' own ``max_tokens`` does, so at most ``max_tokens - 2`` tokens are returned.
-        """
-        if max_tokens is not None and max_tokens < 3:
-            raise UserError(f"max_tokens must be >= 3 (padding, OOV and one token), got {max_tokens}")
-        tokens = [t for t, c in self.most_common() if c >= min_count and t not in ("", "[UNK]")]
-        return tokens if max_tokens is None else tokens[:max_tokens - 2]
-
-    def vectorizer(self, *, max_tokens: int | None = 20000, sequence_length: int = 64, min_count: int = 1) -> Any:
-        """A keras ``TextVectorization`` layer with this vocabulary (no ``adapt()`` needed)."""
-        from shared.models._keras import keras
-
-        vocabulary = self.vocabulary(max_tokens, min_count=min_count)
-        if not vocabulary:
-            raise UserError("no training tokens were counted; run scan_training with text_column= first")
-        return keras().layers.TextVectorization(vocabulary=vocabulary, standardize=self.standardize,
-                                                ngrams=self.ngrams if self.ngrams and self.ngrams > 1 else None,
-                                                output_sequence_length=sequence_length, name="vectorizer")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"standardize": self.standardize, "ngrams": self.ngrams, "texts": self.texts,
-                "tokens": self.tokens, "distinct": len(self.counts), "pruned": self.pruned}
-
 
 # ----------------------------------------------------------------------------------- the one pass
 @dataclasses.dataclass
 class TrainingStats:
-    """Everything one streaming pass over the training rows learned."""
+    """Everything the statistics pass learned from the training rows (``chunks``: the partitions read)."""
 
     split: SplitRule
     rows_train: int = 0
@@ -404,8 +228,8 @@ class TrainingStats:
     chunks: int = 0
     seconds: float = 0.0
     indexes: dict[str, StreamingIndex] = dataclasses.field(default_factory=dict)
-    moments: dict[str, RunningMoments] = dataclasses.field(default_factory=dict)
-    tokens: TokenCounter | None = None
+    moments: dict[str, ColumnMoments] = dataclasses.field(default_factory=dict)
+    vocabulary: Any = None                  # shared.keras_vocabulary.Vocabulary of text_column
     text_column: str | None = None
     label_counts: dict[Any, int] = dataclasses.field(default_factory=dict)
 
@@ -415,7 +239,7 @@ class TrainingStats:
                 "chunks": self.chunks, "seconds": round(self.seconds, 3),
                 "indexes": {k: {"known": len(v), "size": v.size} for k, v in self.indexes.items()},
                 "moments": {k: v.to_dict() for k, v in self.moments.items()},
-                "tokens": self.tokens.to_dict() if self.tokens is not None else None,
+                "tokens": self.vocabulary.to_dict() if self.vocabulary is not None else None,
                 "text_column": self.text_column,
                 "label_counts": {str(k): v for k, v in sorted(self.label_counts.items(), key=lambda kv: str(kv[0]))}}
 
@@ -423,62 +247,6 @@ class TrainingStats:
         from shared.artifacts import write_json
 
         return write_json(Path(path), self.to_dict())
-
-
-def scan_training(source: str | Path, *, split: SplitRule, id_columns: Sequence[str] = (),
-                  numeric_columns: Sequence[str] = (), text_column: str | None = None,
-                  label_column: str | None = None, chunk_rows: int = 65536, min_id_count: int = 1,
-                  standardize: str | None = "lower_and_strip_punctuation", ngrams: int | None = None,
-                  max_distinct_tokens: int | None = None,
-                  progress: Callable[[int, int], None] | None = None,
-                  preprocess: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> TrainingStats:
-    """One pass over the Parquet ``source``: statistics of the training rows only.
-
-    Reads only the needed columns, ``chunk_rows`` rows at a time; rows held out by ``split`` are
-    counted and skipped before anything is accumulated. ``progress(rows_seen, chunk)`` is called
-    after each chunk (e.g. a tqdm update in a command-line tool). ``preprocess`` (stateless, row
-    by row: e.g. a tokenizer) is applied to each chunk's training rows before anything is counted;
-    pass the same function to :func:`streaming_dataset` so training sees what was counted.
-    """
-    columns = list(dict.fromkeys([split.column, *id_columns, *numeric_columns,
-                                  *([text_column] if text_column else []), *([label_column] if label_column else [])]))
-    if not id_columns and not numeric_columns and text_column is None and label_column is None:
-        raise UserError("scan_training needs something to compute: pass id_columns, numeric_columns, "
-                         "text_column or label_column")
-    stats = TrainingStats(split=split, text_column=text_column,
-                          indexes={c: StreamingIndex(c, min_count=min_id_count) for c in id_columns},
-                          moments={c: RunningMoments(c) for c in numeric_columns},
-                          tokens=TokenCounter(standardize=standardize, ngrams=ngrams, max_distinct=max_distinct_tokens)
-                          if text_column else None)
-    started = time.perf_counter()
-    labels: Counter[Any] = Counter()
-    seen = 0
-    for chunk in iter_parquet_batches(source, columns=columns, chunk_rows=chunk_rows):
-        mask = split.is_train(chunk)
-        train = chunk[mask]
-        if preprocess is not None and len(train):
-            train = preprocess(train)
-        stats.rows_train += len(train)
-        stats.rows_held_out += len(chunk) - len(train)
-        stats.chunks += 1
-        seen += len(chunk)
-        for column, index in stats.indexes.items():
-            index.update(train[column])
-        for column, moments in stats.moments.items():
-            moments.update(pd.to_numeric(train[column], errors="coerce").to_numpy(dtype=np.float64))
-        if stats.tokens is not None:
-            stats.tokens.update(train[text_column].tolist())
-        if label_column:
-            labels.update(train[label_column].value_counts().to_dict())
-        if progress is not None:
-            progress(seen, stats.chunks)
-    if stats.rows_train == 0:
-        raise UserError(f"no training rows in {source} under {split}; check the split column and its values")
-    stats.label_counts = {k.item() if hasattr(k, "item") else k: int(v) for k, v in labels.items()}
-    stats.seconds = time.perf_counter() - started
-    log.info("streaming pass over %s: %d training rows, %d held out, %d chunks, %.1f s", source, stats.rows_train,
-             stats.rows_held_out, stats.chunks, stats.seconds)
-    return stats
 
 
 # --------------------------------------------------------------------------------- tf.data stream
@@ -718,6 +486,10 @@ class StreamOptions:
     shuffle_buffer: int = option(50000, group=STREAM_GROUP,
                                  help="with --source parquet: rows in the bounded shuffle buffer of the training "
                                       "stream")
+    dask_scheduler: str | None = option(None, metavar="ADDRESS", group=STREAM_GROUP,
+                                        help="with --source parquet: address of a running Dask scheduler (e.g. "
+                                             "tcp://HOST:8786) for the statistics pass; its workers must see "
+                                             "--path. Default: a local cluster of threads in this process")
 
 
 def check_stream_arguments(args: Any) -> str | None:

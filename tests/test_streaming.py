@@ -1,14 +1,12 @@
-"""shared.streaming: one streaming pass gives the in-memory statistics, test rows never feed them,
-and the streaming dataset yields every training row exactly once per epoch."""
-
-from collections import Counter
+"""shared.streaming: the split rule and id maps, test rows never feed the statistics, and the streaming
+dataset yields every training row exactly once per epoch (the Dask statistics pass: tests/test_dask_prep.py)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from shared.streaming import (RunningMoments, SplitRule, StreamingIndex, TokenCounter, hash_bucket, keras_standardize,
-                              make_transform, scan_training, streaming_dataset)
+from shared.dask_prep import scan_training
+from shared.streaming import ColumnMoments, SplitRule, StreamingIndex, hash_bucket, make_transform, streaming_dataset
 
 
 def _write_parts(frame: pd.DataFrame, folder, sizes) -> None:
@@ -38,91 +36,37 @@ def ratings(tmp_path):
     return frame, folder
 
 
-def test_running_moments_equal_in_memory_ones_and_merge():
-    rng = np.random.default_rng(1)
-    values = 1e9 + rng.normal(0, 0.5, 10_000)  # a large offset (timestamps): E[x²] - E[x]² gives 0 here
-    values[::97] = np.nan
-    streamed = RunningMoments("x")
-    for chunk in np.array_split(values, [3, 10, 4000, 4001, 9000]):
-        streamed.update(chunk)
-    finite = values[np.isfinite(values)]
-    assert streamed.count == finite.size and streamed.missing == int(np.isnan(values).sum())
-    assert streamed.mean == pytest.approx(finite.mean(), rel=1e-15)
-    exact_var = float((finite - 1e9).var())     # exact: subtracting the offset loses nothing here
-    assert streamed.variance == pytest.approx(exact_var, rel=1e-12)
-    left, right = RunningMoments().update(finite[:1234]), RunningMoments().update(finite[1234:])
-    merged = left.merge(right)
-    assert merged.mean == pytest.approx(finite.mean(), rel=1e-15)
-    assert merged.variance == pytest.approx(exact_var, rel=1e-12)
-    scaled = streamed.transform(finite)
+def test_column_moments_standardize_with_training_moments():
+    values = 1e9 + np.random.default_rng(1).normal(0, 0.5, 1000)
+    moments = ColumnMoments("x", count=values.size, mean=float(values.mean()), variance=float(values.var()))
+    scaled = moments.transform(values)
     assert abs(float(scaled.mean())) < 1e-3 and float(scaled.std()) == pytest.approx(1.0, rel=1e-3)
+    assert list(ColumnMoments("c", count=3, mean=2.0, variance=0.0).transform([2.0, 3.0])) == [0.0, 1.0]  # centred only
     with pytest.raises(ValueError, match="no training values"):
-        RunningMoments("empty").transform([1.0])
+        ColumnMoments("empty").transform([1.0])
 
 
-def test_streaming_index_equals_in_memory_map_whatever_the_chunking():
+def test_streaming_index_is_sorted_and_maps_unknown_ids_to_zero():
     rng = np.random.default_rng(2)
     ids = rng.choice(np.arange(1000, 1100), 2000)
-    a = StreamingIndex("user")
-    for chunk in np.array_split(ids, 7):
-        a.update(chunk)
-    b = StreamingIndex("user")
-    for chunk in np.array_split(ids[::-1], 3):  # other order, other chunk sizes
-        b.update(chunk)
+    counts = pd.Series(ids).value_counts()
+    a = StreamingIndex.from_counts("user", counts)
+    b = StreamingIndex.from_counts("user", counts.sample(frac=1.0, random_state=0))  # counts in another order
     expected = np.sort(np.unique(ids))
     assert list(a.ids) == list(b.ids) == list(expected)
     assert a.size == len(expected) + 1
     assert list(a.lookup(expected)) == list(range(1, len(expected) + 1))
     assert list(a.lookup([5, -3, 2000])) == [0, 0, 0]  # never seen in training -> the unknown index
-    counts = pd.Series(ids).value_counts()
     assert (a.counts() == counts.reindex(a.ids)).all()
-    rare = StreamingIndex("user", min_count=25).update(ids)
+    rare = StreamingIndex.from_counts("user", counts, min_count=25)
     assert set(rare.ids) == set(counts[counts >= 25].index)
     assert rare.lookup(counts[counts < 25].index[:1].to_numpy())[0] == 0
     restored = StreamingIndex.from_dict(a.to_dict())
     assert list(restored.lookup(expected)) == list(a.lookup(expected))
-    with pytest.raises(ValueError, match="missing id"):
-        StreamingIndex("user").update(pd.Series([1.0, None]))
-
-
-TEXTS = ["Great movie!  A GREAT, great film.", "Not great;\tnot bad", "Ça va: l'ÉTÉ est chaud.",
-         "e-mail me @ home", "   ", "bad bad bad movie", "a film\xa0with a non-breaking space", "Great film"]
-
-
-def test_token_counter_counts_like_keras_text_vectorization():
-    counter = TokenCounter()
-    for chunk in (TEXTS[:3], TEXTS[3:4], TEXTS[4:]):
-        counter.update(chunk)
-    assert "\xa0" in keras_standardize(TEXTS[6])  # keras splits on ASCII whitespace only
-    expected = Counter(w for t in TEXTS for w in counter.tokenize(t))
-    assert counter.counts == expected and counter.texts == len(TEXTS)
-    # keras lower-cases ASCII letters only and strips ASCII punctuation (the apostrophe too)
-    assert counter.counts["great"] == 5 and counter.counts["Ça"] == 1 and counter.counts["lÉtÉ"] == 1
-
-    from shared.models._keras import keras
-
-    k = keras()
-    adapted = k.layers.TextVectorization()
-    adapted.adapt(np.array(TEXTS))
-    keras_vocab = adapted.get_vocabulary()[2:]
-    ours = counter.vocabulary(None)
-    assert set(ours) == set(keras_vocab)
-    assert [counter.counts[t] for t in keras_vocab] == sorted((counter.counts[t] for t in keras_vocab), reverse=True)
-    layer = counter.vectorizer(max_tokens=None, sequence_length=6)
-    assert layer.get_vocabulary() == ["", "[UNK]", *ours]
-    top = counter.vocabulary(5)
-    assert top == ours[:3] and top[0] == "great"
-
-
-def test_token_counter_ngrams_and_bounded_memory():
-    bigrams = TokenCounter(ngrams=2).update(["a b c", "a b"])
-    assert bigrams.counts == Counter({"a": 2, "b": 2, "c": 1, "a b": 2, "b c": 1})
-    bounded = TokenCounter(max_distinct=4).update(["a a a b b c d e f g"])
-    assert len(bounded.counts) <= 4 and bounded.pruned == 1 and bounded.counts["a"] == 3
-    with pytest.raises(ValueError, match="max_tokens must be >= 3"):
-        bigrams.vocabulary(2)
-    with pytest.raises(ValueError, match="standardize must be one of"):
-        TokenCounter(standardize="upper")
+    mixed = StreamingIndex.from_counts("item", pd.Series([1, 1, 1], index=pd.Index(["b", 3, "a"], dtype=object)))
+    assert list(mixed.ids) == [3, "a", "b"]                  # mixed types: ordered by their text
+    with pytest.raises(ValueError, match="min_count must be an int"):
+        StreamingIndex("user", min_count=0)
 
 
 def test_split_rule_is_decided_per_row():
@@ -145,8 +89,7 @@ def test_split_rule_is_decided_per_row():
 def test_scan_training_equals_in_memory_statistics_and_ignores_test_rows(ratings):
     frame, folder = ratings
     split = SplitRule("split", train_values=("train",))
-    stats = scan_training(folder, split=split, id_columns=("user", "item"), numeric_columns=("rating",),
-                          chunk_rows=256)
+    stats = scan_training(folder, split=split, id_columns=("user", "item"), numeric_columns=("rating",))
     train = frame[frame["split"] == "train"]
     assert stats.rows_train == len(train) and stats.rows_held_out == len(frame) - len(train)
     assert list(stats.indexes["user"].ids) == sorted(train["user"].unique())
@@ -160,7 +103,7 @@ def test_scan_training_equals_in_memory_statistics_and_ignores_test_rows(ratings
     test_part = make_transform(stats, part="test")(frame)
     assert (test_part.loc[test_part.index.isin(frame.index[frame["user"] == 99_999]), "user"] == 0).all()
     # a hash split on the row id selects the same rows per chunk as the precomputed column
-    hashed = scan_training(folder, split=SplitRule("row_id", test_fraction=0.25), id_columns=("user",), chunk_rows=999)
+    hashed = scan_training(folder, split=SplitRule("row_id", test_fraction=0.25), id_columns=("user",))
     assert hashed.rows_train == stats.rows_train
     with pytest.raises(ValueError, match="needs something to compute"):
         scan_training(folder, split=split)
@@ -177,11 +120,12 @@ def test_text_statistics_never_see_test_texts(tmp_path):
                           "split": ["train"] * 4 + ["test"] + ["train"] * 3})
     _write_parts(frame, tmp_path / "texts", [3, 5])
     stats = scan_training(tmp_path / "texts", split=SplitRule("split", train_values=("train",)), text_column="text",
-                          label_column="label", chunk_rows=2)
-    assert "secretword" not in stats.tokens.counts and "appears" not in stats.tokens.counts
-    assert stats.tokens.counts == TokenCounter().update(frame.loc[frame["split"] == "train", "text"]).counts
+                          label_column="label")
+    assert "secretword" not in stats.vocabulary.tokens and "appears" not in stats.vocabulary.tokens
+    train_words = {w for t in frame.loc[frame["split"] == "train", "text"] for w in t.split()}
+    assert set(stats.vocabulary.tokens) == train_words
     assert stats.label_counts == {0: 3, 1: 4}
-    vectorizer = stats.tokens.vectorizer(max_tokens=100, sequence_length=3)
+    vectorizer = stats.vocabulary.vectorizer(max_tokens=100, sequence_length=3)
     ids = np.asarray(vectorizer(np.array(["secretword good"])))
     assert list(ids[0]) == [1, vectorizer.get_vocabulary().index("good"), 0]  # OOV, known, padding
 
@@ -190,8 +134,7 @@ def test_text_statistics_never_see_test_texts(tmp_path):
 def test_streaming_dataset_yields_every_training_row_once_per_epoch(ratings, engine):
     frame, folder = ratings
     split = SplitRule("split", train_values=("train",))
-    stats = scan_training(folder, split=split, id_columns=("user", "item"), numeric_columns=("rating",),
-                          chunk_rows=300)
+    stats = scan_training(folder, split=split, id_columns=("user", "item"), numeric_columns=("rating",))
     ds = streaming_dataset(folder, stats, features=("row_id", "user", "item"), target="rating",
                            scale_columns=("rating",), batch_size=64, chunk_rows=300, shuffle_buffer=500, seed=3,
                            engine=engine)

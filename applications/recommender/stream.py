@@ -1,8 +1,8 @@
 """``--source parquet``: Protocol A (rating prediction) trained and evaluated from a stream of Parquet parts.
 
-The rows never sit in memory together. One streaming pass over the TRAINING rows
-(:func:`shared.streaming.scan_training`) builds the user and item id maps and the rating moments
-(the global mean); the biased MF model then trains from :func:`shared.streaming.streaming_dataset`
+The rows never sit in memory together. One Dask DataFrame pass over the TRAINING rows
+(:func:`shared.dask_prep.scan_training`; ``--dask-scheduler`` for a cluster) builds the user and
+item id maps and the rating moments (the global mean); the biased MF model then trains from :func:`shared.streaming.streaming_dataset`
 (chunks read lazily, rows shuffled in a bounded buffer, prefetched), and the held-out rows are
 streamed once in file order to accumulate RMSE/MAE of the model and of the baselines.
 
@@ -56,7 +56,8 @@ def _columns(config: Any) -> tuple[str, str, str]:
 
 def scan(config: Any) -> Any:
     """Validate the source's columns, then one streaming pass over its training rows."""
-    from shared.streaming import require_source_columns, scan_training
+    from shared.dask_prep import scan_training
+    from shared.streaming import require_source_columns
 
     if not config.path:
         raise UserError("--source parquet needs --path DIR (a directory of Parquet files)")
@@ -64,7 +65,7 @@ def scan(config: Any) -> Any:
     rule = split_rule(config)
     require_source_columns(config.path, [uc, ic, vc, rule.column], what="interactions Parquet", hint=HINT)
     stats = scan_training(config.path, split=rule, id_columns=(uc, ic), numeric_columns=(vc,),
-                          chunk_rows=config.chunk_rows)
+                          scheduler=config.dask_scheduler)
     moments = stats.moments[vc]
     if moments.missing:
         raise UserError(f"interactions Parquet {config.path}: {moments.missing} training rating(s) in {vc!r} are "
@@ -233,7 +234,8 @@ def run_protocol_a_streaming(config: Any, run: Any, *, verbose: int = 0) -> Case
     result.extra.update({
         "source": "parquet", "path": str(config.path),
         "split": stats.split.to_dict(), "train_rows": stats.rows_train, **counts,
-        "statistics": "id maps and the rating mean from ONE streaming pass over the training rows only",
+        "statistics": "id maps and the rating mean from one Dask DataFrame pass over the training rows only",
+        "dask_scheduler": config.dask_scheduler or "local (threads)",
         "stream": {"chunk_rows": config.chunk_rows, "shuffle_buffer": config.shuffle_buffer,
                    "batch_size": config.mf_batch_size},
         "mf_optimizer": {"name": settings.optimizer, "learning_rate": settings.learning_rate, "l2": settings.l2},

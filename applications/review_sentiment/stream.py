@@ -1,9 +1,10 @@
 """``--source parquet``: the deep text classifiers trained and evaluated from a stream of Parquet parts.
 
-The texts never sit in memory together. One streaming pass over the TRAINING rows
-(:func:`shared.streaming.scan_training`, with the app's NLTK :class:`TextPipeline` applied per chunk)
-counts the tokens (the vocabulary ``adapt()`` would learn, ``standardize=None`` as in
-:func:`applications.review_sentiment.models.train`) and the labels; each deep model then trains from
+The texts never sit in memory together. One Dask DataFrame pass over the TRAINING rows
+(:func:`shared.dask_prep.scan_training`; ``--dask-scheduler`` for a cluster) counts the labels, and
+Keras' own ``TextVectorization.adapt()`` learns the vocabulary from a stream of the training texts
+(the app's NLTK :class:`TextPipeline` applied per partition, ``standardize=None`` as in
+:func:`applications.review_sentiment.models.train`); each deep model then trains from
 :func:`shared.streaming.streaming_dataset` (chunks read lazily and tokenized, rows shuffled in a
 bounded buffer, prefetched). The held-out rows are streamed once, chunk by chunk, for every
 model's scores; only the labels and one score per held-out text are kept (8 bytes per model and
@@ -109,8 +110,9 @@ class StreamPlan:
 
 
 def scan(config: Any) -> StreamPlan:
-    """Validate the source's columns, then one streaming pass over the (NLTK-processed) training texts."""
-    from shared.streaming import require_source_columns, scan_training
+    """Validate the source's columns, then the Dask pass over the (NLTK-processed) training texts."""
+    from shared.dask_prep import scan_training
+    from shared.streaming import require_source_columns
 
     if not config.path:
         raise UserError("--source parquet needs --path DIR (a directory of Parquet files)")
@@ -119,10 +121,10 @@ def scan(config: Any) -> StreamPlan:
                            what="texts Parquet", hint=HINT)
     pipeline = config.pipeline().check_resources()
     stats = scan_training(config.path, split=rule, text_column=config.text_column, label_column=config.label_column,
-                          chunk_rows=config.chunk_rows, standardize=None,
-                          preprocess=text_preprocessor(pipeline, config.text_column))
+                          standardize=None, preprocess=text_preprocessor(pipeline, config.text_column),
+                          scheduler=config.dask_scheduler)
     classes = label_classes(stats.label_counts, config.positive_label)
-    if not stats.tokens.counts:
+    if not len(stats.vocabulary):
         raise UserError(f"texts Parquet {config.path}: the training texts hold no tokens; check --text-column")
     return StreamPlan(config=config, stats=stats, classes=classes, pipeline=pipeline)
 
@@ -214,7 +216,7 @@ def run_streaming(config: Any, run: Any, *, verbose: int = 0) -> Any:
     dataset = {**fingerprint_source(config.path), "classes": [str(c) for c in plan.classes]}
     run.write_data_info({**dataset, "streaming_stats": stats.to_dict()})
     log.info("parquet %s: %d training texts, %d held out, %d distinct tokens (%.1f s)", config.path, stats.rows_train,
-             stats.rows_held_out, len(stats.tokens.counts), stats.seconds)
+             stats.rows_held_out, len(stats.vocabulary), stats.seconds)
     timings: dict[str, float] = {"statistics_pass_s": round(stats.seconds, 2)}
     names = {kind: {"bilstm": "bilstm", "cnn": "text_cnn"}[kind] for kind in config.models}
     seeds = [config.seed + j for j in range(config.seeds)]
@@ -224,8 +226,8 @@ def run_streaming(config: Any, run: Any, *, verbose: int = 0) -> Any:
     for seed in seeds:
         for kind, name in names.items():
             set_seed(seed)
-            vectorizer = stats.tokens.vectorizer(max_tokens=config.deep.max_tokens,
-                                                 sequence_length=config.deep.sequence_length)
+            vectorizer = stats.vocabulary.vectorizer(max_tokens=config.deep.max_tokens,
+                                                     sequence_length=config.deep.sequence_length)
             model = deep.compile_model(deep.build(kind, vectorizer, config.deep, plan.k), config.deep, plan.k)
             history = fit_keras(model, training_dataset(plan, seed=seed), epochs=config.deep.epochs, verbose=verbose,
                                 shuffle=False)  # the stream shuffles in its bounded buffer
@@ -268,8 +270,11 @@ def run_streaming(config: Any, run: Any, *, verbose: int = 0) -> Any:
     result.extra.update({
         "source": "parquet", "path": str(config.path), "train_rows": stats.rows_train,
         "test_rows": int(len(y)), "classes": [str(c) for c in plan.classes],
-        "statistics": "vocabulary and label counts from ONE streaming pass over the training rows only",
-        "vocabulary": {"distinct_tokens": len(stats.tokens.counts), "max_tokens": config.deep.max_tokens},
+        "statistics": "label counts from one Dask DataFrame pass, the vocabulary by keras adapt() over the streamed "
+                      "texts: training rows only",
+        "dask_scheduler": config.dask_scheduler or "local (threads)",
+        "vocabulary": {"distinct_tokens": len(stats.vocabulary), "max_tokens": config.deep.max_tokens,
+                       "learned_by": "keras TextVectorization.adapt over the streamed training texts"},
         "stream": {"chunk_rows": config.chunk_rows, "shuffle_buffer": config.shuffle_buffer,
                    "batch_size": config.deep.batch_size},
         "per_seed": per_model, "preprocessing": plan.pipeline.to_dict(), "skipped_on_parquet_path": SKIPPED,
@@ -282,7 +287,7 @@ def run_streaming(config: Any, run: Any, *, verbose: int = 0) -> Any:
         run.write_history(histories[name], f"history_{name}")
     deep.write_pipeline(run.path, pipeline=plan.pipeline, classes=classes, model_file=f"model_{best_name}.keras",
                         model_name=best_name, params=config.deep)
-    write_json(run.path / "vocabulary.json", {"tokens": stats.tokens.vocabulary(config.deep.max_tokens),
+    write_json(run.path / "vocabulary.json", {"tokens": stats.vocabulary.top(config.deep.max_tokens),
                                               "counted_on": "training rows only"})
     plots.learning_curve_figures(run, histories)
     if plan.k == 2:

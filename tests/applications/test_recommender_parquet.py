@@ -109,6 +109,8 @@ def test_clear_errors_for_bad_sources(ratings_dir, tmp_path):
         stream.scan(config(folder, "--split-column", "fold"))
     with pytest.raises(ValueError, match="outside the declared range.*--rating-range"):
         stream.scan(config(folder, "--rating-range", "1", "4"))
+    with pytest.raises(ValueError, match="cannot reach the Dask scheduler at 'nonsense::'.*--dask-scheduler"):
+        stream.scan(config(folder, "--dask-scheduler", "nonsense::"))
     with pytest.raises(SystemExit):
         app.parse_args(["--source", "parquet"])            # no --path
     with pytest.raises(SystemExit):
