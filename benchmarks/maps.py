@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--scale-points", type=int, default=1_000_000)
-    parser.add_argument("--scale-train", type=int, default=20_000)
+    parser.add_argument("--scale-train", type=int, default=100_000)  # the target size
     parser.add_argument("--no-scale", action="store_true")
     parser.add_argument("--one", nargs=2, metavar=("METHOD", "SEED"), help=argparse.SUPPRESS)
     parser.add_argument("--scale-child", action="store_true", help=argparse.SUPPRESS)
