@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     from applications.recommender.evaluate import rank_top_k
     from applications.recommender.indexing import IdIndex, interaction_matrix
     from applications.recommender.main import RecommenderConfig
-    from applications.recommender.models import MFRegressor, MFSettings, TwoTowerRanker, TwoTowerSettings
+    from applications.recommender.models import MFRegressor, TwoTowerRanker, TwoTowerSettings, mf_settings
     from applications.recommender.splits import protocol_b_split
     from shared.artifacts import environment, write_json
     from shared.training import set_seed
@@ -117,8 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             set_seed(args.seed)
             ratings = train["value"].to_numpy()
             mf = MFRegressor(n_users=len(users), n_items=len(items), global_mean=float(ratings.mean()),
-                             settings=MFSettings(n_factors=defaults.mf_factors, l2=defaults.mf_l2,
-                                                 batch_size=defaults.mf_batch_size))
+                             settings=mf_settings(defaults))  # the app's own defaults, per optimizer
             timer = _EpochTimer()
             mf.fit(tu, ti, ratings, epochs=args.epochs, callbacks=[timer.callback])
             entry["models"].append({"model": "mf_biased", "batch_size": defaults.mf_batch_size,
