@@ -68,8 +68,8 @@ def ordered_tokens(frame: pd.DataFrame, users: IdIndex, items: IdIndex, *, ties:
         # a hash of (user, item, seed): the same interaction gets the same key in every frame it is in
         # (fit part and whole training part), so validation and test read a basket alike
         pair = pd.util.hash_pandas_object(frame[["user", "item"]], index=False).to_numpy(np.uint64)
-        tie_key = pd.Series(pd.util.hash_array(pair ^ np.uint64((seed * 0x9E3779B97F4A7C15) % 2**64)))
-        ordered = frame.assign(_tie=tie_key.to_numpy()).sort_values(["user", "timestamp", "_tie"], kind="mergesort")
+        tie_key = pd.util.hash_array(pair ^ np.uint64((seed * 0x9E3779B97F4A7C15) % 2**64))
+        ordered = frame.assign(_tie=tie_key).sort_values(["user", "timestamp", "_tie"], kind="mergesort")
     else:
         ordered = frame.sort_values(["user", "timestamp", "item"], kind="mergesort")
     rows = users.transform(ordered["user"])
