@@ -12,8 +12,8 @@ Map your own table to 2-D and measure the map. Columns are prepared as `deepcase
 the map is fitted on the training rows and places the held-out rows with its transform. Writes a run
 directory: the encoder (parametric methods), coordinates.csv, quality.csv (trustworthiness,
 continuity, 5-NN accuracy of --label on training and held-out rows, time, peak memory) and
-figures/map.html (interactive, up to 50,000 points), plus figures/map.png (datashader, every point)
-above 200,000 rows.
+figures/map.html (interactive, up to 50,000 points) and figures/map.png (datashader, every point,
+above 200,000 rows; a scatter below); `deepcases report` shows the run.
 With --run, places new rows on a saved map instead."""
 
 MAP_EPILOG = """\

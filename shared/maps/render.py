@@ -2,7 +2,8 @@
 
 Datashader aggregates every point into a pixel grid (count per category, or the mean of a value),
 so a million points cost about as much to draw as a thousand; matplotlib then frames the image with
-axes, a legend or a colour bar. The interactive page is plotly's WebGL ``scattergl`` on a random
+axes, a legend or a colour bar. Below the threshold the static image is a plain matplotlib scatter
+(one pixel per point would leave a few thousand points barely visible), beside the page. The interactive page is plotly's WebGL ``scattergl`` on a random
 subsample (at most ``page_points``) with hover text, written by :func:`shared.viz.embedding_map_html`.
 Both files are written atomically.
 """
@@ -126,6 +127,47 @@ def render_image(coords: Any, path: str | Path, *, labels: Any = None, values: A
         raise
 
 
+def render_scatter(coords: Any, path: str | Path, *, labels: Any = None, values: Any = None, title: str = "Map",
+                   label_name: str | None = None, axis_titles: tuple[str, str] = ("map 1", "map 2"),
+                   max_points: int = PAGE_POINTS, seed: int = 0) -> Path:
+    """A PNG scatter of at most ``max_points`` random points (for maps too small for a datashader image)."""
+    from shared.artifacts import save_figure
+    from shared.viz._common import _pyplot
+
+    xy = _coords(coords)
+    rows = np.arange(len(xy))
+    if len(xy) > max_points:
+        rows = np.sort(np.random.default_rng(seed).choice(len(xy), size=max_points, replace=False))
+    size = 10 if len(rows) <= 2000 else 3
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8.5, 7.5), layout="constrained")
+    try:
+        if labels is not None:
+            from matplotlib.patches import Patch
+
+            keys, colours = _categories(np.asarray(labels, dtype=object)[rows], len(rows))
+            for level in keys.categories:
+                mask = np.asarray(keys == level)
+                ax.scatter(xy[rows][mask, 0], xy[rows][mask, 1], s=size, alpha=0.7, linewidths=0,
+                           color=colours[level])
+            ax.legend(handles=[Patch(color=c, label=k) for k, c in colours.items()], title=label_name,
+                      fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))
+        elif values is not None:
+            drawn = ax.scatter(xy[rows, 0], xy[rows, 1], s=size, alpha=0.7, linewidths=0, cmap="viridis",
+                               c=np.asarray(values, dtype=float)[rows])
+            fig.colorbar(drawn, ax=ax, label=label_name or "value")
+        else:
+            ax.scatter(xy[rows, 0], xy[rows, 1], s=size, alpha=0.7, linewidths=0, color="#0072B2")
+        ax.set_xlabel(axis_titles[0])
+        ax.set_ylabel(axis_titles[1])
+        shown = f"{len(rows):,} points" + (f" (random sample of {len(xy):,})" if len(rows) < len(xy) else "")
+        ax.set_title(f"{title}\n{shown}", fontsize="medium")
+        return save_figure(fig, path)
+    except BaseException:
+        plt.close(fig)
+        raise
+
+
 def render_page(coords: Any, path: str | Path, *, labels: Any = None, values: Any = None,
                 hover_text: Any = None, title: str = "Map", label_name: str | None = None,
                 page_points: int = PAGE_POINTS, seed: int = 0,
@@ -150,7 +192,8 @@ def render_page(coords: Any, path: str | Path, *, labels: Any = None, values: An
 def render_map(coords: Any, out_dir: str | Path, *, name: str = "map", labels: Any = None, values: Any = None,
                hover_text: Any = None, title: str = "Map", label_name: str | None = None,
                image_above: int = IMAGE_ABOVE, page_points: int = PAGE_POINTS, seed: int = 0) -> dict[str, Path]:
-    """``{"page": NAME.html}``, plus ``{"image": NAME.png}`` (datashader, every point) above ``image_above`` points."""
+    """``{"page": NAME.html, "image": NAME.png}``: the image is datashader's (every point) above ``image_above``
+    points, a matplotlib scatter (of at most ``page_points``) below."""
     xy = _coords(coords)
     out_dir = Path(out_dir)
     written = {"page": render_page(xy, out_dir / f"{name}.html", labels=labels, values=values,
@@ -159,5 +202,8 @@ def render_map(coords: Any, out_dir: str | Path, *, name: str = "map", labels: A
     if len(xy) > image_above:
         written["image"] = render_image(xy, out_dir / f"{name}.png", labels=labels, values=values, title=title,
                                         label_name=label_name)
+    else:
+        written["image"] = render_scatter(xy, out_dir / f"{name}.png", labels=labels, values=values, title=title,
+                                          label_name=label_name, max_points=page_points, seed=seed)
     log.info("map of %d points drawn: %s", len(xy), ", ".join(str(p) for p in written.values()))
     return written

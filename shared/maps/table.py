@@ -10,8 +10,9 @@ coordinates and scored on the held-out rows').
 
 The run directory holds config.json, environment.json, data.json (fingerprint), map.json (columns,
 preprocessing, kept features, method), encoder.keras (parametric methods), coordinates.csv,
-quality.csv / quality.md and figures/map.html (interactive page of at most 50,000 points), plus
-figures/map.png (datashader, every point) above 200,000 rows.
+quality.csv / quality.md, figures/map.html (interactive page of at most 50,000 points) and
+figures/map.png (datashader, every point, above 200,000 rows; a scatter below), maps/map.json (the
+record the HTML report shows) and status.json (``done`` last).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,7 @@ def map_table(config: MapConfig, frame: pd.DataFrame | None = None) -> dict[str,
 
     from .render import render_map
 
+    started = time.perf_counter()
     if config.method not in METHODS:
         raise _user_error(f"--method must be one of {list(METHODS)}, got {config.method!r}")
     if not 0.0 < config.test_fraction < 0.9:
@@ -131,6 +134,7 @@ def map_table(config: MapConfig, frame: pd.DataFrame | None = None) -> dict[str,
 
     name = config.name or f"map_{Path(config.data).stem.split('.')[0] or 'table'}"
     run = RunDir.create(name, root=config.runs_dir, run_id=config.run_id, seed=config.seed)
+    run.write_status("running", app=name)  # "done" is written last: until then the report skips the run
     run.write_config(config)
     run.write_environment()
     run.write_data_info(fingerprint_frame(frame, name=Path(config.data).name))
@@ -154,7 +158,27 @@ def map_table(config: MapConfig, frame: pd.DataFrame | None = None) -> dict[str,
     hover = [f"row {i}" + (f"<br>{config.label}: {labels[i]}" if labels is not None else "") for i in range(n)]
     drawn = render_map(coords, run.figures, name="map", hover_text=hover, title=title, label_name=config.label,
                        seed=config.seed, **colour)
+    _write_record(run, quality, title=title, label=config.label, n_features=len(names), n_rows=n, drawn=drawn)
+    run.write_status("done", app=name, wall_time_s=round(time.perf_counter() - started, 1))
     return {"run": run.path, "quality": quality, "method": config.method, **drawn}
+
+
+def _write_record(run: Any, quality: pd.DataFrame, *, title: str, label: str | None, n_features: int, n_rows: int,
+                  drawn: dict[str, Path]) -> Path:
+    """``maps/map.json`` in the learned-map record format (``shared.maps.learned``), so the report shows the
+    map run: its image, quality table and interactive page."""
+    from shared.artifacts import write_json
+
+    from .learned import MAPS_DIR
+
+    rows = [{"map": str(row["part"]), "of": f"prepared table ({n_features} features)", "n_points": int(row["points"]),
+             "n_features": n_features, **{k: row.get(k) for k in ("trustworthiness", "continuity", "knn_accuracy",
+                                                                  "fit_seconds", "peak_rss_mb")}}
+            for row in quality.to_dict(orient="records")]
+    record = {"name": "map", "kind": "table", "title": title, "label": label or "no label", "n_points": n_rows,
+              "n_total": n_rows, "figure": f"figures/{drawn['image'].name}", "page": f"figures/{drawn['page'].name}",
+              "rows": rows}
+    return write_json(run.path / MAPS_DIR / "map.json", record)
 
 
 def _markdown(frame: pd.DataFrame) -> str:

@@ -231,7 +231,8 @@ def _run_page(page: _Page, pages: list[_Page], generated: str, description: str)
     if page.headlines:
         items = "".join(f"<li>{_headline_html(h)}</li>" for h in page.headlines)
         parts.append(f"<ul>{items}</ul><p class=\"rule\">{H.e(RULE)}</p>")
-    parts.append(_results_section(run))
+    if run.results or run.legacy_metrics is not None or not _table_maps_only(run):
+        parts.append(_results_section(run))
     if page.tuning_file:
         parts.append(_tuning_link(page))
 
@@ -296,16 +297,27 @@ def _map_table(record: dict[str, Any]) -> Table:
     return Table([label for _, label in _MAP_COLUMNS], cells, emphasis)
 
 
+def _table_maps_only(run: RunInfo) -> bool:
+    """A ``deepcases map`` run: every map record is a map of a user's table, not of a model's representation."""
+    return bool(run.maps) and all(record.get("kind") == "table" for record in run.maps)
+
+
 def _maps_section(page: _Page, parts: list[str]) -> set[str]:
     """The run's learned maps (figure, quality table, interactive page); returns the file names shown."""
     if not page.run.maps:
         return set()
     hrefs = dict((name, href) for href, name in page.figures + page.charts)
-    parts.append("<h2 id=\"maps\">Maps of what the model learned</h2><p class=\"muted\">Each map puts the same "
-                 "points on a plane twice: from the model's learned representation and from the raw inputs it was "
-                 "fed. Trustworthiness and continuity (k = 10) say how well a map keeps neighbours of the space it "
-                 "maps; 5-NN accuracy says how well the label separates on the map (fitted on 70 % of the points, "
-                 "scored on the rest).</p>")
+    if _table_maps_only(page.run):
+        parts.append("<h2 id=\"maps\">Map of the table</h2><p class=\"muted\">The map is fitted on the training "
+                     "rows and places the held-out rows with its transform. Trustworthiness and continuity (k = 10) "
+                     "say how well it keeps the neighbours of the prepared table; 5-NN accuracy says how well the "
+                     "label separates on the map.</p>")
+    else:
+        parts.append("<h2 id=\"maps\">Maps of what the model learned</h2><p class=\"muted\">Each map puts the "
+                     "same points on a plane twice: from the model's learned representation and from the raw inputs "
+                     "it was fed. Trustworthiness and continuity (k = 10) say how well a map keeps neighbours of the "
+                     "space it maps; 5-NN accuracy says how well the label separates on the map (fitted on 70 % of "
+                     "the points, scored on the rest).</p>")
     shown = set()
     for record in page.run.maps:
         figure = Path(str(record["figure"])).name

@@ -222,7 +222,12 @@ def load_run(path: str | Path, *, newer_unfinished: list[Path] | None = None) ->
     if not path.is_dir():
         run.problem(f"{path} is not a directory")
         return run
-    _check_results(run, _read_json(run, "metrics.json"))
+    status = read_status(path)
+    # a finished `deepcases map` run holds maps/ and no metrics.json: a map, not a case study's results
+    map_only = (not (path / "metrics.json").exists() and status is not None and status["status"] == "done"
+                and (path / "maps").is_dir())
+    if not map_only:
+        _check_results(run, _read_json(run, "metrics.json"))
     apps = {str(r["app"]) for r in run.results if r.get("app")}
     if len(apps) == 1 and apps != {app}:
         run.notes.append(f"metrics.json names the application {apps.pop()!r}; the folder is {app!r}")
@@ -248,7 +253,6 @@ def load_run(path: str | Path, *, newer_unfinished: list[Path] | None = None) ->
     run.has_logs = (path / "logs").is_dir()
     run.maps = _load_maps(run)
     run.tuning = load_tuning(path, run.results, run.figures, run.problem)
-    status = read_status(path)
     if status is not None and status["status"] != "done":
         run.problem(f"this run is {status['status']}" + (f" ({status['error']})" if status.get("error") else "")
                     + "; its numbers, if any, are not results")

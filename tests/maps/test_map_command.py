@@ -97,3 +97,27 @@ def test_map_reads_a_parquet_directory(table, tmp_path):
     assert outcome["run"] == tmp_path / "runs" / "map_mixed" / "pq"
     assert len(pd.read_csv(outcome["run"] / "coordinates.csv")) == 300
     assert outcome["quality"]["knn_accuracy"].min() > 0.9
+
+
+def test_a_map_run_is_done_and_its_report_page_shows_the_map(table, tmp_path):
+    from shared.report.build import build_report
+    from shared.report.runs import load_run
+
+    path, _ = table
+    runs = tmp_path / "runs"
+    outcome = map_table(MapConfig(data=str(path), label="group", method="pca", runs_dir=str(runs), run_id="r"))
+    run = outcome["run"]
+    assert json.loads((run / "status.json").read_text())["status"] == "done"
+    record = json.loads((run / "maps" / "map.json").read_text())
+    assert record["kind"] == "table" and record["figure"] == "figures/map.png"
+    assert [row["map"] for row in record["rows"]] == ["training rows (fitted)", "held-out rows (transform)"]
+    assert (run / "figures" / "map.png").read_bytes()[:4] == b"\x89PNG"       # a scatter below 200,000 rows
+    info = load_run(run)
+    assert info.problems == [] and len(info.maps) == 1                        # no "metrics.json is missing"
+    index = build_report(runs, out_dir=tmp_path / "report", results_dir=None)
+    pages = [p.read_text() for p in index.parent.glob("*.html") if p.name != "index.html"]
+    page = next(p for p in pages if "Map of the table" in p)
+    assert "map.png" in page and "held-out rows (transform)" in page and "No results for this run" not in page
+
+    (run / "status.json").write_text(json.dumps({"status": "running"}))       # an unfinished map run stays one
+    assert any("running" in p for p in load_run(run).problems)

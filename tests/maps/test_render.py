@@ -41,19 +41,20 @@ def test_categorical_and_continuous_colours():
         shade(np.zeros((5, 3)))
 
 
-def test_render_map_writes_a_page_below_and_an_image_above_the_threshold(tmp_path):
+def test_render_map_writes_a_page_and_a_scatter_below_and_a_datashader_image_above_the_threshold(tmp_path):
     rng = np.random.default_rng(2)
     xy = rng.normal(size=(400, 2))
     labels = np.where(xy[:, 0] > 0, "east", "west")
     small = render_map(xy, tmp_path, name="small", labels=labels, hover_text=[f"row {i}" for i in range(400)],
                        image_above=1000, page_points=100)
-    assert set(small) == {"page"}
+    assert set(small) == {"page", "image"}
+    assert small["image"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = small["page"].read_text()
     assert "scattergl" in page and "100 of 400 points" in page and "row " in page
     big = render_map(xy, tmp_path, name="big", values=xy[:, 1], image_above=300)
     assert set(big) == {"page", "image"}
     assert big["image"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.html", "big.png", "small.html"]   # no temp files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.html", "big.png", "small.html", "small.png"]   # no temp files
 
 
 def test_render_image_keeps_no_open_figure_on_error(tmp_path):
