@@ -153,3 +153,27 @@ def test_the_learned_map_section_renders_its_figure_table_and_interactive_page(r
     assert section.count("<tr") == 3 and "trustworthiness" in section     # header + learned PCA + raw PCA
     chart = dump_dom(report.parent / "assets" / "stock_forecast" / "market_days_map.html", profile)
     assert "js-plotly-plot" in chart and "patient 7" in chart              # plotly drew it, hover text inlined
+
+
+def test_a_deepcases_map_run_gets_a_page_with_its_image_quality_table_and_interactive_map(tmp_path, profile):
+    import numpy as np
+    import pandas as pd
+
+    from shared.maps.table import MapConfig, map_table
+
+    rng = np.random.default_rng(0)
+    group = np.arange(240) % 3
+    frame = pd.DataFrame(rng.normal(size=(240, 4)) + 5.0 * group[:, None], columns=list("abcd"))
+    frame["group"] = np.array(["g0", "g1", "g2"])[group]
+    csv = tmp_path / "clusters.csv"
+    frame.to_csv(csv, index=False)
+    runs = tmp_path / "runs"
+    map_table(MapConfig(data=str(csv), label="group", method="pca", runs_dir=str(runs), run_id="m"))
+    index = build_report([runs], out_dir=tmp_path / "report", results_dir=None)
+    dom = dump_dom(index.parent / "map_clusters.html", profile)
+    assert body_attr(dom, "data-images-ok") == "true", body_attr(dom, "data-images")
+    section = dom.split('id="maps"')[1].split('id="figures"')[0]
+    assert "Map of the table" in dom and 'src="assets/map_clusters/map.png"' in section
+    assert section.count("<tr") == 3 and "held-out rows (transform)" in section   # header + fitted + held-out
+    chart = dump_dom(index.parent / "assets" / "map_clusters" / "map.html", profile)
+    assert "js-plotly-plot" in chart
