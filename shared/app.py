@@ -66,10 +66,11 @@ def _map_points(text: str) -> int:
 class MapOptions:
     """``--learned-maps``: how each application maps its model's representation (shared.maps.learned)."""
 
-    learned_maps: str = option("umap", choices=["umap", "pca", "off"], group="maps",
+    learned_maps: str = option("umap", choices=["umap", "pca", "parametric", "off"], group="maps",
                                help="maps of the model's learned representation beside maps of the raw inputs: umap "
                                     "(UMAP and PCA of both; default), pca (PCA only: no numba compilation, for tiny "
-                                    "runs and tests) or off")
+                                    "runs and tests), parametric (also a parametric UMAP of the representation, a "
+                                    "minute more per map) or off")
     map_points: int = option(2000, group="maps", convert=_map_points,
                              help="points in each learned map, at least 30 (a fixed random sample beyond)")
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .methods import method_title
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
 
@@ -49,13 +51,13 @@ def comparison_figure(comparison: MapComparison, table: Sequence[Mapping[str, An
     axes = np.atleast_1d(axes)
     for ax, row in zip(axes, table):
         entries = _scatter(ax, comparison.coords[f"{row['space']} {row['method']}"], comparison.labels)
-        ax.set_title(f"{row['method'].upper()} of the {row['of']}\ntrust {row['trustworthiness']:.3f} · "
+        ax.set_title(f"{method_title(row['method'])} of the {row['of']}\ntrust {row['trustworthiness']:.3f} · "
                      f"5-NN acc. {row['knn_accuracy']:.3f}", fontsize="small")
     _legend(axes[0], entries, label_name)
     for ax, (name, values) in zip(axes[len(table):], extras.items()):
         first = table[0]
         _legend(ax, _scatter(ax, comparison.coords[f"learned {first['method']}"], values), name)
-        ax.set_title(f"{first['method'].upper()} of the {first['of']}\ncoloured by {name}", fontsize="small")
+        ax.set_title(f"{method_title(first['method'])} of the {first['of']}\ncoloured by {name}", fontsize="small")
     shown = len(comparison.points)
     sample = f"{shown:,} points" + (f" (random sample of {comparison.n_total:,})" if shown < comparison.n_total else "")
     fig.suptitle(f"{title}: {sample}; trust = trustworthiness (k = 10) in the space mapped", fontsize="medium")

@@ -22,6 +22,7 @@ import numpy as np
 from shared.errors import UserError
 
 from .checks import as_labels, positive_int, varying_columns
+from .methods import method_title
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,12 @@ MAX_POINTS = 2000              # UMAP of 2,000 points takes a few seconds; more 
 MIN_POINTS = 30                # trustworthiness with k = 10 needs > 20 points; 5-NN scores 30 % of them
 # (space, method) of each row, the learned map first: it is the one on the interactive page. "pca" leaves
 # UMAP out: umap-learn compiles with numba on first use (minutes on a cold cache), too slow for tests.
+# "parametric" adds the parametric UMAP of the learned vectors, first (a minute of training per map: for
+# benchmarks/maps_apps.py, which measures it against UMAP on each application's own representation).
 MAPS = {"umap": (("learned", "umap"), ("learned", "pca"), ("raw", "pca"), ("raw", "umap")),
-        "pca": (("learned", "pca"), ("raw", "pca"))}
+        "pca": (("learned", "pca"), ("raw", "pca")),
+        "parametric": (("learned", "parametric_umap"), ("learned", "umap"), ("learned", "pca"), ("raw", "pca"),
+                       ("raw", "umap"))}
 QUALITY_COLUMNS = ("trustworthiness", "continuity", "knn_accuracy", "fit_seconds")
 
 
@@ -73,7 +78,7 @@ def _rows(x: Any, n: int, points: np.ndarray, *, name: str) -> np.ndarray:
 def compare_maps(learned: Any, raw: Any, labels: Any, *, seed: int = 0, max_points: int = MAX_POINTS,
                  methods: str = "umap", n_neighbors: int = 15) -> MapComparison:
     """UMAP and PCA of ``learned`` and PCA and UMAP of ``raw`` (same rows), each with its quality row
-    (``methods="pca"``: the two PCA maps only).
+    (``methods="pca"``: the two PCA maps only; ``"parametric"``: also the parametric UMAP of ``learned``).
 
     At most ``max_points`` rows (a fixed random subsample by ``seed``) are mapped. Raises
     :class:`~shared.errors.UserError` for one-class labels, fewer than ``MIN_POINTS`` points or
@@ -134,7 +139,7 @@ def write_learned_map(run: Any, comparison: MapComparison, *, name: str, title: 
     rows = comparison.points
     extras = {k: np.asarray(v, dtype=object)[rows] for k, v in (extra_labels or {}).items()}
     spaces = {"learned": learned_name, "raw": raw_name}
-    table = [{"map": f"{m['space']} · {m['method'].upper()}", "of": spaces[m["space"]], **m}
+    table = [{"map": f"{m['space']} · {method_title(m['method'])}", "of": spaces[m["space"]], **m}
              for m in comparison.rows]
     fig = comparison_figure(comparison, table, title=title, label_name=label_name, extras=extras)
     written = {"figure": run.save_figure(fig, name)}
@@ -143,10 +148,11 @@ def write_learned_map(run: Any, comparison: MapComparison, *, name: str, title: 
 
         hover = None if hover_text is None else np.asarray(list(hover_text), dtype=object)[rows]
         first = comparison.rows[0]
+        shown = method_title(first["method"])
         written["page"] = render_page(comparison.coords[f"learned {first['method']}"], run.figures / f"{name}.html",
                                       labels=comparison.labels, hover_text=hover, label_name=label_name,
-                                      title=f"{title}: {first['method'].upper()} of the {learned_name}", seed=0,
-                                      axis_titles=(f"{first['method'].upper()} 1", f"{first['method'].upper()} 2"))
+                                      title=f"{title}: {shown} of the {learned_name}", seed=0,
+                                      axis_titles=(f"{shown} 1", f"{shown} 2"))
     record = {"name": name, "title": title, "label": label_name, "learned": learned_name, "raw": raw_name,
               "n_points": len(rows), "n_total": comparison.n_total,
               "classes": {str(k): int(v) for k, v in zip(*np.unique(comparison.labels.astype(str),

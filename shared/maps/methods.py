@@ -111,6 +111,15 @@ def default_epochs(train_rows: int) -> int:
     return int(np.clip(round(1_000_000 / max(train_rows, 1)), 10, 100))
 
 
+#: how each method is named in figures and tables
+METHOD_TITLES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE", "parametric_umap": "parametric UMAP",
+                 "autoencoder": "autoencoder"}
+
+
+def method_title(method: str) -> str:
+    return METHOD_TITLES.get(method, method)
+
+
 def map_2d(x: Any, *, method: str, seed: int, labels: Any = None, n_neighbors: int = 15, min_dist: float = 0.1,
            perplexity: float = 30.0, hidden_units: tuple[int, ...] = (256, 256), epochs: int | None = None,
            batch_size: int | None = None, max_graph_points: int = MAX_GRAPH_POINTS, quality: bool = True,
