@@ -294,7 +294,8 @@ def streaming_dataset(source: str | Path, stats: TrainingStats, *, features: Seq
                       part: str = "train", scale_columns: Sequence[str] = (), batch_size: int = 256,
                       chunk_rows: int = 65536, shuffle_buffer: int = 50000, seed: int = 0,
                       single_input: bool = False, target_dtype: str = "float32", engine: str = "numpy",
-                      preprocess: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> Any:
+                      preprocess: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                      files: Sequence[str | Path] | None = None) -> Any:
     """Streaming ``tf.data`` dataset of one part of a Parquet directory, in bounded memory.
 
     Chunks are read lazily, the fitted maps and scalers of ``stats`` applied per chunk (ids →
@@ -315,6 +316,9 @@ def streaming_dataset(source: str | Path, stats: TrainingStats, *, features: Seq
     ``preprocess``: a stateless per-chunk function run on the part's rows before the maps (e.g. the
     tokenizer also given to :func:`scan_training`); it must keep the columns and their dtypes
     (the dataset's dtypes come from the Parquet schema, or set ``target_dtype``).
+    ``files``: read only these Parquet files of ``source`` (one worker's shard, ``shared.ray_train.shard``;
+    numpy engine). A shard's row count is not in ``stats``, so its cardinality is not asserted: the
+    multi-worker loop fixes the steps of an epoch instead.
     """
     import tensorflow as tf
 
@@ -330,6 +334,9 @@ def streaming_dataset(source: str | Path, stats: TrainingStats, *, features: Seq
             raise UserError(f"{name} must be an int >= 1, got {value!r}")
     if isinstance(shuffle_buffer, bool) or not isinstance(shuffle_buffer, int) or shuffle_buffer < 0:
         raise UserError(f"shuffle_buffer must be an int >= 0 (0 = no shuffling), got {shuffle_buffer!r}")
+    if files is not None and engine != "numpy":
+        raise UserError("files (a worker's shard) needs engine='numpy'")
+    read_from = source if files is None else list(files)
     split_col = stats.split.column
     carried = split_col not in features and split_col != target
     transform = make_transform(stats, part=part, id_columns=[c for c in features if c in stats.indexes],
@@ -360,7 +367,7 @@ def streaming_dataset(source: str | Path, stats: TrainingStats, *, features: Seq
 
         def batches() -> Any:
             rng = np.random.default_rng([seed, next(epochs)])
-            frames = (transform(f) for f in iter_parquet_batches(source, columns=read, chunk_rows=chunk_rows))
+            frames = (transform(f) for f in iter_parquet_batches(read_from, columns=read, chunk_rows=chunk_rows))
             for block in _shuffled_blocks(frames, [*features, *([target] if target else [])], np_dtypes,
                                           batch_size=batch_size, buffer=shuffle_buffer, rng=rng):
                 x = block[features[0]].reshape(-1, 1) if single_input else {c: block[c] for c in features}
@@ -370,7 +377,8 @@ def streaming_dataset(source: str | Path, stats: TrainingStats, *, features: Seq
                        else {c: tf.TensorSpec((None,), dtypes[c]) for c in features})
         spec = spec_x if target is None else (spec_x, tf.TensorSpec((None,), dtypes[target]))
         ds = tf.data.Dataset.from_generator(batches, output_signature=spec)
-    ds = ds.apply(tf.data.experimental.assert_cardinality(-(-rows // batch_size)))
+    if files is None:
+        ds = ds.apply(tf.data.experimental.assert_cardinality(-(-rows // batch_size)))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -490,6 +498,40 @@ class StreamOptions:
                                         help="with --source parquet: address of a running Dask scheduler (e.g. "
                                              "tcp://HOST:8786) for the statistics pass; its workers must see "
                                              "--path. Default: a local cluster of threads in this process")
+
+
+DISTRIBUTE_GROUP = "distributed training (--source parquet)"
+DISTRIBUTE_CHOICES = ("none", "ray")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DistributeOptions:
+    """``--distribute ray --workers N [--ray-address ADDRESS]``: train the deep model of the
+    ``--source parquet`` path on Ray Train workers (:func:`shared.ray_train.ray_fit`), each reading
+    its own share of the Parquet files. Check them with :func:`check_distribute_arguments`."""
+
+    distribute: str = option("none", choices=list(DISTRIBUTE_CHOICES), group=DISTRIBUTE_GROUP,
+                             help="with --source parquet: ray trains the deep model on --workers Ray Train workers "
+                                  "(synchronous data parallelism, each worker reading its own Parquet files; needs "
+                                  "pip install 'deepcases[cluster]'); none (default) trains in this process")
+    workers: int = option(2, group=DISTRIBUTE_GROUP,
+                          help="with --distribute ray: how many workers (the directory needs at least this many "
+                               "Parquet files)")
+    ray_address: str | None = option(None, metavar="ADDRESS", group=DISTRIBUTE_GROUP,
+                                     help="with --distribute ray: join this Ray cluster (auto on a cluster node, or "
+                                          "ray://HEAD:10001); default: start Ray on this machine with --workers CPUs")
+
+
+def check_distribute_arguments(args: Any) -> str | None:
+    """The first problem with the ``--distribute`` options of a config (None when fine)."""
+    if args.distribute == "none":
+        return None
+    if args.source != "parquet":
+        return (f"--distribute {args.distribute} trains from a Parquet directory, each worker reading its own files: "
+                "add --source parquet --path DIR")
+    if isinstance(args.workers, bool) or args.workers < 1:
+        return f"--workers must be >= 1, got {args.workers}"
+    return None
 
 
 def check_stream_arguments(args: Any) -> str | None:

@@ -36,7 +36,7 @@ from shared.artifacts import RunDir, fingerprint_frame, write_csv
 from shared.options import option, parse_config, require_at_least
 from shared.results import CaseStudyResult, mean_and_std
 from shared.resume import Resume
-from shared.streaming import StreamOptions, check_stream_arguments
+from shared.streaming import DistributeOptions, StreamOptions, check_distribute_arguments, check_stream_arguments
 from shared.tuning import Choice, Float, tune
 
 from .data import Interactions
@@ -89,7 +89,7 @@ def _value_col(text: str) -> str | None:
 
 
 @dataclasses.dataclass(frozen=True)
-class RecommenderConfig(RunOptions, StreamOptions):  # StreamOptions: --source parquet's split rule, chunk, buffer
+class RecommenderConfig(RunOptions, StreamOptions, DistributeOptions):  # --source parquet: split, chunk, buffer, --distribute
     dataset: str = option("all", choices=["movielens", "retail", "all"], group="data",  # ignored with --source csv
                           help="bundled dataset(s): MovieLens latest-small (ratings) and/or cleaned Online Retail II")
     protocol: str = option("both", choices=["A", "B", "both"], group="data",
@@ -229,6 +229,11 @@ def _validate(c: RecommenderConfig, error: Callable[[str], NoReturn]) -> None:
               "data in memory: use --source csv --path FILE")
     if check_stream_arguments(c):
         error(check_stream_arguments(c))
+    if check_distribute_arguments(c):
+        error(check_distribute_arguments(c))
+    if c.distribute == "ray" and c.mf_batch_size % c.workers:
+        error(f"--mf-batch-size ({c.mf_batch_size}) must be a multiple of --workers ({c.workers}): each worker takes "
+              "an equal share of every global batch")
     if any(v <= 0 for v in c.ease_grid):
         error("--ease-grid values must be > 0")
     require_at_least(c, error, 1, "trials")

@@ -128,6 +128,73 @@ def fit_streaming_biases(config: Any, stats: Any, *, reg_user: float = 15.0, reg
     return mu, bu, bi
 
 
+def _mf_for_workers(n_users: int, n_items: int, global_mean: float, n_factors: int, l2: float) -> Any:
+    """The biased MF each Ray worker builds (batch-row lookups, L2 on the looked-up rows)."""
+    from shared.models import build_matrix_factorization
+
+    return build_matrix_factorization(n_users=n_users, n_items=n_items, n_factors=n_factors, l2=l2, use_bias=True,
+                                      global_mean=global_mean, sparse_lookup=True, name="mf_biased")
+
+
+def _worker_stream(path: str, stats: Any, columns: tuple[str, str, str], chunk_rows: int, shuffle_buffer: int,
+                   seed: int, rank: int, world: int, per_worker_batch: int) -> Any:
+    """Worker ``rank``'s training stream: only its own Parquet files (``shared.ray_train.shard``)."""
+    from shared.data.pipelines import parquet_files
+    from shared.ray_train import shard
+    from shared.streaming import streaming_dataset
+
+    uc, ic, vc = columns
+    return _rename(streaming_dataset(path, stats, features=(uc, ic), target=vc, batch_size=per_worker_batch,
+                                     chunk_rows=chunk_rows, shuffle_buffer=shuffle_buffer, seed=seed * 1000 + rank,
+                                     files=shard(parquet_files(path), rank, world)), uc, ic)
+
+
+def _squared_error(y_true: Any, y_pred: Any) -> Any:
+    import tensorflow as tf
+
+    return tf.square(tf.cast(y_true, y_pred.dtype) - y_pred)
+
+
+def fit_mf_on_ray(config: Any, stats: Any, settings: Any, *, seed: int, out_dir: Any) -> tuple[Any, dict, dict]:
+    """The MF trained by ``--workers`` Ray Train workers, each reading its own Parquet files.
+
+    Synchronous data parallelism (``shared.ray_train.ray_fit``: the project's all-reduce loop under
+    ``MultiWorkerMirroredStrategy``), Keras' Adam on the batch rows' gradients, ``--mf-epochs``
+    epochs of ceil(training rows / ``--mf-batch-size``) global steps each. Returns the chief's model,
+    its loss history and a summary of the workers (seconds, whether all ended with the same weights)."""
+    import functools
+    import math
+
+    from shared.data.pipelines import parquet_files
+    from shared.models._keras import keras
+    from shared.ray_train import ray_fit
+
+    uc, ic, vc = _columns(config)
+    files = parquet_files(config.path)
+    if len(files) < config.workers:  # checked here: inside a worker it would surface as a Ray traceback
+        raise UserError(f"--path {config.path} holds {len(files)} Parquet file(s) for --workers {config.workers}; "
+                        f"each worker reads its own files: write at least {config.workers} parts or lower --workers")
+    build = functools.partial(_mf_for_workers, stats.indexes[uc].size, stats.indexes[ic].size,
+                              float(stats.moments[vc].mean), settings.n_factors, settings.l2)
+    data = functools.partial(_worker_stream, str(config.path), stats, (uc, ic, vc), config.chunk_rows,
+                             config.shuffle_buffer, seed)
+    steps = math.ceil(stats.rows_train / config.mf_batch_size)
+    result = ray_fit(build, data, loss=_squared_error, global_batch_size=config.mf_batch_size,
+                     epochs=config.mf_epochs, steps_per_epoch=steps, out_dir=out_dir, workers=config.workers,
+                     address=config.ray_address, learning_rate=settings.learning_rate, seed=seed)
+    model = keras().models.load_model(result.model_path, compile=False)
+    digests = {w["weights_sha256"] for w in result.workers}
+    summary = {"workers": len(result.workers), "address": config.ray_address or "local", "steps_per_epoch": steps,
+               "global_batch_size": config.mf_batch_size, "seconds": round(result.seconds, 1),
+               "seconds_per_epoch": [round(w["seconds_per_epoch"], 2) for w in result.workers],
+               "same_final_weights": len(digests) == 1}
+    if len(digests) != 1:
+        log.warning("the %d Ray workers ended with different weights (%d digests)", len(result.workers), len(digests))
+    log.info("MF on %d Ray workers: %d epochs x %d steps in %.1f s, loss %s", len(result.workers), config.mf_epochs,
+             steps, result.seconds, [round(v, 4) for v in result.history["loss"]])
+    return model, result.history, summary
+
+
 def _zero_unknown_rows(model: Any) -> None:
     """Index 0 (ids never seen in training) predicts mu + the known side's bias: zero its rows."""
     for name in ("user_factors", "item_factors", "user_bias", "item_bias"):
@@ -135,6 +202,13 @@ def _zero_unknown_rows(model: Any) -> None:
         weights = np.asarray(layer.get_weights()[0]).copy()
         weights[0] = 0.0
         layer.set_weights([weights])
+
+
+class _Trained:
+    """A trained Keras MF (the Ray chief's) where the rest of this path expects an ``MFRegressor``."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
 
 
 class _ErrorSums:
@@ -202,15 +276,22 @@ def run_protocol_a_streaming(config: Any, run: Any, *, verbose: int = 0) -> Case
     seeds = [config.seed + j for j in range(config.seeds)]
     per_seed, first = [], None
     t0 = time.perf_counter()
+    ray_runs = []
     for seed in seeds:
         set_seed(seed)
-        model = MFRegressor(n_users=stats.indexes[uc].size, n_items=stats.indexes[ic].size,
-                            global_mean=stats.moments[vc].mean, settings=settings)
-        ds = _rename(streaming_dataset(config.path, stats, features=(uc, ic), target=vc,
-                                       batch_size=config.mf_batch_size, chunk_rows=config.chunk_rows,
-                                       shuffle_buffer=config.shuffle_buffer, seed=seed), uc, ic)
-        history = fit_keras(model.model, ds, epochs=config.mf_epochs, verbose=verbose,
-                            shuffle=False)  # the stream shuffles in its bounded buffer
+        if config.distribute == "ray":
+            trained, history, summary = fit_mf_on_ray(config, stats, settings, seed=seed,
+                                                      out_dir=run.path / "ray" / f"seed{seed}")
+            model = _Trained(trained)
+            ray_runs.append({"seed": seed, **summary})
+        else:
+            model = MFRegressor(n_users=stats.indexes[uc].size, n_items=stats.indexes[ic].size,
+                                global_mean=stats.moments[vc].mean, settings=settings)
+            ds = _rename(streaming_dataset(config.path, stats, features=(uc, ic), target=vc,
+                                           batch_size=config.mf_batch_size, chunk_rows=config.chunk_rows,
+                                           shuffle_buffer=config.shuffle_buffer, seed=seed), uc, ic)
+            history = fit_keras(model.model, ds, epochs=config.mf_epochs, verbose=verbose,
+                                shuffle=False)  # the stream shuffles in its bounded buffer
         _zero_unknown_rows(model.model)
         per_seed.append((model, history))
         if first is None:
@@ -227,9 +308,11 @@ def run_protocol_a_streaming(config: Any, run: Any, *, verbose: int = 0) -> Case
     result.add("bias_baseline", "baseline", metrics["bias_baseline"],
                note="user + item biases, ALS (reg_u 15, reg_i 10, 10 epochs), two streaming passes per epoch")
     mean, std = mean_and_std([metrics[name] for name in models])
+    trainer = (f"{config.workers} Ray Train workers (own Parquet files each), Keras Adam" if config.distribute == "ray"
+               else settings.optimizer)
     result.add("mf_biased", "deep", mean, seeds=seeds, std=std,
                note=f"{config.mf_factors} factors, {config.mf_epochs} epochs from the stream (no early stopping on "
-                    f"this path), {settings.optimizer} lr {settings.learning_rate:g}; test rows with unseen items use "
+                    f"this path), {trainer} lr {settings.learning_rate:g}; test rows with unseen items use "
                     "mu + b_u")
     result.extra.update({
         "source": "parquet", "path": str(config.path),
@@ -238,7 +321,9 @@ def run_protocol_a_streaming(config: Any, run: Any, *, verbose: int = 0) -> Case
         "dask_scheduler": config.dask_scheduler or "local (threads)",
         "stream": {"chunk_rows": config.chunk_rows, "shuffle_buffer": config.shuffle_buffer,
                    "batch_size": config.mf_batch_size},
-        "mf_optimizer": {"name": settings.optimizer, "learning_rate": settings.learning_rate, "l2": settings.l2},
+        "mf_optimizer": {"name": "adam (Keras, all-reduced)" if config.distribute == "ray" else settings.optimizer,
+                         "learning_rate": settings.learning_rate, "l2": settings.l2},
+        "distribute": {"mode": config.distribute, "ray": ray_runs} if config.distribute == "ray" else {"mode": "none"},
         "per_seed": [metrics[name] for name in models], "skipped_on_parquet_path": SKIPPED,
         "timings": {**timings, "total_s": round(time.perf_counter() - started, 2)}})
 

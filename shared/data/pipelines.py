@@ -34,8 +34,13 @@ def array_dataset(x: Any, y: Any = None, *, batch_size: int = 64, shuffle: bool 
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def parquet_files(source: str | Path) -> list[Path]:
-    """The Parquet files of a file or directory, sorted, with a clear error when there are none."""
+def parquet_files(source: str | Path | Sequence[str | Path]) -> list[Path]:
+    """The Parquet files of a file or directory (or a list of files: one worker's shard), sorted, with a
+    clear error when there are none."""
+    if isinstance(source, (list, tuple)):
+        if not source:
+            raise InputFileNotFound("an empty list of Parquet files; pass at least one file")
+        return sorted(Path(p) for p in source)
     source = Path(source)
     if source.is_file():
         return [source]
@@ -45,7 +50,7 @@ def parquet_files(source: str | Path) -> list[Path]:
     return files
 
 
-def iter_parquet_batches(source: str | Path, *, columns: Sequence[str] | None = None, chunk_rows: int = 65536
+def iter_parquet_batches(source: str | Path | Sequence[str | Path], *, columns: Sequence[str] | None = None, chunk_rows: int = 65536
                          ) -> Iterator[pd.DataFrame]:
     """Yield frames of at most ``chunk_rows`` rows, reading one Parquet row batch at a time."""
     import pyarrow.parquet as pq

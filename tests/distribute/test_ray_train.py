@@ -105,3 +105,46 @@ def test_bad_settings_fail_before_ray_starts(tmp_path):
         ray_fit(_build, _shard_dataset, loss=_mse, global_batch_size=64, epochs=1, steps_per_epoch=0,
                 out_dir=tmp_path, workers=2)
     assert not ray.is_initialized()
+
+
+@pytest.fixture
+def ratings_parts(tmp_path):
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    n = 1200
+    frame = pd.DataFrame({"user": rng.integers(1, 31, n).astype(np.int64), "item": rng.integers(1, 41, n).astype(np.int64),
+                          "rating": rng.integers(1, 11, n) / 2.0})
+    frame["split"] = np.where(np.arange(n) % 5 == 0, "test", "train")
+    folder = tmp_path / "ratings"
+    folder.mkdir()
+    for k, part in enumerate(np.array_split(np.arange(n), 4)):
+        frame.iloc[part].to_parquet(folder / f"part-{k}.parquet", index=False)
+    return folder
+
+
+def test_the_recommender_trains_its_mf_on_two_ray_workers(ray_env, ratings_parts, capsys):
+    """``--distribute ray --workers 2``: the app's MF on 2 local workers, each reading 2 of the 4 files."""
+    from applications.recommender import main as app
+    from shared.results import read_results
+
+    runs = ray_env / "runs"
+    args = ["--source", "parquet", "--path", str(ratings_parts), "--seeds", "1", "--mf-epochs", "4", "--mf-factors",
+            "4", "--mf-batch-size", "64", "--chunk-rows", "200", "--shuffle-buffer", "100", "--learned-maps", "off",
+            "--log-level", "WARNING", "--runs-dir", str(runs)]
+    assert app.main([*args, "--distribute", "ray", "--workers", "2", "--run-id", "ray"]) == 0, capsys.readouterr().err
+    [result] = read_results(runs / "recommender" / "ray" / "metrics.json")
+    ray_record = result["extra"]["distribute"]
+    assert ray_record["mode"] == "ray" and ray_record["ray"][0]["workers"] == 2
+    assert ray_record["ray"][0]["same_final_weights"] is True
+    models = {m["name"]: m["metrics"] for m in result["models"]}
+    assert np.isfinite(models["mf_biased"]["rmse"]) and models["mf_biased"]["rmse"] < 2.0
+    [record] = (runs / "recommender" / "ray" / "ray").glob("seed*/worker0.json")
+    loss = json.loads(record.read_text())["loss"]
+    assert len(loss) == 4 and loss[-1] < loss[0]                               # it learned
+
+    assert app.main([*args, "--distribute", "ray", "--workers", "8", "--run-id", "too-many"]) == 2
+    assert "holds 4 Parquet file(s) for --workers 8" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:                                     # an option error: argparse's exit
+        app.parse_args(["--distribute", "ray"])
+    assert stop.value.code == 2 and "add --source parquet" in capsys.readouterr().err
