@@ -116,7 +116,8 @@ class RecommenderConfig(RunOptions, StreamOptions, DistributeOptions):  # --sour
                                                          "interactions (others only train)")
     seeds: int = option(3, group="models", help="model seeds (seed, seed+1, ...): mean ± std")
     refit: bool = option(True, flag="--no-refit", action="store_false", group="models",
-                         help="skip refitting on the whole training part after early stopping on validation")
+                         help="skip refitting the MF and the two-tower model on the whole training part after early "
+                              "stopping on validation (the sequential models refit only with --seq-refit)")
     mf_factors: int = option(64, group="models", help="MF latent factors")
     mf_l2: float | None = option(None, group="models",  # None: the optimizer's default (MF_DEFAULT_L2)
                                  help="MF L2 on embeddings and biases (default: 0.15 per looked-up row with adam, "
