@@ -44,6 +44,9 @@ def run_app(app: str, seed: int, runs: Path, env: dict) -> tuple[list[dict], flo
 
     quick = list(registry.load_app(app).QUICK_ARGS)
     run_id = f"maps-bench-{seed}"
+    status = runs / app / run_id / "status.json"
+    if status.is_file() and json.loads(status.read_text(encoding="utf-8"))["status"] == "done":
+        return _map_rows(app, seed, runs / app / run_id), float("nan")   # --scratch: finished earlier
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", CLI, "run", app, *quick, "--seed", str(seed), "--learned-maps",
                            "parametric", "--runs-dir", str(runs), "--run-id", run_id, "--log-level", "WARNING"],
@@ -51,8 +54,12 @@ def run_app(app: str, seed: int, runs: Path, env: dict) -> tuple[list[dict], flo
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"{app} seed {seed} failed:\n{proc.stderr[-3000:]}")
+    return _map_rows(app, seed, runs / app / run_id), wall
+
+
+def _map_rows(app: str, seed: int, run: Path) -> list[dict]:
     rows = []
-    for file in sorted((runs / app / run_id / "maps").glob("*.json")):
+    for file in sorted((run / "maps").glob("*.json")):
         record = json.loads(file.read_text(encoding="utf-8"))
         for m in record["rows"]:
             rows.append({"app": app, "map": record["name"], "label": record.get("label"), "seed": seed,
@@ -60,7 +67,7 @@ def run_app(app: str, seed: int, runs: Path, env: dict) -> tuple[list[dict], flo
                          "dimensions": m["n_features"], "trustworthiness": m["trustworthiness"],
                          "continuity": m["continuity"], "knn_accuracy": m["knn_accuracy"],
                          "fit_seconds": m["fit_seconds"]})
-    return rows, wall
+    return rows
 
 
 def verdicts(frame) -> list[dict]:
@@ -88,12 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--apps", nargs="+", choices=APPS, default=list(APPS))
+    parser.add_argument("--scratch", default=None, metavar="DIR",
+                        help="where the runs go (default: a new temp folder); runs finished there are read back")
     args = parser.parse_args(argv)
     import pandas as pd
 
     from shared.artifacts import environment, write_csv, write_json
 
-    scratch = Path(tempfile.mkdtemp(prefix="deepcases-maps-apps-"))
+    scratch = Path(args.scratch) if args.scratch else Path(tempfile.mkdtemp(prefix="deepcases-maps-apps-"))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2",
            "KERAS_HOME": os.environ.get("KERAS_HOME", str(scratch / "keras")),
            "MPLCONFIGDIR": os.environ.get("MPLCONFIGDIR", str(scratch / "matplotlib")),
