@@ -33,7 +33,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def report() -> Path:
-    index = Path(os.environ[VARIABLE])
+    index = Path(os.environ[VARIABLE]).resolve()  # relative to where pytest runs; a file URI needs it absolute
     assert index.is_file(), f"{VARIABLE}={index} does not exist: the case studies' report was not built"
     return index
 
