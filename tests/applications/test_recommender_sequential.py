@@ -102,7 +102,7 @@ def test_each_sequential_model_reads_its_own_history_length():
     # sasrec's default history is 50 items: a validation tie with 200 at a quarter of the cost
     defaults = parse_args([])
     assert seq_settings(defaults, "sasrec").max_len == 50
-    assert defaults.seq_refit is False and parse_args(["--seq-refit"]).seq_refit is True
+    assert defaults.seq_refit is True and parse_args(["--no-seq-refit"]).seq_refit is False
 
 
 def test_ranking_one_user_by_hand_excludes_seen_and_unknown_items():
