@@ -270,6 +270,23 @@ def summarize(rows: list[dict]) -> Any:
     return frame[first + [c for c in frame.columns if c not in first]]
 
 
+def with_earlier_rows(frame: Any, csv: Path) -> Any:
+    """``frame`` plus the rows of ``csv`` for the models it did not run, in the benchmark's model order.
+
+    A model that ran replaces all its earlier rows (its ratios to 1× come from one run)."""
+    import pandas as pd
+
+    if not csv.is_file():
+        return frame
+    earlier = pd.read_csv(csv)
+    kept = earlier[~earlier["model"].isin(set(frame["model"]))]
+    order = {model: j for j, model in enumerate(m for app in APPS for m in MODELS[app])}
+    merged = pd.concat([kept, frame], ignore_index=True)
+    merged = merged.sort_values(["model", "scale"], key=lambda c: c.map(order) if c.name == "model" else c,
+                                kind="stable")
+    return merged.reset_index(drop=True)[list(frame.columns) + [c for c in merged.columns if c not in frame.columns]]
+
+
 def plot(frame: Any, path: Path) -> Path:
     """Throughput (absolute and relative to 1×, wall and per CPU-second) and peak memory vs scale."""
     import matplotlib
@@ -326,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--output-dir", default=str(RESULTS), help="where scale.csv and scale.png go")
     parser.add_argument("--plot-only", action="store_true", help="redraw scale.png from an existing scale.csv")
+    parser.add_argument("--replace", action="store_true",
+                        help="write only this run's rows (default: keep the earlier rows of the models not run)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--models", nargs="+", default=None,
                         help="models to run (default: all: mf_biased, mf_dense_adam, mf_biased_sgd, mf_sparse_sgd, "
@@ -368,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     frame = summarize(rows)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if not args.replace:
+        frame = with_earlier_rows(frame, out / "scale.csv")
     write_csv(out / "scale.csv", frame)
     plot(frame, out / "scale.png")
     columns = ["model", "scale", "rows_train", "examples_per_s", "throughput_vs_1x", "cpu_throughput_vs_1x", "epoch_s",
