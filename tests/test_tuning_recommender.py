@@ -128,7 +128,9 @@ def test_search_never_receives_a_test_rating_and_the_tuned_row_is_added(monkeypa
     seen, fits = {}, []
 
     def fake_fit_mf(settings, users, items, ratings, *, fit_pos, val_pos, seed, n_users, n_items, refit, patience,
-                    verbose=0):
+                    implicit=False, implicit_l2=None, verbose=0):
+        if implicit:  # Protocol A's SVD++ row: not the tuner's business
+            return _FakeMF(n_users, n_items, level=3.0), {"val_rmse": [1.0]}, 1
         fits.append((settings.n_factors, len(ratings)))
         history = {"loss": [1.0, 0.9], "val_rmse": [1.0, 1.0 / settings.n_factors]}
         return _FakeMF(n_users, n_items, level=3.0 + settings.n_factors / 100), history, 2

@@ -68,16 +68,21 @@ class MFRegressor:
 
     name = "mf_biased"
 
-    def __init__(self, *, n_users: int, n_items: int, global_mean: float, settings: MFSettings) -> None:
+    def __init__(self, *, n_users: int, n_items: int, global_mean: float, settings: MFSettings,
+                 implicit_interactions: Any = None, implicit_l2: float | None = None) -> None:
+        """``implicit_interactions`` (users x items CSR of the ratings it trains on) makes it SVD++."""
         from shared.models import build_matrix_factorization
         from shared.models._keras import keras
         from shared.models.row_sparse_adam import row_sparse_adam
 
         self.settings = settings
         self.global_mean = float(global_mean)
+        self.name = "mf_biased" if implicit_interactions is None else "svdpp"
         self.model = build_matrix_factorization(n_users=n_users, n_items=n_items, n_factors=settings.n_factors,
                                                 l2=settings.l2, use_bias=True, global_mean=global_mean,
-                                                sparse_lookup=settings.optimizer != "dense-adam", name="mf_biased")
+                                                sparse_lookup=settings.optimizer != "dense-adam",
+                                                implicit_interactions=implicit_interactions,
+                                                implicit_l2=implicit_l2, name=self.name)
         optimizer = {"adam": row_sparse_adam, "dense-adam": keras().optimizers.Adam,
                      "sparse-sgd": keras().optimizers.SGD}[settings.optimizer](settings.learning_rate)
         self.model.compile(optimizer=optimizer, loss="mse",

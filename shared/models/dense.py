@@ -89,6 +89,7 @@ def build_embedding_tower(*, n_ids: int, embedding_dim: int = 32, hidden_units: 
 
 def build_matrix_factorization(*, n_users: int, n_items: int, n_factors: int = 32, l2: float = 1e-4,
                                use_bias: bool = True, global_mean: float = 0.0, sparse_lookup: bool = False,
+                               implicit_interactions: Any = None, implicit_l2: float | None = None,
                                name: str = "mf") -> Any:
     """Biased matrix factorization: r(u, i) = mu + b_u + b_i + <p_u, q_i>.
 
@@ -99,6 +100,12 @@ def build_matrix_factorization(*, n_users: int, n_items: int, n_factors: int = 3
     ``l2`` applies to those rows (per-example, as in SGD matrix factorization) instead of the whole
     tables, so with a sparse optimizer (SGD, Adagrad; not Adam, whose moments touch every row) a
     step costs the same whatever the number of users and items (TensorFlow backend only).
+
+    ``implicit_interactions`` (a SciPy CSR matrix, users x items, of the TRAINING interactions) makes it
+    SVD++ (Koren 2008): the user vector is p_u + |N(u)|^-1/2 * sum of y_j over the items j user u
+    interacted with, so what a user rated shapes their vector beyond the ratings' values. The matrix is
+    stored in the model (layer ``implicit_feedback``); ``implicit_l2`` (default ``l2``) applies to its
+    looked-up rows.
     """
     check.positive_int("n_users", n_users, hint="pass the size of the user index built on training data")
     check.positive_int("n_items", n_items, hint="pass the size of the item index built on training data")
@@ -106,6 +113,13 @@ def build_matrix_factorization(*, n_users: int, n_items: int, n_factors: int = 3
     l2 = check.non_negative("l2", l2)
     if not isinstance(sparse_lookup, bool):
         raise TypeError(f"sparse_lookup must be True or False, got {sparse_lookup!r}")
+    implicit_l2 = l2 if implicit_l2 is None else check.non_negative("implicit_l2", implicit_l2)
+    if implicit_interactions is not None:
+        shape = getattr(implicit_interactions, "shape", None)
+        if not hasattr(implicit_interactions, "indptr") or tuple(shape) != (n_users, n_items):
+            raise ValueError(f"implicit_interactions must be a CSR matrix of shape ({n_users}, {n_items}) (users x "
+                             f"items of the training interactions), got {type(implicit_interactions).__name__} "
+                             f"of shape {shape}")
     k = keras()
     user = k.Input((), dtype="int32", name="user")
     item = k.Input((), dtype="int32", name="item")
@@ -118,6 +132,14 @@ def build_matrix_factorization(*, n_users: int, n_items: int, n_factors: int = 3
                                   embeddings_regularizer=regularizer(l2), name=layer_name)
 
     p = table(n_users, n_factors, init, "user_factors")(user)
+    if implicit_interactions is not None:
+        from ._custom import implicit_feedback
+
+        csr = implicit_interactions.tocsr()
+        implicit = implicit_feedback(n_users, n_items, n_factors, csr.nnz, row_l2=implicit_l2, initializer=init,
+                                     name="implicit_feedback")
+        p = k.layers.Add(name="user_vector")([p, implicit(user)])
+        implicit.set_interactions(csr.indptr, csr.indices)
     q = table(n_items, n_factors, init, "item_factors")(item)
     score = k.layers.Dot(axes=1, name="interaction")([p, q])
     if use_bias:

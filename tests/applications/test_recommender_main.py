@@ -59,7 +59,7 @@ def test_end_to_end_writes_every_artifact_and_every_baseline(tiny_runs, capsys):
     assert meta[0] == "title\tgroup\tusers" and len(meta) == rows + 1
     assert (run / "logs" / "two_tower_movielens" / "validation").is_dir()  # curves as TensorBoard scalars
     metrics = _metrics(run / "metrics.json")
-    assert set(metrics) == {("A", "global_mean"), ("A", "bias_baseline"), ("A", "mf_biased"),
+    assert set(metrics) == {("A", "global_mean"), ("A", "bias_baseline"), ("A", "mf_biased"), ("A", "svdpp"),
                             ("B", "most_popular"), ("B", "item_knn_all"), ("B", "item_knn_20"), ("B", "ease"),
                             ("B", "two_tower"), ("B", "implicit_als"), ("B", "gru4rec")}
     assert all(set(m) == {"rmse", "mae"} for (p, _), m in metrics.items() if p == "A")
@@ -82,7 +82,7 @@ def test_same_seed_gives_same_metrics(tiny_runs):
     root, _ = tiny_runs
     first = _metrics(root / "recommender" / "a" / "metrics.json")
     again = _metrics(root / "recommender" / "b" / "metrics.json")
-    assert set(again) == {("A", "global_mean"), ("A", "bias_baseline"), ("A", "mf_biased")}
+    assert set(again) == {("A", "global_mean"), ("A", "bias_baseline"), ("A", "mf_biased"), ("A", "svdpp")}
     assert all(again[key] == first[key] for key in again)
 
 
