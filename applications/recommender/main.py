@@ -347,26 +347,31 @@ def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
     mean, std = mean_and_std(per_seed)
     result.add("mf_biased", "deep", mean, seeds=_seeds(config), std=std,
                note=f"{config.mf_factors} factors; test rows with unseen movies use mu + b_u")
-    if len(predictions) > 1:  # the seeds' MFs averaged: one model, so one number (no spread over seeds)
-        result.add("mf_seed_ensemble", "deep",
-                   rating_metrics(sr, np.clip(np.mean(predictions, axis=0), *ds.rating_range)),
-                   seeds=_seeds(config), note=f"mean prediction of the {len(predictions)} mf_biased seeds")
+
+    def add_seed_ensemble(name: str, of: str, seed_predictions: list[np.ndarray]) -> None:
+        if len(seed_predictions) > 1:  # the seeds' models averaged: one model, so one number (no spread over seeds)
+            result.add(name, "deep", rating_metrics(sr, np.clip(np.mean(seed_predictions, axis=0), *ds.rating_range)),
+                       seeds=_seeds(config), note=f"mean prediction of the {len(seed_predictions)} {of} seeds")
+
+    add_seed_ensemble("mf_seed_ensemble", "mf_biased", predictions)
     svdpp_epochs: list[int] = []
     if config.svdpp:
-        svdpp_seeds = []
+        svdpp_seeds, svdpp_predictions = [], []
         for seed in _seeds(config):
             model, _, best = _fit_mf(settings, tu, ti, tr, fit_pos=fit_pos, val_pos=val_pos, seed=seed,
                                      n_users=len(users), n_items=len(items), refit=config.refit,
                                      patience=config.patience, implicit=True, implicit_l2=config.svdpp_l2,
                                      verbose=verbose)
             svdpp_epochs.append(best)
-            svdpp_seeds.append(rating_metrics(sr, model.predict(su, si, rating_range=ds.rating_range)))
+            svdpp_predictions.append(model.predict(su, si, rating_range=ds.rating_range))
+            svdpp_seeds.append(rating_metrics(sr, svdpp_predictions[-1]))
             log.info("SVD++ seed %d: best epoch %d, test %s", seed, best, svdpp_seeds[-1])
         mean, std = mean_and_std(svdpp_seeds)
         result.add("svdpp", "deep", mean, seeds=_seeds(config), std=std,
                    note=f"MF + implicit feedback of each user's training items (Koren 2008), {config.mf_factors} "
                         f"factors, the MF's optimizer and L2, implicit-factor L2 {config.svdpp_l2:g}; epochs by "
                         f"validation RMSE {svdpp_epochs}")
+        add_seed_ensemble("svdpp_seed_ensemble", "svdpp", svdpp_predictions)
     result.extra.update({
         "split": f"default_rng({PROTOCOL_A_SEED}).permutation(n), first 80% train",
         "train_rows": int(len(train)), "test_rows": int(len(test)), "test_rows_unseen_item": unseen,

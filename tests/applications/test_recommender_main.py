@@ -172,3 +172,15 @@ def test_the_learned_item_map_shows_embeddings_by_genre_beside_the_user_columns(
     assert [r["n_features"] for r in record["rows"]] == [6, 40]        # embedding width; one column per user
     assert record["rows"][0]["knn_accuracy"] > record["rows"][1]["knn_accuracy"]  # genres separate in the vectors
     assert "film 104" in (run.figures / "learned_item_map_sasrec_movielens.html").read_text(encoding="utf-8")
+
+
+def test_several_seeds_add_each_model_s_seed_ensemble(tmp_path):
+    assert app.main([*TINY, "--seeds", "2", "--protocol", "A", "--runs-dir", str(tmp_path), "--run-id", "e"]) == 0
+    result = json.loads((tmp_path / "recommender" / "e" / "metrics.json").read_text())
+    result = result[0] if isinstance(result, list) else result
+    rows = {m["name"]: m for m in result["models"]}
+    assert {"mf_seed_ensemble", "svdpp_seed_ensemble"} <= set(rows)
+    assert "std" in rows["svdpp"] and "std" not in rows["svdpp_seed_ensemble"]  # one averaged model: no spread
+    # the averaged (and clipped) prediction is at most as far off as the worse seed (squared error is convex)
+    worst = max(seed["rmse"] for seed in result["extra"]["per_seed"])
+    assert rows["mf_seed_ensemble"]["metrics"]["rmse"] <= worst + 1e-12
