@@ -332,40 +332,35 @@ def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
 
     settings = mf_settings(config)
     fit_pos, val_pos = random_validation(len(train), fraction=TUNE_VALIDATION, seed=config.seed)
-    per_seed, best_epochs, first, predictions = [], [], None, []
-    for seed in _seeds(config):
-        model, history, best = _fit_mf(settings, tu, ti, tr, fit_pos=fit_pos, val_pos=val_pos, seed=seed,
-                                       n_users=len(users), n_items=len(items), refit=config.refit,
-                                       patience=config.patience, verbose=verbose)
-        best_epochs.append(best)
-        predictions.append(model.predict(su, si, rating_range=ds.rating_range))
-        metrics = rating_metrics(sr, predictions[-1])
-        log.info("MF seed %d: best epoch %d, test %s", seed, best, metrics)
-        per_seed.append(metrics)
-        if first is None:
-            first = (model, history)
-    mean, std = mean_and_std(per_seed)
-    result.add("mf_biased", "deep", mean, seeds=_seeds(config), std=std,
-               note=f"{config.mf_factors} factors; test rows with unseen movies use mu + b_u")
+
+    def train_seeds(label: str, **implicit: Any) -> tuple[list[dict], list[np.ndarray], list[int], Any]:
+        """Each seed's (test metrics, test predictions, best epoch) and the first seed's (model, history)."""
+        per_seed, predictions, best_epochs, first = [], [], [], None
+        for seed in _seeds(config):
+            model, history, best = _fit_mf(settings, tu, ti, tr, fit_pos=fit_pos, val_pos=val_pos, seed=seed,
+                                           n_users=len(users), n_items=len(items), refit=config.refit,
+                                           patience=config.patience, verbose=verbose, **implicit)
+            best_epochs.append(best)
+            predictions.append(model.predict(su, si, rating_range=ds.rating_range))
+            per_seed.append(rating_metrics(sr, predictions[-1]))
+            log.info("%s seed %d: best epoch %d, test %s", label, seed, best, per_seed[-1])
+            first = first or (model, history)
+        return per_seed, predictions, best_epochs, first
 
     def add_seed_ensemble(name: str, of: str, seed_predictions: list[np.ndarray]) -> None:
         if len(seed_predictions) > 1:  # the seeds' models averaged: one model, so one number (no spread over seeds)
             result.add(name, "deep", rating_metrics(sr, np.clip(np.mean(seed_predictions, axis=0), *ds.rating_range)),
                        seeds=_seeds(config), note=f"mean prediction of the {len(seed_predictions)} {of} seeds")
 
+    per_seed, predictions, best_epochs, first = train_seeds("MF")
+    mean, std = mean_and_std(per_seed)
+    result.add("mf_biased", "deep", mean, seeds=_seeds(config), std=std,
+               note=f"{config.mf_factors} factors; test rows with unseen movies use mu + b_u")
     add_seed_ensemble("mf_seed_ensemble", "mf_biased", predictions)
     svdpp_epochs: list[int] = []
     if config.svdpp:
-        svdpp_seeds, svdpp_predictions = [], []
-        for seed in _seeds(config):
-            model, _, best = _fit_mf(settings, tu, ti, tr, fit_pos=fit_pos, val_pos=val_pos, seed=seed,
-                                     n_users=len(users), n_items=len(items), refit=config.refit,
-                                     patience=config.patience, implicit=True, implicit_l2=config.svdpp_l2,
-                                     verbose=verbose)
-            svdpp_epochs.append(best)
-            svdpp_predictions.append(model.predict(su, si, rating_range=ds.rating_range))
-            svdpp_seeds.append(rating_metrics(sr, svdpp_predictions[-1]))
-            log.info("SVD++ seed %d: best epoch %d, test %s", seed, best, svdpp_seeds[-1])
+        svdpp_seeds, svdpp_predictions, svdpp_epochs, _ = train_seeds("SVD++", implicit=True,
+                                                                       implicit_l2=config.svdpp_l2)
         mean, std = mean_and_std(svdpp_seeds)
         result.add("svdpp", "deep", mean, seeds=_seeds(config), std=std,
                    note=f"MF + implicit feedback of each user's training items (Koren 2008), {config.mf_factors} "
