@@ -9,7 +9,9 @@ Each application's ``main`` runs with its ``FULL_ARGS`` (or ``QUICK_ARGS``), a d
 ``--run-id`` (``reproduce-full``/``reproduce-quick``, ``check-...`` for ``--check``) and
 ``--results-file results[/quick]/<app>.json``. A failing application is recorded and the others
 still run. Resumable: an application whose results file for this mode is already complete, made
-with the same arguments, is skipped (``--no-resume`` reruns everything); inside an application,
+with the same arguments and the same resolved settings (a hash of the frozen config its
+``parse_args`` returns, defaults included, so a changed default reruns it), is skipped
+(``--no-resume`` reruns everything); inside an application,
 training resumes from Keras ``BackupAndRestore`` in the reused run directory.
 
 Tolerances of ``--check`` (committed value ``old``, rerun value ``new``):
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import hashlib
 import json
 import logging
 import math
@@ -97,6 +100,31 @@ def app_args(module: Any, *, quick: bool) -> list[str]:
     if args is None:
         raise ValueError(f"{module.__name__} has no {name}; every application defines QUICK_ARGS and FULL_ARGS")
     return [str(a) for a in args]
+
+
+def settings_fingerprint(module: Any, args: Sequence[str]) -> str | None:
+    """A hash of the config ``module.parse_args(args)`` resolves to, every default included.
+
+    The arguments alone miss a default changed in the code; this does not. ``None`` when the module
+    has no ``parse_args`` or the config is not a dataclass (then only the arguments are compared)."""
+    parse = getattr(module, "parse_args", None)
+    if parse is None:
+        return None
+    try:
+        config = parse(list(args))
+    except (SystemExit, Exception) as err:  # noqa: BLE001 - the run itself will report the bad arguments
+        log.warning("%s: cannot resolve its settings (%s); judging resume by the arguments only",
+                    getattr(module, "__name__", module), err)
+        return None
+    if not dataclasses.is_dataclass(config):
+        return None
+    text = json.dumps(dataclasses.asdict(config), sort_keys=True, default=_stable_text)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _stable_text(value: Any) -> Any:
+    # sets print in hash order, which changes between processes
+    return sorted(map(str, value)) if isinstance(value, (set, frozenset)) else str(value)
 
 
 def load_results(path: str | Path) -> list[dict[str, Any]]:
@@ -403,12 +431,14 @@ def reproduce(*, quick: bool = False, check: bool = False, only: Iterable[str] |
         try:
             args = app_args(module, quick=quick)
             argv = [*args, "--runs-dir", str(runs_dir), "--run-id", run_id, "--results-file", str(results_file)]
+            settings = settings_fingerprint(module, args)
         except ValueError as err:
             outcome = AppOutcome(name, "failed", results_file, error=str(err))
             say(f"{prefix}: FAILED: {err}")
         else:
             previous = state["apps"].get(name, {})
-            same_args = previous.get("args") in (None, args)
+            # a state written before fingerprints existed has none: judged by its arguments alone
+            same_args = previous.get("args") in (None, args) and previous.get("settings") in (None, settings)
             if resume and is_complete(results_file) and same_args and previous.get("status") != "failed":
                 # the time the run that wrote the file took (from the state, else from the file itself)
                 outcome = AppOutcome(name, "skipped", results_file,
@@ -416,7 +446,8 @@ def reproduce(*, quick: bool = False, check: bool = False, only: Iterable[str] |
                 say(f"{prefix}: skipped, {results_file} is already complete (--no-resume reruns it)")
             else:
                 if resume and is_complete(results_file) and not same_args:
-                    say(f"{prefix}: settings changed since {results_file} was written; rerunning")
+                    say(f"{prefix}: settings changed since {results_file} was written "
+                        f"({'arguments' if previous.get('args') not in (None, args) else 'a default'}); rerunning")
                 say(f"{prefix}: running {mode} protocol: {' '.join(argv)}")
                 try:
                     outcome = _run_app(name, module, argv, results_file, run_dir)
@@ -431,7 +462,9 @@ def reproduce(*, quick: bool = False, check: bool = False, only: Iterable[str] |
                 else:
                     say(f"{prefix}: FAILED after {outcome.wall_time_s:.0f} s: {outcome.error}")
             state["apps"][name] = {"status": outcome.status if outcome.status != "skipped" else "done",
-                                   "args": args, "wall_time_s": round(outcome.wall_time_s, 1),
+                                   "args": args, "settings": settings if outcome.status != "skipped"
+                                   else previous.get("settings"),  # a skip proves nothing new
+                                   "wall_time_s": round(outcome.wall_time_s, 1),
                                    "error": outcome.error,
                                    "finished": _dt.datetime.now().isoformat(timespec="seconds")
                                    if outcome.status != "skipped" else previous.get("finished")}

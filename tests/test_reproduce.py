@@ -322,3 +322,56 @@ def test_an_application_interrupted_mid_run_resumes_its_finished_units(apps, tmp
     assert code == 0 and computed == [1, 2, 3], "seed 1 was read back, not trained again"
     (result,) = rp.load_results(tmp_path / "results" / "seeds.json")
     assert result["models"][0]["metrics"]["rmse"] == pytest.approx((0.51 + 0.52 + 0.53) / 3)
+
+
+def _with_config(module, default_epochs: int):
+    """Give a fake application a parse_args returning a frozen config with one code default."""
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Config:
+        size: str
+        epochs: int = default_epochs
+        tags: frozenset = frozenset({"b", "a", "c"})
+
+    def parse_args(argv):
+        return Config(size=argv[argv.index("--size") + 1])
+
+    module.parse_args = parse_args
+    return module
+
+
+def test_resume_reruns_when_a_default_changed_with_the_same_arguments(apps, tmp_path):
+    app = _with_config(make_app("one"), default_epochs=10)
+    apps(one=app)
+    run(tmp_path)
+    state = json.loads((tmp_path / "results" / rp.STATE_FILE).read_text())
+    assert state["apps"]["one"]["settings"] == rp.settings_fingerprint(app, app.FULL_ARGS)
+    _, out = run(tmp_path)
+    assert len(app.calls) == 1 and "skipped" in out, "same arguments, same defaults: nothing to rerun"
+    _with_config(app, default_epochs=20)  # the code's default moved, FULL_ARGS did not
+    _, out = run(tmp_path)
+    assert len(app.calls) == 2 and "settings changed" in out and "(a default)" in out
+
+
+def test_settings_fingerprint_is_stable_and_tolerates_modules_without_a_config(tmp_path):
+    app = _with_config(make_app("one"), default_epochs=10)
+    first = rp.settings_fingerprint(app, ["--size", "full"])
+    assert first == rp.settings_fingerprint(app, ["--size", "full"])
+    assert first != rp.settings_fingerprint(app, ["--size", "tiny"])
+    assert rp.settings_fingerprint(make_app("bare"), ["--size", "full"]) is None
+
+    def broken(argv):
+        raise SystemExit(2)
+
+    app.parse_args = broken
+    assert rp.settings_fingerprint(app, ["--size", "full"]) is None
+
+
+def test_a_state_without_fingerprints_is_judged_by_its_arguments(apps, tmp_path):
+    app = make_app("one")
+    apps(one=app)
+    run(tmp_path)
+    _with_config(app, default_epochs=10)  # results written before fingerprints existed
+    _, out = run(tmp_path)
+    assert len(app.calls) == 1 and "skipped" in out

@@ -306,6 +306,8 @@ def _seeds(config: RecommenderConfig) -> list[int]:
 # --------------------------------------------------------------------------------------------- protocol A
 def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, verbose: int = 0
                    ) -> tuple[CaseStudyResult, Any]:
+    from shared.evaluation.paired import paired_error_records
+
     from . import plots
     from .baselines import BiasBaseline, GlobalMean
     from .evaluate import rating_metrics
@@ -325,9 +327,11 @@ def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
              ds.name, len(train), len(test), unseen)
     result = CaseStudyResult(app=APP, protocol="A", dataset=_dataset_info(ds))
     gm = GlobalMean().fit(tu, ti, tr, n_users=len(users), n_items=len(items))
-    result.add("global_mean", "baseline", rating_metrics(sr, gm.predict(su, si)))
+    baseline_predictions = {"global_mean": gm.predict(su, si)}
+    result.add("global_mean", "baseline", rating_metrics(sr, baseline_predictions["global_mean"]))
     bias = BiasBaseline().fit(tu, ti, tr, n_users=len(users), n_items=len(items))
-    result.add("bias_baseline", "baseline", rating_metrics(sr, bias.predict(su, si)),
+    baseline_predictions["bias_baseline"] = bias.predict(su, si)
+    result.add("bias_baseline", "baseline", rating_metrics(sr, baseline_predictions["bias_baseline"]),
                note="user + item biases, ALS (reg_u 15, reg_i 10, 10 epochs)")
 
     settings = mf_settings(config)
@@ -347,10 +351,14 @@ def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
             first = first or (model, history)
         return per_seed, predictions, best_epochs, first
 
+    ensemble_predictions: dict[str, np.ndarray] = {}
+
     def add_seed_ensemble(name: str, of: str, seed_predictions: list[np.ndarray]) -> None:
         if len(seed_predictions) > 1:  # the seeds' models averaged: one model, so one number (no spread over seeds)
-            result.add(name, "deep", rating_metrics(sr, np.clip(np.mean(seed_predictions, axis=0), *ds.rating_range)),
-                       seeds=_seeds(config), note=f"mean prediction of the {len(seed_predictions)} {of} seeds")
+            ensemble_predictions[name] = np.clip(np.mean(seed_predictions, axis=0), *ds.rating_range)
+            result.add(name, "deep", rating_metrics(sr, ensemble_predictions[name]),
+                       seeds=_seeds(config), note=f"mean prediction of the {len(seed_predictions)} {of} seeds; "
+                                                  "judged by a paired test per user")
 
     per_seed, predictions, best_epochs, first = train_seeds("MF")
     mean, std = mean_and_std(per_seed)
@@ -367,6 +375,9 @@ def run_protocol_a(ds: Interactions, config: RecommenderConfig, run: RunDir, *, 
                         f"factors, the MF's optimizer and L2, implicit-factor L2 {config.svdpp_l2:g}; epochs by "
                         f"validation RMSE {svdpp_epochs}")
         add_seed_ensemble("svdpp_seed_ensemble", "svdpp", svdpp_predictions)
+    if ensemble_predictions:  # their verdicts: the same test ratings, clustered by user (see shared.evaluation.paired)
+        result.extra["paired_tests"] = paired_error_records(sr, ensemble_predictions, baseline_predictions,
+                                                            clusters=test["user"].to_numpy(), cluster_name="user")
     result.extra.update({
         "split": f"default_rng({PROTOCOL_A_SEED}).permutation(n), first 80% train",
         "train_rows": int(len(train)), "test_rows": int(len(test)), "test_rows_unseen_item": unseen,

@@ -259,13 +259,12 @@ class DeepOutcome:
 
 
 def run_case_study(config: SentimentConfig, *, verbose: int = 0) -> CaseStudyRun:
-    from shared.artifacts import fingerprint_frame, write_csv, write_text
+    from shared.artifacts import fingerprint_frame
     from shared.data import stratified_split
     from shared.results import CaseStudyResult, mean_and_std
 
     from . import baselines as bl
     from . import models as deep
-    from . import plots
 
     started = time.perf_counter()
     pipeline = config.pipeline().check_resources()      # a missing NLTK resource fails before any work
@@ -333,40 +332,37 @@ def run_case_study(config: SentimentConfig, *, verbose: int = 0) -> CaseStudyRun
     if config.cv_folds:
         results.append(_cross_validate(config, best, processed, raw, y, k, dataset))
 
-    # predictions and explanations the user asked for
+    _write_user_outputs(run, predictor, extra_texts, config.explain)
+    return finish_run(APP, run, results, started=started, results_file=config.results_file)
+
+
+def _write_user_outputs(run: CaseStudyRun, predictor: Any, extra_texts: Sequence[str],
+                        explain: Sequence[str]) -> None:
+    """The predictions (--predict) and explanations (--explain) the user asked for, by ``predictor``."""
+    from shared.artifacts import write_csv, write_text
+
     if extra_texts:
-        frame = _prediction_frame(predictor, extra_texts)
+        frame = _prediction_frame(predictor, list(extra_texts))
         write_csv(run.path / "predictions.csv", frame)
         write_text(run.path / "predictions.txt", _prediction_text(frame, predictor.model_name))
-    if config.explain:
-        user = [predictor.explain(t) for t in config.explain]
-        plots.explanation_figure(run, user, "explanations_user", title=f"{best_single} on your texts")
+    if explain:
+        from . import plots
+
+        user = [predictor.explain(t) for t in explain]
+        plots.explanation_figure(run, user, "explanations_user", title=f"{predictor.model_name} on your texts")
         write_text(run.path / "explanations.txt", "\n\n".join(e.as_text() for e in user) + "\n")
-    return finish_run(APP, run, results, started=started, results_file=config.results_file)
 
 
 def _run_parquet(config: SentimentConfig, pipeline: Any, extra_texts: list[str], started: float, *,
                  verbose: int) -> CaseStudyRun:
     """--source parquet: see stream.py; --predict/--explain then use the saved best model."""
-    from shared.artifacts import write_csv, write_text
-
     from . import models as deep
     from .stream import run_streaming
 
     run = start_run(APP, config, runs_dir=config.runs_dir, run_id=config.run_id, seed=config.seed)
     result = run_streaming(config, run, verbose=verbose)
     if extra_texts or config.explain:
-        predictor = deep.load_predictor(run.path)
-        if extra_texts:
-            frame = _prediction_frame(predictor, extra_texts)
-            write_csv(run.path / "predictions.csv", frame)
-            write_text(run.path / "predictions.txt", _prediction_text(frame, predictor.model_name))
-        if config.explain:
-            from . import plots
-
-            user = [predictor.explain(t) for t in config.explain]
-            plots.explanation_figure(run, user, "explanations_user", title=f"{predictor.model_name} on your texts")
-            write_text(run.path / "explanations.txt", "\n\n".join(e.as_text() for e in user) + "\n")
+        _write_user_outputs(run, deep.load_predictor(run.path), extra_texts, config.explain)
     return finish_run(APP, run, [result], started=started, results_file=config.results_file)
 
 

@@ -184,3 +184,15 @@ def test_several_seeds_add_each_model_s_seed_ensemble(tmp_path):
     # the averaged (and clipped) prediction is at most as far off as the worse seed (squared error is convex)
     worst = max(seed["rmse"] for seed in result["extra"]["per_seed"])
     assert rows["mf_seed_ensemble"]["metrics"]["rmse"] <= worst + 1e-12
+    # no spread, so a paired test per user decides their verdict: every ensemble against every baseline
+    tests = result["extra"]["paired_tests"]
+    assert {(t["deep"], t["baseline"], t["metric"]) for t in tests} == {
+        (d, b, m) for d in ("mf_seed_ensemble", "svdpp_seed_ensemble") for b in ("global_mean", "bias_baseline")
+        for m in ("rmse", "mae")}
+    assert all(0.0 <= t["p_value"] <= 1.0 and "per-user sums" in t["test"] for t in tests)
+    from shared.report.tables import _paired_p, headlines
+
+    assert _paired_p(result, "mf_seed_ensemble", "bias_baseline", "rmse") is not None
+    [line] = headlines(result)
+    if line.deep[0].endswith("_ensemble"):  # the headline of an ensemble is a verdict, not "no spread"
+        assert line.outcome.outcome != "no verdict" and line.outcome.p_value is not None

@@ -44,7 +44,7 @@ TINY = ["--learned-maps", "pca", "--source", "parquet", "--models", "cnn", "--ep
 def parquet_run(texts_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("sentiment-parquet-runs")
     code = app.main([*TINY, "--path", str(texts_dir[1]), "--runs-dir", str(root), "--run-id", "p",
-                     "--predict", "a wonderful and charming film"])
+                     "--predict", "a wonderful and charming film", "--explain", "a dull and tedious plot"])
     return code, root / "review_sentiment" / "p"
 
 
@@ -52,7 +52,7 @@ def test_parquet_run_trains_from_the_stream_and_scores_the_streaming_baselines(p
     code, run = parquet_run
     assert code == 0
     for name in ("config.json", "data.json", "metrics.json", "model_text_cnn.keras", "history_text_cnn.csv",
-                 "pipeline.json", "vocabulary.json", "predictions.csv", "figures/roc_curves.png"):
+                 "pipeline.json", "vocabulary.json", "predictions.csv", "explanations.txt", "figures/roc_curves.png"):
         assert (run / name).is_file(), name
     [result] = read_results(run / "metrics.json")
     models = {m["name"]: m for m in result["models"]}
