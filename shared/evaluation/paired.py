@@ -6,8 +6,8 @@ the per-case loss difference ``d = loss_deep - loss_baseline``. Cases are rarely
 user's ratings share the user), so the observations of the test are the per-cluster sums of ``d``
 when clusters are given: a cluster-robust test that the total losses are equal.
 
-The test covers the noise of the test sample, not the training noise a seed spread shows; records
-say so in their ``test`` name.
+The test covers the noise of the test sample, not the training noise a seed spread shows; each
+record says so in its ``covers`` field.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def paired_error_records(y_true: Sequence[float], deep: dict[str, np.ndarray], b
     if unknown:
         raise ValueError(f"no per-case loss for {unknown}; choose from {sorted(LOSSES)}")
     records = []
-    unit = f"per-{cluster_name} sums" if clusters is not None else "per case"
+    unit = f"per-{cluster_name} " if clusters is not None else ""
     for metric in metrics:
         loss = LOSSES[metric]
         for d_name, d_pred in deep.items():
@@ -79,5 +79,6 @@ def paired_error_records(y_true: Sequence[float], deep: dict[str, np.ndarray], b
                 records.append({"deep": d_name, "baseline": b_name, "metric": metric,
                                 "p_value": found["p_value"], "n": found["n"],
                                 "mean_loss_difference": found["mean_difference"],
-                                "test": f"paired t-test of {kind} errors ({unit}; test-set noise only)"})
+                                "test": f"{unit}paired t-test on {kind} errors",
+                                "covers": "the noise of the test sample, not of training (one model's predictions)"})
     return records

@@ -55,6 +55,7 @@ def test_records_cover_every_pair_and_metric_with_the_right_loss():
                                                              ("mean", "mae"), ("noisy", "mae")]
     squared = next(r for r in records if r["baseline"] == "noisy" and r["metric"] == "rmse")
     assert squared["mean_loss_difference"] == pytest.approx(float(np.mean((y - good) ** 2 - (y - bad) ** 2)))
-    assert squared["p_value"] < 1e-6 and squared["n"] == 60 and "per-user sums" in squared["test"]
+    assert squared["p_value"] < 1e-6 and squared["n"] == 60
+    assert squared["test"] == "per-user paired t-test on squared errors" and "not of training" in squared["covers"]
     with pytest.raises(ValueError, match="no per-case loss"):
         paired_error_records(y, {"ens": good}, {"mean": np.zeros(300)}, metrics=("ndcg@10",))
