@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
-#: the per-case loss each metric's paired test compares (the metric is a monotone function of its mean)
-LOSSES = {"rmse": lambda e: e ** 2, "mse": lambda e: e ** 2, "mae": np.abs}
+#: the per-case loss (name, function of the error) each metric's paired test compares: the metric is a
+#: monotone function of its mean
+LOSSES = {"rmse": ("squared errors", np.square), "mse": ("squared errors", np.square),
+          "mae": ("absolute errors", np.abs)}
 
 
 def paired_loss_test(loss_deep: Sequence[float], loss_baseline: Sequence[float], *,
@@ -95,10 +97,9 @@ def paired_error_records(y_true: Sequence[float], deep: Mapping[str, np.ndarray]
         raise ValueError(f"no per-case loss for {unknown}; choose from {sorted(LOSSES)}")
     records = []
     for metric in metrics:
-        loss = LOSSES[metric]
+        name, loss = LOSSES[metric]
         records += paired_loss_records(
             {n: loss(y - np.asarray(p, dtype=float)) for n, p in deep.items()},
             {n: loss(y - np.asarray(p, dtype=float)) for n, p in baselines.items()},
-            metric=metric, loss="squared errors" if metric in ("rmse", "mse") else "absolute errors",
-            clusters=clusters, cluster_name=cluster_name)
+            metric=metric, loss=name, clusters=clusters, cluster_name=cluster_name)
     return records
