@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import hashlib
 import json
 import logging
 import math
@@ -118,13 +117,9 @@ def settings_fingerprint(module: Any, args: Sequence[str]) -> str | None:
         return None
     if not dataclasses.is_dataclass(config):
         return None
-    text = json.dumps(dataclasses.asdict(config), sort_keys=True, default=_stable_text)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    from .resume import config_fingerprint  # the hash a run directory's resume units are keyed by
 
-
-def _stable_text(value: Any) -> Any:
-    # sets print in hash order, which changes between processes
-    return sorted(map(str, value)) if isinstance(value, (set, frozenset)) else str(value)
+    return config_fingerprint(config)
 
 
 def load_results(path: str | Path) -> list[dict[str, Any]]:

@@ -65,8 +65,13 @@ def config_fingerprint(config: Any) -> str:
         values = {"config": repr(config)}
     for name in _RUN_ONLY_FIELDS:
         values.pop(name, None)
-    text = json.dumps(values, sort_keys=True, default=repr)
+    text = json.dumps(values, sort_keys=True, default=_stable_repr)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _stable_repr(value: Any) -> Any:
+    # a set's repr follows string hashing, which changes between processes
+    return sorted(map(repr, value)) if isinstance(value, (set, frozenset)) else repr(value)
 
 
 def _safe_key(key: str) -> str:

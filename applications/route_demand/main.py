@@ -201,6 +201,26 @@ def _holidays_in(dates: pd.DatetimeIndex, start: int, end: int) -> dict[str, str
     return {d.date().isoformat(): name for d, name in hol.items() if name in MAJOR_HOLIDAYS}
 
 
+def _paired_tests(pair_tables: dict[str, pd.DataFrame], ensembles: Sequence[str],
+                  baselines: Sequence[str]) -> list[dict[str, Any]]:
+    """Paired tests of each ensemble (and its CQR row: the same median) against every baseline on the
+    per-window WAPE and MASE the table averages, clustered by route (a route's windows share its level)."""
+    from shared.evaluation.paired import paired_loss_records
+
+    records: list[dict[str, Any]] = []
+    reference = pair_tables[ensembles[0]]
+    for name in [*ensembles, *baselines]:  # every table lists the same (origin, route) windows in one order
+        if not pair_tables[name][["origin", "series"]].equals(reference[["origin", "series"]]):
+            raise RuntimeError(f"the per-window errors of {name} are not on the windows of {ensembles[0]}")
+    deep = {n: pair_tables[n] for n in ensembles} | {f"{n}_cqr": pair_tables[n] for n in ensembles}
+    for metric in ("wape", "mase"):
+        records += paired_loss_records({n: t[metric].to_numpy() for n, t in deep.items()},
+                                       {n: pair_tables[n][metric].to_numpy() for n in baselines},
+                                       metric=metric, loss=f"per-window {metric.upper()}",
+                                       clusters=reference["series"].to_numpy(), cluster_name="route")
+    return records
+
+
 def _holiday_window_wape(pair_tables: dict[str, pd.DataFrame], dates: pd.DatetimeIndex, origins: np.ndarray,
                          holidays: dict[str, str], horizon: int) -> dict[str, dict[str, float]]:
     """Mean per-pair WAPE of each model over the origins whose window holds each major holiday, and the rest."""
@@ -467,6 +487,9 @@ def run_case_study(config: RouteDemandConfig, *, verbose: int = 0) -> CaseStudyR
                    std=tuned["std_cal"], note="the tuned model, quantiles calibrated by CQR as the other _cqr rows")
     for model, metrics, seconds in baseline_rows:
         result.add(model.name, "baseline", metrics, note=f"{model.label}; {seconds:.1f} s for {n_pairs} forecasts")
+    ensembles = [f"{family}_ensemble" for family, info in deep.items() if info["ensemble"] is not None]
+    if ensembles:  # one averaged model has no seed spread: a paired test per route gives its verdict
+        result.extra["paired_tests"] = _paired_tests(pair_tables, ensembles, [m.name for m, _, _ in baseline_rows])
 
     primary = config.models[0]
     snaive = SeasonalNaive.name

@@ -14,7 +14,7 @@ from .intervals import (
     mean_interval_width,
     mean_pinball_error,
 )
-from .paired import paired_error_records, paired_loss_test
+from .paired import paired_error_records, paired_loss_records, paired_loss_test
 from .ranking import catalog_coverage, hit_rate_at_k, ndcg_at_k, top_k_from_scores
 from .regression import (
     UndefinedMetricError,
@@ -60,6 +60,7 @@ __all__ = [
     "mean_pinball_error",
     "ndcg_at_k",
     "paired_error_records",
+    "paired_loss_records",
     "paired_loss_test",
     "pinball_loss",
     "rmse",

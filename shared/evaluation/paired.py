@@ -12,13 +12,15 @@ record says so in its ``covers`` field.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-#: the per-case loss each metric's paired test compares (the metric is a monotone function of its mean)
-LOSSES = {"rmse": lambda e: e ** 2, "mse": lambda e: e ** 2, "mae": np.abs}
+#: the per-case loss (name, function of the error) each metric's paired test compares: the metric is a
+#: monotone function of its mean
+LOSSES = {"rmse": ("squared errors", np.square), "mse": ("squared errors", np.square),
+          "mae": ("absolute errors", np.abs)}
 
 
 def paired_loss_test(loss_deep: Sequence[float], loss_baseline: Sequence[float], *,
@@ -57,28 +59,47 @@ def paired_loss_test(loss_deep: Sequence[float], loss_baseline: Sequence[float],
             "mean_difference": float(d.mean())}
 
 
-def paired_error_records(y_true: Sequence[float], deep: dict[str, np.ndarray], baselines: dict[str, np.ndarray], *,
-                         metrics: Sequence[str] = ("rmse", "mae"), clusters: Sequence[Any] | None = None,
-                         cluster_name: str = "cluster") -> list[dict[str, Any]]:
-    """``extra["paired_tests"]`` records: every deep model against every baseline on each metric.
+def paired_loss_records(deep: Mapping[str, Sequence[float]], baselines: Mapping[str, Sequence[float]], *,
+                        metric: str, loss: str, clusters: Sequence[Any] | None = None,
+                        cluster_name: str = "cluster") -> list[dict[str, Any]]:
+    """``extra["paired_tests"]`` records on ``metric``: every deep model against every baseline.
 
-    ``deep`` and ``baselines`` map a model name to its predictions of ``y_true``."""
+    ``deep`` and ``baselines`` map a model name to its per-case losses on the same cases, in one
+    order (``loss`` names them, e.g. "squared errors"); a case undefined (NaN) for either side of a
+    pair is left out of that pair's test."""
+    labels = None if clusters is None else np.asarray(clusters)
+    unit = f"per-{cluster_name} " if clusters is not None else ""
+    records = []
+    for d_name, d_loss in deep.items():
+        a = np.asarray(d_loss, dtype=float)
+        for b_name, b_loss in baselines.items():
+            b = np.asarray(b_loss, dtype=float)
+            if a.shape != b.shape:
+                raise ValueError(f"{d_name} and {b_name} have losses for different cases ({a.shape} vs {b.shape})")
+            ok = np.isfinite(a) & np.isfinite(b)
+            found = paired_loss_test(a[ok], b[ok], clusters=None if labels is None else labels[ok])
+            records.append({"deep": d_name, "baseline": b_name, "metric": metric,
+                            "p_value": found["p_value"], "n": found["n"],
+                            "mean_loss_difference": found["mean_difference"],
+                            "test": f"{unit}paired t-test on {loss}",
+                            "covers": "the noise of the test sample, not of training (one model's predictions)"})
+    return records
+
+
+def paired_error_records(y_true: Sequence[float], deep: Mapping[str, np.ndarray], baselines: Mapping[str, np.ndarray],
+                         *, metrics: Sequence[str] = ("rmse", "mae"), clusters: Sequence[Any] | None = None,
+                         cluster_name: str = "cluster") -> list[dict[str, Any]]:
+    """:func:`paired_loss_records` of point predictions of ``y_true`` on each of ``metrics``
+    (squared errors for rmse and mse, absolute errors for mae)."""
     y = np.asarray(y_true, dtype=float)
     unknown = [m for m in metrics if m not in LOSSES]
     if unknown:
         raise ValueError(f"no per-case loss for {unknown}; choose from {sorted(LOSSES)}")
     records = []
-    unit = f"per-{cluster_name} " if clusters is not None else ""
     for metric in metrics:
-        loss = LOSSES[metric]
-        for d_name, d_pred in deep.items():
-            d_loss = loss(y - np.asarray(d_pred, dtype=float))
-            for b_name, b_pred in baselines.items():
-                found = paired_loss_test(d_loss, loss(y - np.asarray(b_pred, dtype=float)), clusters=clusters)
-                kind = "squared" if metric in ("rmse", "mse") else "absolute"
-                records.append({"deep": d_name, "baseline": b_name, "metric": metric,
-                                "p_value": found["p_value"], "n": found["n"],
-                                "mean_loss_difference": found["mean_difference"],
-                                "test": f"{unit}paired t-test on {kind} errors",
-                                "covers": "the noise of the test sample, not of training (one model's predictions)"})
+        name, loss = LOSSES[metric]
+        records += paired_loss_records(
+            {n: loss(y - np.asarray(p, dtype=float)) for n, p in deep.items()},
+            {n: loss(y - np.asarray(p, dtype=float)) for n, p in baselines.items()},
+            metric=metric, loss=name, clusters=clusters, cluster_name=cluster_name)
     return records

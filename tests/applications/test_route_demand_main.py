@@ -175,3 +175,21 @@ def test_the_route_map_colours_the_embedding_by_hub_and_skips_too_few_routes(tmp
     assert record["classes"] == {"EWR": 10, "JFK": 20, "LGA": 10} and record["label"] == "hub (origin)"
     assert [r["n_features"] for r in record["rows"]] == [4, 100]      # embedding width; 100 training days
     assert "EWR-D00" in (run.figures / "route_map.html").read_text(encoding="utf-8")
+
+
+def test_two_seeds_give_the_ensemble_a_paired_verdict_per_route(tmp_path):
+    argv = [*TINY, "--models", "rnn", "--runs-dir", str(tmp_path), "--run-id", "e"]
+    argv[argv.index("--seeds") + 1] = "2"
+    assert app.main(argv) == 0
+    from shared.report.tables import _paired_p
+    from shared.results import read_results
+
+    [result] = read_results(tmp_path / "route_demand" / "e" / "metrics.json")
+    names = {m["name"] for m in result["models"]}
+    assert {"rnn_ensemble", "rnn_ensemble_cqr"} <= names
+    tests = result["extra"]["paired_tests"]
+    baselines = {m["name"] for m in result["models"] if m["kind"] == "baseline"}
+    assert {(t["deep"], t["baseline"], t["metric"]) for t in tests} == {
+        (d, b, m) for d in ("rnn_ensemble", "rnn_ensemble_cqr") for b in baselines for m in ("wape", "mase")}
+    assert all(t["n"] == 3 and t["test"].startswith("per-route paired t-test") for t in tests)  # 3 routes
+    assert _paired_p(result, "rnn_ensemble", "seasonal_naive", "wape") is not None  # what the headline reads

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from shared.evaluation.paired import paired_error_records, paired_loss_test
+from shared.evaluation.paired import paired_error_records, paired_loss_records, paired_loss_test
 
 
 def test_without_clusters_it_is_the_paired_t_test():
@@ -59,3 +59,15 @@ def test_records_cover_every_pair_and_metric_with_the_right_loss():
     assert squared["test"] == "per-user paired t-test on squared errors" and "not of training" in squared["covers"]
     with pytest.raises(ValueError, match="no per-case loss"):
         paired_error_records(y, {"ens": good}, {"mean": np.zeros(300)}, metrics=("ndcg@10",))
+
+
+def test_loss_records_leave_out_cases_undefined_for_either_side():
+    deep = {"ens": np.array([0.1, np.nan, 0.2, 0.3, 0.1])}
+    base = {"naive": np.array([0.2, 0.5, np.nan, 0.4, 0.3])}
+    [record] = paired_loss_records(deep, base, metric="wape", loss="per-window WAPE",
+                                   clusters=["a", "a", "b", "b", "c"], cluster_name="route")
+    sums = np.array([0.1 - 0.2, 0.3 - 0.4, 0.1 - 0.3])  # route a: case 0 only, b: case 3, c: case 4
+    assert record["n"] == 3 and record["p_value"] == pytest.approx(stats.ttest_1samp(sums, 0.0).pvalue)
+    assert record["test"] == "per-route paired t-test on per-window WAPE" and record["metric"] == "wape"
+    with pytest.raises(ValueError, match="different cases"):
+        paired_loss_records(deep, {"short": np.ones(3)}, metric="wape", loss="x")
