@@ -59,8 +59,8 @@ def test_end_to_end_writes_every_artifact_and_every_baseline(tiny_runs, capsys):
     assert meta[0] == "title\tgroup\tusers" and len(meta) == rows + 1
     assert (run / "logs" / "two_tower_movielens" / "validation").is_dir()  # curves as TensorBoard scalars
     metrics = _metrics(run / "metrics.json")
-    assert set(metrics) == {("A", "global_mean"), ("A", "bias_baseline"), ("A", "mf_biased"), ("A", "svdpp"),
-                            ("B", "most_popular"), ("B", "item_knn_all"), ("B", "item_knn_20"), ("B", "ease"),
+    assert set(metrics) == {("A", "global_mean"), ("A", "bias_baseline"), ("A", "knn_baseline"), ("A", "mf_biased"),
+                            ("A", "svdpp"), ("B", "most_popular"), ("B", "item_knn_all"), ("B", "item_knn_20"), ("B", "ease"),
                             ("B", "two_tower"), ("B", "implicit_als"), ("B", "gru4rec")}
     assert all(set(m) == {"rmse", "mae"} for (p, _), m in metrics.items() if p == "A")
     assert all({"hr@10", "ndcg@10"} <= set(m) for (p, _), m in metrics.items() if p == "B")
@@ -82,7 +82,8 @@ def test_same_seed_gives_same_metrics(tiny_runs):
     root, _ = tiny_runs
     first = _metrics(root / "recommender" / "a" / "metrics.json")
     again = _metrics(root / "recommender" / "b" / "metrics.json")
-    assert set(again) == {("A", "global_mean"), ("A", "bias_baseline"), ("A", "mf_biased"), ("A", "svdpp")}
+    assert set(again) == {("A", "global_mean"), ("A", "bias_baseline"), ("A", "knn_baseline"), ("A", "mf_biased"),
+                          ("A", "svdpp")}
     assert all(again[key] == first[key] for key in again)
 
 
@@ -187,7 +188,7 @@ def test_several_seeds_add_each_model_s_seed_ensemble(tmp_path):
     # no spread, so a paired test per user decides their verdict: every ensemble against every baseline
     tests = result["extra"]["paired_tests"]
     assert {(t["deep"], t["baseline"], t["metric"]) for t in tests} == {
-        (d, b, m) for d in ("mf_seed_ensemble", "svdpp_seed_ensemble") for b in ("global_mean", "bias_baseline")
+        (d, b, m) for d in ("mf_seed_ensemble", "svdpp_seed_ensemble") for b in ("global_mean", "bias_baseline", "knn_baseline")
         for m in ("rmse", "mae")}
     assert all(0.0 <= t["p_value"] <= 1.0 and t["test"].startswith("per-user paired t-test") for t in tests)
     from shared.report.tables import _paired_p, headlines
@@ -196,3 +197,11 @@ def test_several_seeds_add_each_model_s_seed_ensemble(tmp_path):
     [line] = headlines(result)
     if line.deep[0].endswith("_ensemble"):  # the headline of an ensemble is a verdict, not "no spread"
         assert line.outcome.outcome != "no verdict" and line.outcome.p_value is not None
+
+
+def test_a_catalogue_too_big_for_knn_similarities_leaves_the_knn_row_out_and_says_so(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(app, "KNN_MAX_ITEMS", 5)  # the tiny slice has more movies than that
+    with caplog.at_level("WARNING", logger="applications.recommender.main"):
+        assert app.main([*TINY, "--protocol", "A", "--no-svdpp", "--runs-dir", str(tmp_path), "--run-id", "k"]) == 0
+    assert ("A", "knn_baseline") not in _metrics(tmp_path / "recommender" / "k" / "metrics.json")
+    assert "knn_baseline left out" in caplog.text and "limit 5 items" in caplog.text
