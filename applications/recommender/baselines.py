@@ -37,6 +37,17 @@ def _checked(users: Any, items: Any, ratings: Any | None = None) -> tuple[np.nda
     return u, i, r
 
 
+def _checked_training(users: Any, items: Any, ratings: Any, *, n_users: int, n_items: int
+                      ) -> tuple[np.ndarray, ...]:
+    """The training triples of a rating model: non-empty, every position a known user and item."""
+    u, i, r = _checked(users, items, ratings)
+    if r.size == 0:
+        raise ValueError("no training ratings")
+    if u.min() < 0 or i.min() < 0 or u.max() >= n_users or i.max() >= n_items:
+        raise ValueError("training positions must lie in [0, n_users) x [0, n_items); map ids first")
+    return u, i, r
+
+
 # --------------------------------------------------------------------------------------------- Protocol A
 class GlobalMean:
     """Predicts the training mean for every pair."""
@@ -73,11 +84,7 @@ class BiasBaseline:
         self.reg_user, self.reg_item, self.epochs = reg_user, reg_item, epochs
 
     def fit(self, users: Any, items: Any, ratings: Any, *, n_users: int, n_items: int) -> "BiasBaseline":
-        u, i, r = _checked(users, items, ratings)
-        if r.size == 0:
-            raise ValueError("no training ratings")
-        if u.min() < 0 or i.min() < 0 or u.max() >= n_users or i.max() >= n_items:
-            raise ValueError("training positions must lie in [0, n_users) x [0, n_items); map ids first")
+        u, i, r = _checked_training(users, items, ratings, n_users=n_users, n_items=n_items)
         self.mu = float(r.mean())
         n_u = np.bincount(u, minlength=n_users)
         n_i = np.bincount(i, minlength=n_items)
@@ -117,11 +124,7 @@ class KNNBaseline:
         self.k, self.rating_range = int(k), (float(low), float(high))
 
     def fit(self, users: Any, items: Any, ratings: Any, *, n_users: int, n_items: int) -> "KNNBaseline":
-        u, i, r = _checked(users, items, ratings)
-        if r.size == 0:
-            raise ValueError("no training ratings")
-        if u.min() < 0 or i.min() < 0 or u.max() >= n_users or i.max() >= n_items:
-            raise ValueError("training positions must lie in [0, n_users) x [0, n_items); map ids first")
+        u, i, r = _checked_training(users, items, ratings, n_users=n_users, n_items=n_items)
         try:
             import surprise
         except ImportError as err:  # pragma: no cover - a declared dependency
