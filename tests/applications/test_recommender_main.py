@@ -60,8 +60,8 @@ def test_end_to_end_writes_every_artifact_and_every_baseline(tiny_runs, capsys):
     assert (run / "logs" / "two_tower_movielens" / "validation").is_dir()  # curves as TensorBoard scalars
     metrics = _metrics(run / "metrics.json")
     assert set(metrics) == {("A", "global_mean"), ("A", "bias_baseline"), ("A", "knn_baseline"), ("A", "mf_biased"),
-                            ("A", "svdpp"), ("B", "most_popular"), ("B", "item_knn_all"), ("B", "item_knn_20"), ("B", "ease"),
-                            ("B", "two_tower"), ("B", "implicit_als"), ("B", "gru4rec")}
+                            ("A", "svdpp"), ("B", "most_popular"), ("B", "item_knn_all"), ("B", "item_knn_20"),
+                            ("B", "ease"), ("B", "two_tower"), ("B", "implicit_als"), ("B", "gru4rec")}
     assert all(set(m) == {"rmse", "mae"} for (p, _), m in metrics.items() if p == "A")
     assert all({"hr@10", "ndcg@10"} <= set(m) for (p, _), m in metrics.items() if p == "B")
     assert 0 < metrics[("A", "mf_biased")]["rmse"] < 2.5
@@ -188,8 +188,8 @@ def test_several_seeds_add_each_model_s_seed_ensemble(tmp_path):
     # no spread, so a paired test per user decides their verdict: every ensemble against every baseline
     tests = result["extra"]["paired_tests"]
     assert {(t["deep"], t["baseline"], t["metric"]) for t in tests} == {
-        (d, b, m) for d in ("mf_seed_ensemble", "svdpp_seed_ensemble") for b in ("global_mean", "bias_baseline", "knn_baseline")
-        for m in ("rmse", "mae")}
+        (d, b, m) for d in ("mf_seed_ensemble", "svdpp_seed_ensemble")
+        for b in ("global_mean", "bias_baseline", "knn_baseline") for m in ("rmse", "mae")}
     assert all(0.0 <= t["p_value"] <= 1.0 and t["test"].startswith("per-user paired t-test") for t in tests)
     from shared.report.tables import _paired_p, headlines
 
