@@ -79,13 +79,31 @@ def dask_client(scheduler: str | None = None, *, connect_timeout: float = CONNEC
             yield client
 
 
-@contextlib.contextmanager
-def _remote_client(scheduler: str, connect_timeout: float) -> Iterator[Any]:
+def _recording_client_class(opened: list[Any]) -> type:
+    """``distributed.Client`` that appends each instance to ``opened`` before it connects."""
     from distributed import Client
 
+    class _RecordedClient(Client):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            opened.append(self)
+            super().__init__(*args, **kwargs)
+
+    return _RecordedClient
+
+
+@contextlib.contextmanager
+def _remote_client(scheduler: str, connect_timeout: float) -> Iterator[Any]:
+    opened: list[Any] = []
     try:
-        client = Client(scheduler, timeout=connect_timeout, set_as_default=False)
+        client = _recording_client_class(opened)(scheduler, timeout=connect_timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
+        # A Client refused its address can stay "connecting" with a live loop runner. Left to the
+        # garbage collector, its __del__ -> close() takes distributed's class-wide LoopRunner lock;
+        # a collection inside a later LocalCluster start, which holds that lock, then deadlocks
+        # (CI: test_clear_errors hung for over an hour). So it is closed here, outside that lock.
+        for failed in opened:
+            with contextlib.suppress(Exception):
+                failed.close()
         raise UserError(f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); start one (`dask scheduler`, "
                         "plus `dask worker ADDRESS` on each machine) and pass its address, e.g. --dask-scheduler "
                         "tcp://HOST:8786, or leave --dask-scheduler out for a local cluster") from exc
