@@ -132,21 +132,18 @@ def test_a_failed_connection_leaves_no_open_client_for_the_garbage_collector(add
     # distributed leaves a Client whose address is refused in status "connecting"; its __del__ then
     # closes it under distributed's class-wide LoopRunner lock, and a collection during a later
     # LocalCluster start (which holds that lock) deadlocked CI. dask_client must close it itself.
-    import gc
+    import traceback
 
     from distributed import Client
 
-    def clients():
-        gc.collect()
-        return {id(obj): obj for obj in gc.get_objects() if isinstance(obj, Client)}
-
-    before = clients()
     with pytest.raises(ValueError, match="cannot reach the Dask scheduler") as failure:
         with dask_client(address, connect_timeout=0.5):
             pass
-    kept = failure.value.__cause__.__traceback__       # holds the frames, so the failed Client may still live
-    assert kept is not None
-    assert {client.status for key, client in clients().items() if key not in before} <= {"closed"}
+    # the failed Client is the `self` of its own __init__ frame in the cause's traceback
+    frames = traceback.walk_tb(failure.value.__cause__.__traceback__)
+    failed = {id(c): c for c in (frame.f_locals.get("self") for frame, _ in frames) if isinstance(c, Client)}
+    assert len(failed) == 1
+    assert [client.status for client in failed.values()] == ["closed"]
 
 
 def test_clear_errors(source, tmp_path):
