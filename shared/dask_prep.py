@@ -97,7 +97,7 @@ def _remote_client(scheduler: str, connect_timeout: float) -> Iterator[Any]:
     try:
         client = _recording_client_class(opened)(scheduler, timeout=connect_timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        # A Client refused its address can stay "connecting" with a live loop runner. Left to the
+        # A Client whose address is refused can stay "connecting", its loop runner alive. Left to the
         # garbage collector, its __del__ -> close() takes distributed's class-wide LoopRunner lock;
         # a collection inside a later LocalCluster start, which holds that lock, then deadlocks
         # (CI: test_clear_errors hung for over an hour). So it is closed here, outside that lock.
